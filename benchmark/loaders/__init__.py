@@ -1,0 +1,26 @@
+"""Loaders behind the dataset cards: one module a source kind.
+
+A loader takes the card (a dict read from TOML), a split name and the card's folder, and returns
+``(ids, images, normalisation)``: stable image ids, 2-D float arrays in [0, 1], and a one-line
+description of the normalisation applied.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from benchmark.loaders import folder, mni152
+
+Loaded = tuple[list[str], list[np.ndarray], str]
+
+LOADERS: dict[str, Callable[..., Loaded]] = {
+    "nilearn-mni152": mni152.load,
+    "folder": folder.load,
+}
+
+#: Loaders that can list a split's image ids cheaply, without reading pixels.
+ID_LISTERS: dict[str, Callable[..., list[str]]] = {
+    "nilearn-mni152": mni152.image_ids,
+}

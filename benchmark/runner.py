@@ -1,0 +1,194 @@
+"""The sweep: every (image, noise, sigma, seed, method) cell once, into the store.
+
+A cell's noisy image is drawn from its identity (see :mod:`benchmark.noise`), denoised, scored
+and written. A failing cell is recorded with its error and the sweep goes on. Cells already in
+the store with status ``ok`` are skipped, so an interrupted sweep resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+
+from benchmark.contract import Denoiser, Noise
+from benchmark.data import ImageSet
+from benchmark.errors import BenchError
+from benchmark.executors import make_executor
+from benchmark.metrics import score
+from benchmark.noise import add_noise
+from benchmark.provenance import git_commit, library_versions, machine
+from benchmark.registry import get_method
+from benchmark.store import CellKey, Store
+
+#: The pseudo-method that scores the noisy input itself (the tables' reference row).
+NOISY = "noisy"
+
+
+def config_id(params: dict[str, Any]) -> str:
+    """Short hash of a method's resolved parameters: part of a cell's identity."""
+    text = json.dumps(params, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+class Split(Protocol):
+    """What planning needs of a split: its names and image ids (an :class:`ImageSet` will do)."""
+
+    dataset: str
+    split: str
+    ids: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Task:
+    """Everything a worker needs to compute one cell (``clean`` is attached just before)."""
+
+    key: CellKey
+    params: dict[str, Any]
+    device: str
+    cost: float
+    clean: np.ndarray | None = None
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did: cells computed, skipped (already stored) and failed."""
+
+    planned: int = 0
+    skipped: int = 0
+    computed: int = 0
+    failed: list[tuple[CellKey, str]] = field(default_factory=list)
+
+
+def resolve_device(device: str, methods: Sequence[Denoiser]) -> str:
+    """``auto`` -> ``cuda`` when a selected method can use it and PyTorch sees a GPU, else ``cpu``."""
+    if device not in ("auto", "cpu", "cuda"):
+        raise BenchError(f"--device {device!r} is not one of auto, cpu, cuda")
+    if device == "cpu" or not any("cuda" in m.devices for m in methods):
+        return "cpu"
+    try:
+        import torch
+
+        available = torch.cuda.is_available()
+    except ImportError:
+        available = False
+    if device == "cuda" and not available:
+        raise BenchError("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu")
+    return "cuda" if available else "cpu"
+
+
+def plan(
+    images: Split,
+    noises: Sequence[Noise],
+    methods: Sequence[Denoiser],
+    *,
+    seed: int = 0,
+    clip: bool = False,
+    device: str = "cpu",
+    include_noisy: bool = True,
+) -> list[Task]:
+    """Every cell of the sweep, slowest methods first (better load balance)."""
+    tasks = []
+    entries: list[tuple[str, dict[str, Any], str, float]] = []
+    if include_noisy:
+        entries.append((NOISY, {}, "cpu", 0.1))
+    for method in methods:
+        params = method.resolve_params()
+        method_device = device if device in method.devices else "cpu"
+        entries.append((method.name, params, method_device, method.cost))
+    for noise in noises:
+        for image_id in images.ids:
+            for name, params, method_device, cost in entries:
+                key = CellKey(images.dataset, images.split, image_id, noise.kind, noise.sigma,
+                              clip, seed, name, config_id(params) if name != NOISY else "-")
+                tasks.append(Task(key, params, method_device, cost))
+    tasks.sort(key=lambda task: -task.cost)  # stable: keeps image order within a method
+    return tasks
+
+
+def evaluate(task: Task) -> tuple[CellKey, dict[str, Any]]:
+    """Compute one cell: draw the noise, denoise, score. Never raises for a method's failure."""
+    key = task.key
+    noise = Noise(key.noise, key.sigma)
+    noisy = add_noise(task.clean, noise, image_id=key.image_id, seed=key.seed, clip=key.clip)
+    result: dict[str, Any] = {"params": task.params, "device": task.device}
+    try:
+        start = time.perf_counter()
+        if key.method == NOISY:
+            estimate = noisy
+        else:
+            denoiser = get_method(key.method)
+            estimate = denoiser(noisy[None], noise, device=task.device, params=task.params)[0]
+        result["seconds"] = time.perf_counter() - start
+        result.update(score(task.clean, estimate))
+        result["status"] = "ok"
+    except Exception as error:  # a failing cell is recorded, the sweep goes on
+        message = " ".join(str(error).split()) or "no message"
+        result.update(status="error", error=f"{type(error).__name__}: {message}"[:500])
+    return key, result
+
+
+def run_sweep(
+    tasks: Sequence[Task],
+    store: Store,
+    images: ImageSet | Callable[[], ImageSet],
+    *,
+    jobs: int = 1,
+    progress: bool = True,
+    command: str = "",
+) -> SweepResult:
+    """Compute the tasks not yet in ``store`` and write each as it finishes.
+
+    Parameters
+    ----------
+    tasks : sequence of Task
+        From :func:`plan`.
+    store : Store
+        Where cells are read from (to skip) and written to.
+    images : ImageSet or callable
+        The clean images, or a function that loads them (called only if a cell is missing).
+    jobs : int
+        Worker processes for CPU cells; 1 runs in this process. Cells on a GPU always run in
+        this process.
+    progress : bool
+        Show a progress bar (cells done, rate, time left) on stderr.
+    command : str
+        The command line, recorded with the run's provenance.
+    """
+    from tqdm import tqdm
+
+    outcome = SweepResult(planned=len(tasks))
+    finished = store.finished(task.key for task in tasks)
+    todo = [task for task in tasks if task.key not in finished]
+    outcome.skipped = len(tasks) - len(todo)
+    if not todo:
+        return outcome
+    if callable(images):
+        images = images()
+    todo = [replace(task, clean=images.image(task.key.image_id)) for task in todo]
+    run_id = store.start_run(command=command, git_commit=git_commit(),
+                             versions=library_versions(), machine=machine())
+    gpu = [task for task in todo if task.device == "cuda"]
+    cpu = [task for task in todo if task.device != "cuda"]
+    bar = tqdm(total=len(todo), unit="cell", disable=not progress, file=sys.stderr,
+               dynamic_ncols=True, desc="cells")
+    executor = make_executor(min(jobs, len(cpu)) if cpu else 1)
+    try:
+        for stream in (make_executor(1).imap_unordered(evaluate, gpu),
+                       executor.imap_unordered(evaluate, cpu)):
+            for key, result in stream:
+                store.put(key, result, run_id=run_id)
+                outcome.computed += 1
+                if result["status"] != "ok":
+                    outcome.failed.append((key, result["error"]))
+                    bar.set_postfix(failed=len(outcome.failed))
+                bar.update()
+    finally:
+        bar.close()
+        executor.close()
+    return outcome

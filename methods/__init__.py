@@ -1,0 +1,9 @@
+"""The shipped denoisers. Importing this package registers every one of them.
+
+Each module is one family and imports only the contract (:mod:`benchmark.contract`) and the
+registry decorator (:mod:`benchmark.registry`). Import order is registration order, which is the
+order of rows in listings and tables (the paper's order).
+"""
+
+# isort: off
+from methods import gaussian, bilateral, tv, wavelet, nlm, bm3d  # noqa: F401

@@ -1,0 +1,22 @@
+"""Gaussian low-pass filter (scipy.ndimage)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from benchmark.contract import Noise
+from benchmark.registry import register
+
+
+@register(
+    "gaussian-filter",
+    params={"width_per_sigma": 10.0},
+    summary="Gaussian low-pass filter, width = width_per_sigma * sigma px (scipy.ndimage)",
+)
+def gaussian_filter(image: np.ndarray, noise: Noise, *, width_per_sigma: float) -> np.ndarray:
+    """Blur with a Gaussian kernel whose standard deviation (pixels) grows with the noise.
+
+    At sigma 0.1 the kernel has a standard deviation of 1 pixel. Borders are reflected.
+    """
+    return ndimage.gaussian_filter(image, sigma=width_per_sigma * noise.sigma, mode="reflect")
