@@ -1,0 +1,50 @@
+"""The ``bench`` command line. One module a subcommand, listed in :data:`SUBCOMMANDS`.
+
+Each subcommand module has ``add_parser(subparsers)`` and ``run(args) -> int``. Bad input gets
+one line naming the value and the fix, exit status 2, no traceback. The engine never imports
+this package.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+from typing import Sequence
+
+from benchmark.cli.common import Parser
+from benchmark.errors import BenchError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+#: Subcommand modules of :mod:`benchmark.cli`, in the order ``bench --help`` lists them.
+SUBCOMMANDS = ("run", "report", "methods", "export")
+
+
+def build_parser() -> Parser:
+    """The full argument parser, with every subcommand."""
+    parser = Parser(prog="bench", description="Reference benchmark for medical image denoising.")
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for name in SUBCOMMANDS:
+        module = import_module(f"benchmark.cli.{name.replace('-', '_')}")
+        module.add_parser(subparsers).set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``bench`` with ``argv`` (default: the process arguments); returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.handler(args)
+    except BenchError as error:
+        print(f"bench: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("bench: interrupted; finished cells are saved, run the same command to resume",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def entry() -> None:
+    """Console-script wrapper: exit with :func:`main`'s status."""
+    sys.exit(main())

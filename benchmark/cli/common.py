@@ -1,0 +1,121 @@
+"""Shared pieces of the ``bench`` subcommands: one-line errors, data and run options, the sweep."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from benchmark.errors import BenchError
+from benchmark.paths import DEFAULT_STORE
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit with status 2."""
+
+    def error(self, message: str):  # argparse's hook
+        raise BenchError(f"{message} (see '{self.prog} --help')")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--dataset", default="mni152",
+                        help="dataset card in datasets/ (default: mni152, shipped with nilearn)")
+    source.add_argument("--data", metavar="DIR",
+                        help="a folder of PNG or TIFF images (8- or 16-bit) instead of a card")
+    parser.add_argument("--split", default=None,
+                        help="split of the card (default: test; a --data folder has 'all')")
+    parser.add_argument("--limit", type=positive_int, default=None, metavar="N",
+                        help="use only the first N images of the split")
+    parser.add_argument("--seed", type=int, default=0, help="noise replicate (default: 0)")
+    parser.add_argument("--clip", action="store_true", help="clip noisy images to [0, 1]")
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
+                        help="worker processes for CPU cells (default: all cores)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="device for methods that can use a GPU (default: auto)")
+    parser.add_argument("--store", type=Path, default=DEFAULT_STORE,
+                        help=f"SQLite run store (default: {DEFAULT_STORE})")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def load_split(args: argparse.Namespace):
+    """The card and the split's ids (pixels are loaded only when cells are missing)."""
+    from benchmark.data import folder_card, image_ids, load_card, load_images
+
+    card = folder_card(args.data) if args.data else load_card(args.dataset)
+    split = args.split or ("all" if args.data else "test")
+    ids = image_ids(card, split)
+    loaded = None
+
+    def images():
+        nonlocal loaded
+        if loaded is None:
+            loaded = load_images(card, split).head(args.limit)
+        return loaded
+
+    if ids is None:  # this loader cannot list ids without reading: load now, validating early
+        ids = list(images().ids)
+    subset = argparse.Namespace(dataset=card["name"], split=split, ids=ids[: args.limit])
+    return subset, images
+
+
+def sweep(args: argparse.Namespace, noises, methods) -> int:
+    """Plan and run the cells of ``noises`` x ``methods`` over the split that ``args`` names."""
+    from benchmark.runner import plan, resolve_device, run_sweep
+    from benchmark.store import Store
+
+    subset, images = load_split(args)
+    device = resolve_device(args.device, methods)
+    tasks = plan(subset, noises, methods, seed=args.seed, clip=args.clip, device=device)
+    if not args.data:
+        images()  # validate the images before anything is written
+    with Store(args.store) as store:
+        outcome = run_sweep(tasks, store, images, jobs=args.jobs, progress=not args.quiet,
+                            command=shlex.join(["bench", *sys.argv[1:]]))
+    print(f"{outcome.computed} cells computed, {outcome.skipped} already in {args.store}, "
+          f"{len(outcome.failed)} failed")
+    for key, error in outcome.failed[:10]:
+        print(f"  failed: {key.method} on {key.image_id} ({key.noise} {key.sigma:g}): {error}")
+    return 0
+
+
+def make_noises(kind: str, sigmas: Sequence[str]):
+    from benchmark.contract import Noise
+
+    return [Noise(kind, sigma) for sigma in sigmas]
+
+
+def print_means(args: argparse.Namespace, noises, methods) -> None:
+    """Print the mean metrics of each method for each noise setting, from the store."""
+    from benchmark.store import Store
+
+    with Store(args.store) as store:
+        cells = store.frame()
+    from benchmark.runner import config_id
+
+    configs = {"noisy": "-", **{m.name: config_id(m.resolve_params()) for m in methods}}
+    for noise in noises:
+        picked = cells[(cells["noise"] == noise.kind) & ((cells["sigma"] - noise.sigma).abs() < 1e-9)
+                       & (cells["seed"] == args.seed) & (cells["status"] == "ok")
+                       & (cells["method"].map(configs) == cells["config"])]
+        if picked.empty:
+            continue
+        order = [name for name in configs if name in set(picked["method"])]
+        means = picked.groupby("method")[["psnr", "ssim", "seconds"]].mean().loc[order]
+        print(f"\n{noise}: mean over {picked['image_id'].nunique()} images")
+        print(means.round({"psnr": 2, "ssim": 4, "seconds": 3}).to_string())

@@ -1,0 +1,45 @@
+"""``bench report``: regenerate Tables 1-2, computing the cells the store lacks first."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from benchmark.cli.common import add_data_options, add_run_options, load_split, sweep
+from benchmark.paths import REPORTS_DIR
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("report", help="regenerate Tables 1-2 (runs missing cells)")
+    parser.add_argument("--methods", nargs="+", metavar="NAME",
+                        help="denoisers in the tables (default: all)")
+    parser.add_argument("--out", type=Path, default=REPORTS_DIR,
+                        help=f"output folder (default: {REPORTS_DIR})")
+    parser.add_argument("--no-run", action="store_true",
+                        help="only read the store; do not compute missing cells")
+    add_data_options(parser)
+    add_run_options(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from benchmark.paper import TABLES
+    from benchmark.registry import resolve_methods
+    from benchmark.report import Selection, build_table, write_table
+    from benchmark.store import Store
+
+    methods = resolve_methods(args.methods)
+    if not args.no_run:
+        sweep(args, [table.noise for table in TABLES], methods)
+    subset, _ = load_split(args)
+    with Store(args.store) as store:
+        cells = store.frame()
+    cells = cells[cells["image_id"].isin(subset.ids)]
+    selection = Selection(subset.dataset, subset.split, args.seed, args.clip)
+    context = (f"Data: {subset.dataset}, split {subset.split}; seed {args.seed}"
+               f"{', noisy images clipped to [0, 1]' if args.clip else ''}.")
+    for table in TABLES:
+        frame = build_table(cells, table, methods, selection)
+        paths = write_table(frame, table, args.out, context=context, methods=methods)
+        print(f"Table {table.number} ({table.noise}) -> " + ", ".join(str(p) for p in paths))
+    return 0
