@@ -7,3 +7,4 @@ order of rows in listings and tables (the paper's order).
 
 # isort: off
 from methods import gaussian, bilateral, tv, wavelet, nlm, bm3d  # noqa: F401
+from methods import deep  # noqa: F401

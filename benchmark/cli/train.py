@@ -1,0 +1,111 @@
+"""``bench train``: train a deep denoiser on a dataset's train split (see benchmark.training)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from benchmark.cli.common import positive_int
+from benchmark.errors import BenchError
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "train", help="train a deep denoiser (cdae, unet-dctda) and write its checkpoint")
+    parser.add_argument("architecture", choices=("cdae", "unet-dctda"))
+    parser.add_argument("--noise", required=True, nargs="+", metavar="KIND",
+                        help="noise kind(s): gaussian and/or rician (one model for all given)")
+    parser.add_argument("--sigma", required=True, nargs="+", metavar="SIGMA",
+                        help="noise level, or LO:HI for a range drawn uniformly; one for all "
+                             "kinds or one per kind")
+    parser.add_argument("--profile", default="quick", choices=("quick", "paper"),
+                        help="quick: 96-px crops, fits a CPU; paper: whole images, 200 epochs")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--epochs", type=positive_int, help="override the profile's epochs")
+    parser.add_argument("--steps", type=positive_int, help="batches per epoch (override)")
+    parser.add_argument("--crop", type=positive_int, help="crop size in pixels (override)")
+    parser.add_argument("--batch", type=positive_int, help="batch size (override)")
+    parser.add_argument("--lr", type=float, help="peak learning rate (override)")
+    parser.add_argument("--encoder-weights", default="none", metavar="SPEC",
+                        help="none | imagenet:PATH (torchvision resnet18 state dict) | "
+                             "pretrained:PATH (a unet-dctda checkpoint)")
+    parser.add_argument("--loss", default="l1", choices=("l1", "mse"),
+                        help="pixel loss, mixed with SSIM (default: l1)")
+    parser.add_argument("--perceptual-weights", metavar="PATH",
+                        help="VGG16 ImageNet state dict file; adds the perceptual loss")
+    parser.add_argument("--no-attention", action="store_true", help="ablation: no scSE")
+    parser.add_argument("--no-dilation", action="store_true", help="ablation: no dilation")
+    parser.add_argument("--no-augment", action="store_true", help="ablation: crops only")
+    parser.add_argument("--train-fraction", type=float, default=1.0,
+                        help="use this fraction of the train slices (default: 1)")
+    parser.add_argument("--width", type=positive_int, help="cdae: first-stage channels")
+    parser.add_argument("--dataset", default="mni152", help="dataset card (default: mni152)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=positive_int, help="CPU threads for PyTorch")
+    parser.add_argument("--out", help="checkpoint path (default: checkpoints/ARCH-NOISE.safetensors)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _sigma_range(text: str) -> tuple[float, float]:
+    from benchmark.contract import Noise
+
+    lo, _, hi = text.partition(":")
+    low, high = Noise("gaussian", lo).sigma, Noise("gaussian", hi or lo).sigma
+    if low > high:
+        raise BenchError(f"--sigma {text}: the range must be LO:HI with LO <= HI")
+    return low, high
+
+
+def parse_noises(kinds: list[str], sigmas: list[str]) -> list[tuple[str, float, float]]:
+    from benchmark.contract import Noise
+
+    if len(sigmas) not in (1, len(kinds)):
+        raise BenchError(f"--sigma has {len(sigmas)} values for {len(kinds)} noise kinds; "
+                         "give one for all or one per kind")
+    ranges = [_sigma_range(s) for s in sigmas] * (len(kinds) if len(sigmas) == 1 else 1)
+    noises = []
+    for kind, (lo, hi) in zip(kinds, ranges):
+        Noise(kind, lo)  # validates the kind
+        noises.append((kind, lo, hi))
+    return noises
+
+
+def run(args: argparse.Namespace) -> int:
+    from benchmark.paths import PROJECT_ROOT, RESULTS_DIR
+    from benchmark.runner import resolve_device
+    from benchmark.training import PROFILES, TrainConfig, noise_tag, train
+
+    noises = parse_noises(args.noise, args.sigma)
+    profile = dict(PROFILES[args.profile])
+    for key in ("epochs", "steps", "crop", "batch", "lr"):
+        if getattr(args, key) is not None:
+            profile[key] = getattr(args, key)
+    arch_config = {}
+    if args.architecture == "unet-dctda":
+        arch_config = {"attention": not args.no_attention, "dilation": not args.no_dilation}
+    elif args.width:
+        arch_config = {"width": args.width}
+    tag = f"{args.architecture}-{noise_tag(noises)}"
+    out = args.out or str(PROJECT_ROOT / "checkpoints" / f"{tag}.safetensors")
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = "cpu" if args.device == "cpu" else ("cuda" if torch.cuda.is_available() else "cpu")
+    if args.device == "cuda" and device != "cuda":
+        raise BenchError("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu")
+    config = TrainConfig(
+        architecture=args.architecture, noises=noises, dataset=args.dataset, profile=args.profile,
+        **profile, loss=args.loss, perceptual_weights=args.perceptual_weights,
+        encoder_weights=args.encoder_weights, augment=not args.no_augment,
+        arch_config=arch_config, train_fraction=args.train_fraction, seed=args.seed,
+        device=device, out=out, run_dir=str(RESULTS_DIR / "train" / __import__("pathlib").Path(out).stem),
+        command=shlex.join(["bench", "train", *sys.argv[2:]]) if sys.argv[1:2] == ["train"]
+        else shlex.join(["bench", "train", args.architecture])
+    )
+    summary = train(config, progress=not args.quiet)
+    print(f"best epoch {summary['best_epoch']} (validation SSIM {summary['best_val_ssim']:.4f}); "
+          f"checkpoint {summary['checkpoint']}; {summary['seconds']:.0f} s on {device}")
+    return 0

@@ -1,0 +1,129 @@
+"""Checkpoints of the deep denoisers: safetensors files with their provenance as metadata.
+
+A checkpoint holds the model's tensors (half precision when shipped) and string metadata:
+``architecture``, ``arch_config`` (JSON), ``noise`` (JSON list of ``{kind, sigma_min,
+sigma_max}``), ``dataset``, ``train_fingerprint``, ``validation_fingerprint``,
+``train_command``, ``git_commit`` and training results. Loading reads tensors and JSON only;
+nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from benchmark.contract import BenchError, Noise
+
+#: Where shipped checkpoints live; ``BENCH_CHECKPOINTS`` overrides it.
+CHECKPOINT_DIR = Path(os.environ.get("BENCH_CHECKPOINTS",
+                                     Path(__file__).resolve().parents[2] / "checkpoints"))
+FORMAT = "bench-denoiser/1"
+_SIGMA_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class NoiseRange:
+    """A noise kind and the closed sigma interval a model was trained on."""
+
+    kind: str
+    sigma_min: float
+    sigma_max: float
+
+    def covers(self, noise: Noise) -> bool:
+        return (noise.kind == self.kind
+                and self.sigma_min - _SIGMA_TOLERANCE <= noise.sigma <= self.sigma_max + _SIGMA_TOLERANCE)
+
+    def label(self) -> str:
+        if self.sigma_min == self.sigma_max:
+            return f"{self.kind} {self.sigma_min:g}"
+        return f"{self.kind} {self.sigma_min:g}-{self.sigma_max:g}"
+
+
+def noise_ranges(metadata: Mapping[str, str]) -> list[NoiseRange]:
+    """The noise ranges recorded in a checkpoint's metadata."""
+    return [NoiseRange(d["kind"], float(d["sigma_min"]), float(d["sigma_max"]))
+            for d in json.loads(metadata.get("noise", "[]"))]
+
+
+def save_checkpoint(path: Path, tensors: Mapping[str, Any], metadata: Mapping[str, Any],
+                    *, half: bool = True) -> None:
+    """Write ``tensors`` (a state dict) and ``metadata`` to ``path`` atomically.
+
+    Floating tensors are stored as float16 when ``half``; metadata values that are not
+    strings are stored as JSON.
+    """
+    import torch
+    from safetensors.torch import save_file
+
+    out = {}
+    for key, tensor in tensors.items():
+        tensor = tensor.detach().cpu().contiguous()
+        if half and tensor.is_floating_point():
+            tensor = tensor.to(torch.float16)
+        out[key] = tensor
+    meta = {"format": FORMAT, **{k: v if isinstance(v, str) else json.dumps(v)
+                                 for k, v in metadata.items()}}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".partial")
+    save_file(out, str(partial), metadata=meta)
+    os.replace(partial, path)
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """The metadata of a safetensors file, without reading its tensors."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        return dict(handle.metadata() or {})
+
+
+def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """Tensors (as float32 where floating) and metadata of a checkpoint file."""
+    import torch
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise BenchError(f"checkpoint {path} does not exist")
+    tensors = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+    return tensors, read_metadata(path)
+
+
+def train_command(architecture: str, noise: Noise) -> str:
+    """The ``bench train`` command that makes a checkpoint for ``noise``."""
+    return f"bench train {architecture} --noise {noise.kind} --sigma {noise.sigma:g}"
+
+
+def find_checkpoint(architecture: str, noise: Noise, directory: Path | None = None) -> Path:
+    """The checkpoint of ``architecture`` whose training noise covers ``noise``.
+
+    When several match, the narrowest sigma range wins (a specialist over a generalist), then
+    the file name.
+
+    Raises
+    ------
+    BenchError
+        Naming the ``bench train`` command that makes the missing checkpoint.
+    """
+    directory = Path(directory or CHECKPOINT_DIR)
+    candidates = []
+    for path in sorted(directory.glob("*.safetensors")):
+        try:
+            meta = read_metadata(path)
+        except Exception:  # an unreadable file is not a checkpoint of ours
+            continue
+        if meta.get("format") != FORMAT or meta.get("architecture") != architecture:
+            continue
+        for noise_range in noise_ranges(meta):
+            if noise_range.covers(noise):
+                candidates.append((noise_range.sigma_max - noise_range.sigma_min, path.name, path))
+    if not candidates:
+        raise BenchError(
+            f"no {architecture} checkpoint for {noise} in {directory}; make one with: "
+            f"{train_command(architecture, noise)}"
+        )
+    return min(candidates)[2]

@@ -1,0 +1,27 @@
+"""Build a deep denoiser from its architecture name and configuration (as in a checkpoint)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+#: Architectures and their default configuration.
+ARCHITECTURES: dict[str, dict[str, Any]] = {
+    "cdae": {"width": 32},
+    "unet-dctda": {"attention": True, "dilation": True, "residual": True},
+}
+
+
+def build(architecture: str, config: Mapping[str, Any] | None = None):
+    """A fresh ``torch.nn.Module`` for ``architecture`` with ``config`` over the defaults."""
+    from benchmark.registry import unknown_name
+
+    if architecture not in ARCHITECTURES:
+        raise unknown_name("architecture", architecture, list(ARCHITECTURES))
+    resolved = {**ARCHITECTURES[architecture], **dict(config or {})}
+    if architecture == "cdae":
+        from methods.deep.cdae import CDAE
+
+        return CDAE(**resolved)
+    from methods.deep.unet import UNetDCTDA
+
+    return UNetDCTDA(**resolved)

@@ -1,0 +1,99 @@
+"""UNet-DCTD-A: a U-Net with a ResNet-18 encoder, scSE attention and dilated convolutions.
+
+Decoder: five blocks of 256, 128, 64, 32, 16 channels. Each block upsamples x2 (nearest),
+concatenates the encoder's skip at that scale, applies scSE to the concatenation, then two
+(conv3x3 - BN - ReLU), then scSE again. A 3x3 head maps 16 channels to one.
+
+Dilation: the second convolution of the three coarsest decoder blocks (1/16, 1/8, 1/4 of the
+input size) has dilation 2. Those blocks decide what is structure and what is noise, which
+needs context, and dilation widens their receptive field at no cost in parameters; the two
+finest blocks stay undilated because dilated kernels at full resolution leave gridding
+artefacts in fine detail. The encoder stays exactly torchvision's ResNet-18 so that its
+pretrained weights keep their meaning.
+
+Two choices differ from the paper's notebook and are stated here: the head predicts the
+residual (``output = input + head``), which converges much faster on a CPU budget, and there
+is no final sigmoid (the output is clamped to [0, 1] at inference instead).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from methods.deep.blocks import SCSE, crop_to, pad_to_multiple
+from methods.deep.resnet import ResNet18Encoder
+
+DECODER_CHANNELS = (256, 128, 64, 32, 16)
+#: Dilation of each decoder block's second convolution (coarse to fine); see module notes.
+DECODER_DILATIONS = (2, 2, 2, 1, 1)
+#: ImageNet statistics of a grey image (mean and std of the RGB means), for the pretrained stem.
+GREY_MEAN, GREY_STD = 0.449, 0.226
+
+
+def conv_bn_relu(cin: int, cout: int, dilation: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=dilation, dilation=dilation, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
+
+
+class DecoderBlock(nn.Module):
+    """Upsample x2, concat skip, scSE, (conv-BN-ReLU) x2, scSE."""
+
+    def __init__(self, cin: int, skip: int, cout: int, dilation: int = 1, attention: bool = True):
+        super().__init__()
+        self.attention1 = SCSE(cin + skip) if attention else nn.Identity()
+        self.conv1 = conv_bn_relu(cin + skip, cout)
+        self.conv2 = conv_bn_relu(cout, cout, dilation)
+        self.attention2 = SCSE(cout) if attention else nn.Identity()
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor | None) -> torch.Tensor:
+        x = F.interpolate(x, scale_factor=2, mode="nearest")
+        if skip is not None:
+            x = torch.cat([x, skip], dim=1)
+        x = self.attention1(x)
+        return self.attention2(self.conv2(self.conv1(x)))
+
+
+class UNetDCTDA(nn.Module):
+    """The UNet-DCTD-A denoiser; any input size (padded to a multiple of 32, cropped back).
+
+    Parameters
+    ----------
+    attention : bool
+        scSE blocks in the decoder (off for the ablation).
+    dilation : bool
+        Dilated convolutions as in :data:`DECODER_DILATIONS` (off: all 1).
+    residual : bool
+        Predict the noise residual (output = input + head) rather than the image.
+    """
+
+    multiple = 32
+
+    def __init__(self, *, attention: bool = True, dilation: bool = True, residual: bool = True):
+        super().__init__()
+        self.residual = residual
+        self.encoder = ResNet18Encoder(in_channels=1)
+        skips = self.encoder.channels[::-1][1:] + (0,)  # 256, 128, 64, 64, none
+        cin = self.encoder.channels[-1]
+        blocks = []
+        for cout, skip, rate in zip(DECODER_CHANNELS, skips, DECODER_DILATIONS):
+            blocks.append(DecoderBlock(cin, skip, cout, rate if dilation else 1, attention))
+            cin = cout
+        self.decoder = nn.ModuleList(blocks)
+        self.head = nn.Conv2d(DECODER_CHANNELS[-1], 1, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        padded, size = pad_to_multiple(x, self.multiple)
+        features = self.encoder((padded - GREY_MEAN) / GREY_STD)
+        y = features[-1]
+        skips = features[-2::-1] + [None]
+        for block, skip in zip(self.decoder, skips):
+            y = block(y, skip)
+        y = self.head(y)
+        if self.residual:
+            y = y + padded
+        return crop_to(y, size)
