@@ -244,6 +244,8 @@ def train(config: TrainConfig, *, progress: bool = True,
     torch.manual_seed(config.seed)
     if not cuda:
         torch.use_deterministic_algorithms(True)
+    loss_fn = TrainingLoss(config.loss, perceptual_weights=config.perceptual_weights,
+                           perceptual_weight=config.perceptual_weight, device=device)
     card = load_card(config.dataset)
     train_set = _train_images(card, config)
     val_clean, val_sets = _validation_set(card, config)
@@ -256,14 +258,13 @@ def train(config: TrainConfig, *, progress: bool = True,
     if cuda:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    loss_fn = TrainingLoss(config.loss, perceptual_weights=config.perceptual_weights,
-                           perceptual_weight=config.perceptual_weight, device=device)
     scaler = torch.amp.GradScaler("cuda", enabled=cuda)
 
     run_dir = Path(config.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = {"train": train_set.fingerprint(), "validation": val_clean.fingerprint()}
-    identity = {k: v for k, v in asdict(config).items() if k not in ("epochs", "command", "device")}
+    identity = json.loads(json.dumps(  # as it reads back from state.json (tuples -> lists)
+        {k: v for k, v in asdict(config).items() if k not in ("epochs", "command", "device")}))
     state = {"epoch": 0, "best_val_ssim": -1.0, "best_epoch": 0, "history": [], "seconds": 0.0,
              "identity": identity}
     if (run_dir / "state.json").is_file():
@@ -305,8 +306,6 @@ def train(config: TrainConfig, *, progress: bool = True,
         record = EpochRecord(epoch, float(np.mean(losses)), val_loss, val_ssim, val_psnr, seconds)
         state["history"].append(asdict(record))
         state["epoch"], state["seconds"] = epoch, state["seconds"] + seconds
-        log(f"epoch {epoch}/{config.epochs}: train loss {record.train_loss:.4f}, validation loss "
-            f"{val_loss:.4f}, SSIM {val_ssim:.4f}, PSNR {val_psnr:.2f} dB ({seconds:.0f} s)")
         if val_ssim > state["best_val_ssim"]:
             state["best_val_ssim"], state["best_epoch"] = val_ssim, epoch
             save_checkpoint(out, model.state_dict(), {
@@ -328,6 +327,8 @@ def train(config: TrainConfig, *, progress: bool = True,
             })
         _save_state(run_dir, model, optimizer, state)
         write_curve(out.with_suffix(".loss.csv"), state["history"])
+        log(f"epoch {epoch}/{config.epochs}: train loss {record.train_loss:.4f}, validation loss "
+            f"{val_loss:.4f}, SSIM {val_ssim:.4f}, PSNR {val_psnr:.2f} dB ({seconds:.0f} s)")
     return {"checkpoint": str(out), "best_epoch": state["best_epoch"],
             "best_val_ssim": state["best_val_ssim"], "history": state["history"],
             "seconds": state["seconds"]}

@@ -11,9 +11,11 @@ finest blocks stay undilated because dilated kernels at full resolution leave gr
 artefacts in fine detail. The encoder stays exactly torchvision's ResNet-18 so that its
 pretrained weights keep their meaning.
 
-Two choices differ from the paper's notebook and are stated here: the head predicts the
-residual (``output = input + head``), which converges much faster on a CPU budget, and there
-is no final sigmoid (the output is clamped to [0, 1] at inference instead).
+The head predicts the image itself, as in the paper. Residual learning (``output = input +
+head``, optional) does not suit this decoder: its finest skip is at half resolution, so it cannot
+represent per-pixel noise, and a residual model stays near the noisy input (seen in a first
+training attempt). The paper's final sigmoid is left out; the output is clamped to [0, 1] at
+inference instead.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class UNetDCTDA(nn.Module):
 
     multiple = 32
 
-    def __init__(self, *, attention: bool = True, dilation: bool = True, residual: bool = True):
+    def __init__(self, *, attention: bool = True, dilation: bool = True, residual: bool = False):
         super().__init__()
         self.residual = residual
         self.encoder = ResNet18Encoder(in_channels=1)

@@ -1,0 +1,68 @@
+"""Claims about checkpoints: safetensors round-trip with metadata, lookup by noise, no pickle."""
+
+import pickle
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from benchmark.contract import Noise  # noqa: E402
+from benchmark.errors import BenchError  # noqa: E402
+from methods.deep.cdae import CDAE  # noqa: E402
+from methods.deep.checkpoints import (find_checkpoint, load_checkpoint, noise_ranges,  # noqa: E402
+                                      read_metadata, save_checkpoint)
+
+
+def _save(path, kinds, lo, hi, architecture="cdae", width=4):
+    torch.manual_seed(0)
+    model = CDAE(width=width)
+    save_checkpoint(path, model.state_dict(), {
+        "architecture": architecture, "arch_config": {"width": width},
+        "noise": [{"kind": k, "sigma_min": lo, "sigma_max": hi} for k in kinds],
+        "train_command": "bench train cdae --noise gaussian --sigma 0.1", "git_commit": "abc",
+    })
+    return model
+
+
+def test_round_trip_keeps_metadata_and_half_precision_weights(tmp_path):
+    model = _save(tmp_path / "m.safetensors", ["gaussian"], 0.1, 0.1)
+    tensors, meta = load_checkpoint(tmp_path / "m.safetensors")
+    assert meta["architecture"] == "cdae" and meta["git_commit"] == "abc"
+    assert meta["train_command"].startswith("bench train cdae")
+    assert noise_ranges(meta)[0].covers(Noise("gaussian", 0.1))
+    for key, value in model.state_dict().items():
+        assert tensors[key].dtype == torch.float32
+        assert torch.allclose(tensors[key], value.half().float())
+    assert not (tmp_path / "m.safetensors.partial").exists()
+
+
+def test_lookup_picks_covering_and_narrowest_range(tmp_path):
+    _save(tmp_path / "wide.safetensors", ["gaussian", "rician"], 0.05, 0.15)
+    _save(tmp_path / "narrow.safetensors", ["gaussian"], 0.1, 0.1)
+    _save(tmp_path / "other.safetensors", ["gaussian"], 0.1, 0.1, architecture="unet-dctda")
+    assert find_checkpoint("cdae", Noise("gaussian", 0.1), tmp_path).name == "narrow.safetensors"
+    assert find_checkpoint("cdae", Noise("rician", 0.11), tmp_path).name == "wide.safetensors"
+
+
+def test_missing_checkpoint_names_the_train_command(tmp_path):
+    _save(tmp_path / "wide.safetensors", ["gaussian"], 0.05, 0.15)
+    with pytest.raises(BenchError, match=r"bench train cdae --noise rician --sigma 0\.3$"):
+        find_checkpoint("cdae", Noise("rician", 0.3), tmp_path)
+
+
+def test_a_pickle_is_never_unpickled(tmp_path):
+    class Boom:
+        def __reduce__(self):
+            return (open, (str(tmp_path / "pwned"), "w"))
+
+    (tmp_path / "evil.safetensors").write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(BenchError, match="no cdae checkpoint"):
+        find_checkpoint("cdae", Noise("gaussian", 0.1), tmp_path)
+    with pytest.raises(Exception):
+        load_checkpoint(tmp_path / "evil.safetensors")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_metadata_is_readable_without_tensors(tmp_path):
+    _save(tmp_path / "m.safetensors", ["rician"], 0.11, 0.11)
+    assert read_metadata(tmp_path / "m.safetensors")["format"] == "bench-denoiser/1"

@@ -1,0 +1,102 @@
+"""Claims about training: outputs and provenance, resume = uninterrupted, fail-fast options."""
+
+import csv
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from benchmark.augment import sample_batch  # noqa: E402
+from benchmark.cli import main  # noqa: E402
+from benchmark.errors import BenchError  # noqa: E402
+from benchmark.losses import TrainingLoss, ssim_torch  # noqa: E402
+from benchmark.metrics import ssim  # noqa: E402
+from benchmark.training import TrainConfig, train  # noqa: E402
+from methods.deep.checkpoints import load_checkpoint  # noqa: E402
+
+
+def tiny(tmp_path, name, epochs):
+    return TrainConfig(architecture="cdae", noises=[("rician", 0.1, 0.12)], epochs=epochs,
+                       crop=32, batch=2, steps=2, val_limit=2, arch_config={"width": 4},
+                       out=str(tmp_path / f"{name}.safetensors"), run_dir=str(tmp_path / name),
+                       command="bench train cdae --noise rician --sigma 0.1:0.12")
+
+
+def test_training_writes_checkpoint_curve_and_provenance(tmp_path):
+    summary = train(tiny(tmp_path, "a", 2), progress=False, log=lambda _: None)
+    tensors, meta = load_checkpoint(tmp_path / "a.safetensors")
+    assert meta["architecture"] == "cdae" and meta["dataset"] == "mni152"
+    assert meta["train_command"] == "bench train cdae --noise rician --sigma 0.1:0.12"
+    assert len(meta["train_fingerprint"]) == 12 and meta["train_fingerprint"] != meta["validation_fingerprint"]
+    assert int(meta["epoch"]) == summary["best_epoch"]
+    with open(tmp_path / "a.loss.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert all(np.isfinite(float(r[k])) for r in rows for k in ("train_loss", "val_loss", "val_ssim"))
+    assert (tmp_path / "a.loss.png").stat().st_size > 1000
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path):
+    quiet = {"progress": False, "log": lambda _: None}
+    train(tiny(tmp_path, "whole", 2), **quiet)
+
+    def interrupt(line):
+        raise KeyboardInterrupt  # Ctrl-C right after epoch 1 was saved
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny(tmp_path, "split", 2), progress=False, log=interrupt)
+    train(tiny(tmp_path, "split", 2), **quiet)  # the same command again resumes
+    from safetensors.torch import load_file
+
+    whole = load_file(str(tmp_path / "whole" / "last.safetensors"))
+    split = load_file(str(tmp_path / "split" / "last.safetensors"))
+    assert whole.keys() == split.keys()
+    assert all(torch.equal(whole[k], split[k]) for k in whole)
+
+
+def test_resume_refuses_a_different_run(tmp_path):
+    quiet = {"progress": False, "log": lambda _: None}
+    train(tiny(tmp_path, "r", 1), **quiet)
+    other = tiny(tmp_path, "r", 1)
+    other.lr = 0.5
+    with pytest.raises(BenchError, match="different training run"):
+        train(other, **quiet)
+
+
+def test_perceptual_loss_without_weights_fails_at_once(tmp_path):
+    config = tiny(tmp_path, "p", 1)
+    config.perceptual_weights = str(tmp_path / "vgg16.safetensors")
+    with pytest.raises(BenchError, match="VGG16"):
+        train(config, progress=False)
+    assert not (tmp_path / "p").exists()
+
+
+def test_cli_rejects_bad_sigma_range_and_unknown_encoder_spec(capsys):
+    assert main(["train", "cdae", "--noise", "gaussian", "--sigma", "0.3:0.1"]) == 2
+    assert "LO:HI" in capsys.readouterr().err
+    assert main(["train", "cdae", "--noise", "gaussian", "rician", "--sigma", "0.1", "0.2", "0.3"]) == 2
+
+
+def test_torch_ssim_matches_the_benchmark_metric():
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 48)).astype(np.float32)
+    y = np.clip(x + 0.1 * rng.standard_normal(x.shape), 0, 1).astype(np.float32)
+    ours = float(ssim_torch(torch.from_numpy(y)[None, None], torch.from_numpy(x)[None, None]))
+    assert ours == pytest.approx(ssim(x.astype(np.float64), y.astype(np.float64)), abs=1e-4)
+
+
+def test_augmented_crops_stay_in_range_and_are_seeded():
+    images = [np.linspace(0, 1, 50 * 60, dtype=np.float32).reshape(50, 60)]
+    a = sample_batch(images, np.random.default_rng(3), batch=6, crop=32)
+    b = sample_batch(images, np.random.default_rng(3), batch=6, crop=32)
+    assert a.shape == (6, 32, 32) and a.min() >= 0 and a.max() <= 1
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, sample_batch(images, np.random.default_rng(4), batch=6, crop=32))
+
+
+def test_training_loss_decreases_as_estimate_improves():
+    loss = TrainingLoss("l1")
+    clean = torch.rand(1, 1, 32, 32)
+    assert float(loss(clean, clean)) == pytest.approx(0, abs=1e-6)
+    assert float(loss(clean + 0.05, clean)) < float(loss(clean + 0.2, clean))
