@@ -40,9 +40,10 @@ def denoise_stack(model, stack: np.ndarray, device: str = "cpu") -> np.ndarray:
     import torch
 
     out = np.empty_like(stack, dtype=np.float32)
+    step = 1 if getattr(model, "image_statistics", False) else BATCH  # own statistics per image
     with torch.inference_mode():
-        for start in range(0, len(stack), BATCH):
-            batch = torch.from_numpy(np.ascontiguousarray(stack[start:start + BATCH]))[:, None]
+        for start in range(0, len(stack), step):
+            batch = torch.from_numpy(np.ascontiguousarray(stack[start:start + step]))[:, None]
             result = model(batch.to(device)).clamp_(0.0, 1.0)
-            out[start:start + BATCH] = result[:, 0].float().cpu().numpy()
+            out[start:start + step] = result[:, 0].float().cpu().numpy()
     return out

@@ -7,7 +7,8 @@ from typing import Any, Mapping
 #: Architectures and their default configuration.
 ARCHITECTURES: dict[str, dict[str, Any]] = {
     "cdae": {"width": 32},
-    "unet-dctda": {"attention": True, "dilation": True, "residual": False},
+    "unet-dctda": {"attention": True, "dilation": True, "residual": False,
+                   "image_statistics": False},
 }
 
 
