@@ -264,7 +264,8 @@ def train(config: TrainConfig, *, progress: bool = True,
     run_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = {"train": train_set.fingerprint(), "validation": val_clean.fingerprint()}
     identity = json.loads(json.dumps(  # as it reads back from state.json (tuples -> lists)
-        {k: v for k, v in asdict(config).items() if k not in ("epochs", "command", "device")}))
+        {k: v for k, v in asdict(config).items() if k not in ("epochs", "command", "device")}
+        | {"arch_config": build_config(config)}))
     state = {"epoch": 0, "best_val_ssim": -1.0, "best_epoch": 0, "history": [], "seconds": 0.0,
              "identity": identity}
     if (run_dir / "state.json").is_file():

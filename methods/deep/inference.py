@@ -23,7 +23,7 @@ def _model(path: Path, mtime: float, device: str):
     if os.environ.get("OMP_NUM_THREADS") == "1":  # inside a pool worker: one thread each
         torch.set_num_threads(1)
     tensors, meta = load_checkpoint(path)
-    model = build(meta["architecture"], json.loads(meta.get("arch_config", "{}")))
+    model = build(meta["architecture"], json.loads(meta.get("arch_config", "{}")), defaults=False)
     model.load_state_dict(tensors, strict=True)
     return model.to(device).eval()
 

@@ -8,17 +8,22 @@ from typing import Any, Mapping
 ARCHITECTURES: dict[str, dict[str, Any]] = {
     "cdae": {"width": 32},
     "unet-dctda": {"attention": True, "dilation": True, "residual": False,
-                   "image_statistics": False},
+                   "image_statistics": False, "input_skip": True},
 }
 
 
-def build(architecture: str, config: Mapping[str, Any] | None = None):
-    """A fresh ``torch.nn.Module`` for ``architecture`` with ``config`` over the defaults."""
+def build(architecture: str, config: Mapping[str, Any] | None = None, *,
+          defaults: bool = True):
+    """A fresh ``torch.nn.Module`` for ``architecture`` with ``config`` over the defaults.
+
+    With ``defaults=False`` (loading a checkpoint) keys missing from ``config`` take the
+    constructor's values, so that a checkpoint written before an option existed still loads.
+    """
     from benchmark.registry import unknown_name
 
     if architecture not in ARCHITECTURES:
         raise unknown_name("architecture", architecture, list(ARCHITECTURES))
-    resolved = {**ARCHITECTURES[architecture], **dict(config or {})}
+    resolved = {**(ARCHITECTURES[architecture] if defaults else {}), **dict(config or {})}
     if architecture == "cdae":
         from methods.deep.cdae import CDAE
 

@@ -17,6 +17,10 @@ finest blocks stay undilated because dilated kernels at full resolution leave gr
 artefacts in fine detail. The encoder stays exactly torchvision's ResNet-18 so that its
 pretrained weights keep their meaning.
 
+Full-resolution skip (``input_skip``, on in the shipped model; not in the paper): the
+encoder's finest features are at half resolution (the stem has stride 2), so the last decoder
+block sees the noisy image itself concatenated to its upsampled input. It costs 1 channel.
+
 The head predicts the image itself, as in the paper. Residual learning (``output = input +
 head``, optional) does not suit this decoder: its finest skip is at half resolution, so it cannot
 represent per-pixel noise, and a residual model stays near the noisy input (seen in a first
@@ -77,17 +81,24 @@ class UNetDCTDA(nn.Module):
         Dilated convolutions as in :data:`DECODER_DILATIONS` (off: all 1).
     residual : bool
         Predict the noise residual (output = input + head) rather than the image.
+    image_statistics : bool
+        Batch norm normalises with each batch's own statistics in evaluation too.
+    input_skip : bool
+        Concatenate the input image to the last (full-resolution) decoder block, whose only
+        other input is upsampled from half resolution.
     """
 
     multiple = 32
 
     def __init__(self, *, attention: bool = True, dilation: bool = True, residual: bool = False,
-                 image_statistics: bool = False):
+                 image_statistics: bool = False, input_skip: bool = False):
         super().__init__()
         self.residual = residual
         self.image_statistics = image_statistics
+        self.input_skip = input_skip
         self.encoder = ResNet18Encoder(in_channels=1)
-        skips = self.encoder.channels[::-1][1:] + (0,)  # 256, 128, 64, 64, none
+        # 256, 128, 64, 64, then the input image itself at full resolution (or nothing)
+        skips = self.encoder.channels[::-1][1:] + (1 if input_skip else 0,)
         cin = self.encoder.channels[-1]
         blocks = []
         for cout, skip, rate in zip(DECODER_CHANNELS, skips, DECODER_DILATIONS):
@@ -111,7 +122,7 @@ class UNetDCTDA(nn.Module):
         padded, size = pad_to_multiple(x, self.multiple)
         features = self.encoder((padded - GREY_MEAN) / GREY_STD)
         y = features[-1]
-        skips = features[-2::-1] + [None]
+        skips = features[-2::-1] + [padded if self.input_skip else None]
         for block, skip in zip(self.decoder, skips):
             y = block(y, skip)
         y = self.head(y)
