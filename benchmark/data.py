@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from benchmark.errors import BenchError
-from benchmark.images import check_clean_image
+from benchmark.images import check_clean_image, fit_to_size
 from benchmark.loaders import LOADERS
 from benchmark.paths import CARDS_DIR
 from benchmark.registry import unknown_name
@@ -82,6 +82,11 @@ def load_images(card: dict[str, Any], split: str) -> ImageSet:
     if kind not in LOADERS:
         raise unknown_name("loader", kind, list(LOADERS))
     ids, images, normalisation = LOADERS[kind](card, split, Path(card["_root"]))
+    size = card["loader"].get("size")
+    if size:  # the size policy (README, "Sizes"): centre-crop or zero-pad, never resample
+        images = [fit_to_size(np.asarray(image), (int(size[0]), int(size[1]))) for image in images]
+        if "padded" not in normalisation:
+            normalisation += f"; centre-cropped/zero-padded to {size[0]}x{size[1]}"
     checked = tuple(check_clean_image(image, image_id) for image_id, image in zip(ids, images))
     return ImageSet(card["name"], split, tuple(ids), checked, normalisation)
 

@@ -11,13 +11,22 @@ from typing import Callable
 
 import numpy as np
 
-from benchmark.loaders import folder, mni152
+from benchmark.loaders import common, dicom, folder, mni152, nifti
 
 Loaded = tuple[list[str], list[np.ndarray], str]
 
 LOADERS: dict[str, Callable[..., Loaded]] = {
     "nilearn-mni152": mni152.load,
     "folder": folder.load,
+    "nifti": nifti.load,
+    "dicom": dicom.load,
+}
+
+#: File-reading loaders that also report what they skipped and the source's range (data info).
+SCANNERS: dict[str, Callable[..., "common.Scan"]] = {
+    "folder": folder.scan,
+    "nifti": nifti.scan,
+    "dicom": dicom.scan,
 }
 
 #: Loaders that can list a split's image ids cheaply, without reading pixels.
