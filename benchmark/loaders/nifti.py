@@ -75,12 +75,12 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
         name = path.relative_to(base).as_posix()
         try:
             data, dtype = read_volume(path, int(spec.get("volume", 0)))
+            normalised, how = normalise_volume(data, card.get("normalisation", {}), "percentile")
         except BenchError as error:
             result.skip(name, str(error))
             continue
         dtypes.add(dtype)
         result.widen(data)
-        normalised, how = normalise_volume(data, card.get("normalisation", {}), "percentile")
         methods.add(how)
         for index in slice_range(data.shape[axis], spec.get("slices"), int(spec.get("step", 1))):
             plane = np.rot90(np.take(normalised, index, axis=axis))
