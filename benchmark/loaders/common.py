@@ -146,6 +146,14 @@ def split_files(files: list[Path], base: Path, card: dict[str, Any], split: str)
     return chosen
 
 
+def slices_of(card: dict[str, Any], split: str) -> Any:
+    """The ``slices`` of ``[splits.NAME]`` when it sets them (slabs of one volume), else the loader's."""
+    table = card.get("splits", {}).get(split)
+    if isinstance(table, dict) and "slices" in table:
+        return table["slices"]
+    return card["loader"].get("slices")
+
+
 def slice_range(length: int, spec: Any, step: int = 1) -> range:
     """Indices along an axis of ``length`` from a card's ``slices = [start, stop]``.
 

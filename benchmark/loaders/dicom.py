@@ -25,7 +25,7 @@ import numpy as np
 
 from benchmark.errors import BenchError
 from benchmark.loaders.common import (Scan, add_slice, finish, is_strict, log, slice_range,
-                                      split_files, warn_skipped)
+                                      slices_of, split_files, warn_skipped)
 from benchmark.loaders.intensity import normalise_volume, parse_window, to_grey, window
 from benchmark.loaders.location import require_location
 
@@ -230,7 +230,7 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
                 values.append(frame)
         if not values:
             continue
-        chosen = slice_range(len(values), spec.get("slices"), int(spec.get("step", 1)))
+        chosen = slice_range(len(values), slices_of(card, split), int(spec.get("step", 1)))
         ids, values = [ids[i] for i in chosen], [values[i] for i in chosen]
         for v in values:
             result.widen(v)

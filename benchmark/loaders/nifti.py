@@ -16,11 +16,11 @@ import numpy as np
 
 from benchmark.errors import BenchError
 from benchmark.loaders.common import (Scan, add_slice, finish, is_strict, slice_range,
-                                      split_files, warn_skipped)
+                                      slices_of, split_files, warn_skipped)
 from benchmark.loaders.intensity import normalise_volume
 from benchmark.loaders.location import require_location
 
-SUFFIXES = (".nii", ".nii.gz", ".mnc")
+SUFFIXES = (".nii", ".nii.gz", ".mnc", ".mnc.gz")
 AXES = {"sagittal": 0, "coronal": 1, "axial": 2, 0: 0, 1: 1, 2: 2}
 
 
@@ -82,7 +82,8 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
         dtypes.add(dtype)
         result.widen(data)
         methods.add(how)
-        for index in slice_range(data.shape[axis], spec.get("slices"), int(spec.get("step", 1))):
+        chosen = slice_range(data.shape[axis], slices_of(card, split), int(spec.get("step", 1)))
+        for index in chosen:
             plane = np.rot90(np.take(normalised, index, axis=axis))
             add_slice(result, f"{name}/{'xyz'[axis]}{index:03d}", plane)
     result.source_dtype = "/".join(sorted(dtypes)) or "unknown"
