@@ -35,7 +35,7 @@ class DataInfo:
         """Human-readable lines, one fact each; every skipped input is listed."""
         shapes = ", ".join(f"{s} ({n})" for s, n in self.shapes.items())
         low, high = self.source_range or (float("nan"), float("nan"))
-        unit = " HU" if self.modality == "CT" else ""
+        unit = " HU" if self.modality == "CT" and self.kind == "dicom" else ""
         out = [
             f"dataset:        {self.name} (loader {self.kind}, split {self.split})",
             f"images:         {self.count}" + (f" from {self.files} file(s)" if self.files else ""),

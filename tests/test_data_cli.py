@@ -51,6 +51,7 @@ def test_convert_writes_windowed_pngs_that_load_back(tmp_path, capsys):
     dicom = load_images(path_card(tmp_path / "ct", window="abdomen"), "all")
     pngs = load_images(path_card(destination), "all")
     assert [i.split("/")[-1] for i in pngs.ids] == ["0.png", "1.png", "2.png"]
+    assert "from dicom after: CT: stored x 1 - 1024" in pngs.normalisation
     for a, b in zip(dicom.images, pngs.images):
         assert np.abs(a - b).max() <= 0.5 / 255 + 1e-6  # rounding only
     # hand-computed: stored 120 -> HU -904 -> below 50 - 200: black; stored 1100 -> HU 76 -> 0.565

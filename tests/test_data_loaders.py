@@ -220,3 +220,58 @@ def test_size_policy_crops_or_pads_every_loader(tmp_path):
     loaded = load_images(card, "all")
     assert {img.shape for img in loaded.images} == {(16, 40)}
     assert "zero-padded to 16x40" in loaded.normalisation
+
+
+# --- more of pydicom's shipped files, and odd image files ----------------------------------------
+
+def copy_testdata(folder, *names):
+    from pydicom.data import get_testdata_file
+
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        shutil.copy(get_testdata_file(name), folder)
+    return folder
+
+
+def test_pydicom_mr_ignores_the_file_window_and_rle_decodes_the_same(tmp_path):
+    plain = load(copy_testdata(tmp_path / "a", "MR_small.dcm")).images[0]
+    rle = load(copy_testdata(tmp_path / "b", "MR_small_RLE.dcm")).images[0]
+    np.testing.assert_array_equal(plain, rle)
+    assert plain.max() == 1.0 and plain.min() == 0.0  # percentile scaling, not the 600/1600 window
+
+
+def test_pydicom_rgb_file_is_converted_to_grey_with_a_warning(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        loaded = load(copy_testdata(tmp_path / "rgb", "SC_rgb_rle.dcm"))
+    assert loaded.images[0].ndim == 2 and "converted to grey" in caplog.text
+
+
+def test_pydicom_multiframe_too_small_for_ssim_is_refused(tmp_path):
+    with pytest.raises(BenchError, match="smaller than SSIM"):
+        load(copy_testdata(tmp_path / "dose", "rtdose.dcm"))  # 15 frames of 10x10
+
+
+def test_dicom_slice_range_is_taken_along_the_ordered_series(tmp_path):
+    for name, z in zip("dcba", [0.0, 1.0, 2.0, 3.0]):
+        write_dicom(tmp_path / "s" / f"{name}.dcm", ramp(start=int(z) * 100), modality="MR",
+                    position=(0, 0, z))
+    card = path_card(tmp_path / "s")
+    card["loader"]["slices"] = [1, 3]
+    assert list(load_images(card, "all").ids) == ["c.dcm", "b.dcm"]
+
+
+def test_unreadable_and_non_finite_image_files_are_skipped(tmp_path, caplog):
+    import tifffile
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    good = ramp().astype(np.float32) / 255
+    tifffile.imwrite(folder / "good.tif", good)
+    bad = good.copy()
+    bad[2, 2] = np.inf
+    tifffile.imwrite(folder / "inf.tif", bad)
+    (folder / "garbage.png").write_bytes(b"\x89PNG not really")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        loaded = load(folder)
+    assert list(loaded.ids) == ["imgs/good.tif"]
+    assert "garbage.png (unreadable)" in caplog.text and "inf.tif (1 NaN/inf values)" in caplog.text

@@ -8,10 +8,12 @@ per series:
 
 - CT: a window in HU -> [0, 1] (DICOM LINEAR_EXACT): a preset (brain, subdural, abdomen, lung,
   bone), ``CENTRE,WIDTH``, or ``file`` (the series' own WindowCenter/WindowWidth, the default);
-- anything else (MR, ...): the robust percentile scaling of :func:`percentile_scale`;
+- anything else (MR, ...): the robust percentile scaling of :func:`percentile_scale`, computed
+  over the slices of the series that are loaded (after ``slices``/``step``);
 - MONOCHROME1 images are inverted afterwards so that bright means high signal.
 
-Files that are not DICOM, hold no pixel data, or whose pixels cannot be decoded are skipped and
+A card's ``slices``/``step`` pick slices of each ordered series from the headers alone, so
+only those are decoded. Files that are not DICOM, hold no pixel data, or whose pixels cannot be decoded are skipped and
 listed (``strict`` makes them errors); a folder mixing modalities is an error.
 """
 
@@ -52,16 +54,19 @@ def candidate_files(where: Path) -> list[Path]:
                   and not any(part.startswith(".") for part in p.relative_to(where).parts))
 
 
-def read_dataset(path: Path):
-    """The pydicom dataset of ``path`` (pixels not yet decoded), or a BenchError with the reason."""
+def read_dataset(path: Path, *, header_only: bool = False):
+    """The pydicom dataset of ``path``, or a BenchError with the reason.
+
+    ``header_only`` stops before the pixel data (fast sorting of a large series).
+    """
     import pydicom
     from pydicom.errors import InvalidDicomError
 
     try:
         try:
-            ds = pydicom.dcmread(path)
+            ds = pydicom.dcmread(path, stop_before_pixels=header_only)
         except InvalidDicomError:  # old files without the preamble: accept only real images
-            ds = pydicom.dcmread(path, force=True)
+            ds = pydicom.dcmread(path, force=True, stop_before_pixels=header_only)
             if "SOPClassUID" not in ds and "Rows" not in ds:
                 raise BenchError("not a DICOM file") from None
     except BenchError:
@@ -70,7 +75,9 @@ def read_dataset(path: Path):
         raise BenchError("permission denied") from None
     except Exception as error:  # truncated or garbled headers raise many kinds
         raise BenchError(f"not a readable DICOM file ({type(error).__name__})") from None
-    if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
+    has_pixels = "Rows" in ds if header_only else any(
+        tag in ds for tag in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"))
+    if not has_pixels:
         raise BenchError(f"no pixel data (a {ds.get('Modality', 'non-image')} object)")
     return ds
 
@@ -195,12 +202,11 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
     files = split_files(files, base, card, split)
     result = Scan(files=len(files))
     series: dict[str, list[tuple[Any, Path]]] = defaultdict(list)
-    for path in files:
-        name = path.relative_to(base).as_posix()
+    for path in files:  # first pass: headers only, to group, check and order
         try:
-            ds = read_dataset(path)
+            ds = read_dataset(path, header_only=True)
         except BenchError as error:
-            result.skip(name, str(error))
+            result.skip(path.relative_to(base).as_posix(), str(error))
             continue
         series[str(ds.get("SeriesInstanceUID", "no-series-uid"))].append((ds, path))
     modalities = Counter(str(ds.get("Modality", "OT")) for members in series.values()
@@ -213,25 +219,35 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
     dtypes, descriptions, colour = set(), [], 0
     for uid, members in sorted(series.items(), key=lambda kv: min(p for _, p in kv[1])):
         members.sort(key=lambda item: order_key(*item))
-        ids, values, kept = [], [], []
-        for ds, path in members:
+        entries = [(ds, path, k) for ds, path in members
+                   for k in range(int(ds.get("NumberOfFrames", 1) or 1))]
+        chosen = slice_range(len(entries), slices_of(card, split), int(spec.get("step", 1)))
+        wanted: dict[Path, list[int]] = defaultdict(list)
+        for i in chosen:
+            wanted[entries[i][1]].append(entries[i][2])
+        ids, values, kept, rescale = [], [], [], ""
+        for ds, path in members:  # second pass: decode only the chosen slices
+            if path not in wanted:
+                continue
             name = path.relative_to(base).as_posix()
             try:
-                frames, converted = frames_of(ds)
-                hu, rescale = modality_values(ds, frames)
+                full = read_dataset(path)
+                frames, converted = frames_of(full)
+                hu, rescale = modality_values(full, frames)
             except BenchError as error:
                 result.skip(name, str(error))
                 continue
             colour += converted
             dtypes.add(str(frames.dtype))
             kept.append(ds)
-            for k, frame in enumerate(hu):
+            for k in wanted[path]:
+                if k >= len(hu):
+                    result.skip(f"{name}#f{k:03d}", f"frame missing: the file holds {len(hu)}")
+                    continue
                 ids.append(name if len(hu) == 1 else f"{name}#f{k:03d}")
-                values.append(frame)
+                values.append(hu[k])
         if not values:
             continue
-        chosen = slice_range(len(values), slices_of(card, split), int(spec.get("step", 1)))
-        ids, values = [ids[i] for i in chosen], [values[i] for i in chosen]
         for v in values:
             result.widen(v)
         normalised, how = normalise_series(values, kept, result.modality,

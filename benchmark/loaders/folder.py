@@ -8,6 +8,7 @@ and listed (``strict`` makes them errors).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ def read_image(path: Path) -> np.ndarray:
             return np.asarray(tifffile.imread(path))
         import imageio.v3 as iio
 
-        return np.asarray(iio.imread(path))
+        return np.asarray(iio.imread(path, plugin="pillow"))
     except Exception as error:  # any decoder failure is a bad file to the user
         raise BenchError(f"cannot read image {path}: {error.__class__.__name__}; "
                          "remove or replace the file") from None
@@ -95,6 +96,15 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
     result.source_dtype = "/".join(sorted(dtypes)) or "unknown"
     kinds = sorted({dtype_scale(np.zeros(1, d))[1] for d in dtypes})
     result.normalisation = "; ".join(kinds) or "none"
+    record = base / "conversion.json"  # written by 'bench data convert': keep the provenance
+    if record.is_file():
+        try:
+            made = json.loads(record.read_text())
+            result.modality = str(made.get("modality", result.modality))
+            result.normalisation += (f"; written by 'bench data convert' from {made['kind']} "
+                                     f"after: {made['normalisation']}")
+        except (ValueError, KeyError, TypeError):
+            log.warning("bench: warning: %s is not a readable conversion record; ignored", record)
     if colour:
         result.normalisation += f"; {colour} colour image(s) converted to grey (BT.709 luminance)"
         log.warning("bench: warning: %s: %d colour image(s) converted to grey (BT.709 luminance)",
