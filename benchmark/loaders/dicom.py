@@ -181,7 +181,7 @@ def normalise_series(values: list[np.ndarray], datasets: list, modality: str,
                                  "--window brain, subdural, abdomen, lung, bone or CENTRE,WIDTH")
             label = "from the file"
         how = f"CT window {label} (centre {cw[0]:g}, width {cw[1]:g} HU, DICOM LINEAR_EXACT)"
-        return [window(v, *cw) for v in values], how
+        return [window(v, *cw).astype(np.float32) for v in values], how
     flat = np.concatenate([v.ravel() for v in values])
     scaled, how = normalise_volume(flat, spec, "percentile")
     out, start = [], 0
@@ -245,7 +245,7 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
                     result.skip(f"{name}#f{k:03d}", f"frame missing: the file holds {len(hu)}")
                     continue
                 ids.append(name if len(hu) == 1 else f"{name}#f{k:03d}")
-                values.append(hu[k])
+                values.append(hu[k].astype(np.float32))  # exact for integer HU; half the memory
         if not values:
             continue
         for v in values:
