@@ -34,15 +34,16 @@ class DataInfo:
     def lines(self) -> list[str]:
         """Human-readable lines, one fact each; every skipped input is listed."""
         shapes = ", ".join(f"{s} ({n})" for s, n in self.shapes.items())
-        low, high = self.source_range or (float("nan"), float("nan"))
         unit = " HU" if self.modality == "CT" and self.kind == "dicom" else ""
+        source = (f"[{self.source_range[0]:g}, {self.source_range[1]:g}]{unit}"
+                  if self.source_range else "not reported by this loader")
         out = [
             f"dataset:        {self.name} (loader {self.kind}, split {self.split})",
             f"images:         {self.count}" + (f" from {self.files} file(s)" if self.files else ""),
             f"shape:          {shapes}",
             f"source dtype:   {self.dtype}",
             f"modality:       {self.modality}",
-            f"source range:   [{low:g}, {high:g}]{unit}",
+            f"source range:   {source}",
             f"loaded range:   [{self.normalised_range[0]:g}, {self.normalised_range[1]:g}] (float32)",
             f"normalisation:  {self.normalisation}",
             f"skipped:        {len(self.skipped)}",

@@ -275,3 +275,13 @@ def test_unreadable_and_non_finite_image_files_are_skipped(tmp_path, caplog):
         loaded = load(folder)
     assert list(loaded.ids) == ["imgs/good.tif"]
     assert "garbage.png (unreadable)" in caplog.text and "inf.tif (1 NaN/inf values)" in caplog.text
+
+
+def test_card_window_as_centre_width_list_and_garbled_file_window(tmp_path):
+    stored = ramp(start=1000)  # HU 0 .. 255
+    write_dicom(tmp_path / "ct" / "a.dcm", stored, slope=1, intercept=-1000, window=("", ""))
+    card = path_card(tmp_path / "ct")
+    with pytest.raises(BenchError, match="without WindowCenter"):  # empty values: no window
+        load_images(card, "all")
+    card["normalisation"] = {"method": "window", "window": [128, 256]}
+    assert load_images(card, "all").images[0].flat[64] == pytest.approx(0.25)

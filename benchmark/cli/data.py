@@ -10,7 +10,8 @@ from benchmark.errors import BenchError
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("data", help="inspect, convert or fetch medical images")
-    actions = parser.add_subparsers(dest="action", required=True, parser_class=type(parser))
+    actions = parser.add_subparsers(dest="action", metavar="{info,convert,fetch}", required=True,
+                                    parser_class=type(parser))
 
     info = actions.add_parser("info", help="what a path or card would load: count, shape, dtype, "
                                            "modality, intensity range, normalisation")

@@ -159,9 +159,13 @@ def file_window(datasets: list) -> tuple[float, float] | None:
         centre, width = ds.get("WindowCenter"), ds.get("WindowWidth")
         if centre is None or width is None:
             continue
-        first = lambda v: float(v[0]) if hasattr(v, "__len__") and not isinstance(v, str) else float(v)
-        if first(width) > 0:
-            found.append((first(centre), first(width)))
+        try:
+            pair = tuple(float(v[0]) if hasattr(v, "__len__") and not isinstance(v, str)
+                         else float(v) for v in (centre, width))
+        except (TypeError, ValueError, IndexError):  # empty or garbled values: no window
+            continue
+        if pair[1] > 0:
+            found.append(pair)
     return Counter(found).most_common(1)[0][0] if found else None
 
 
@@ -173,7 +177,10 @@ def normalise_series(values: list[np.ndarray], datasets: list, modality: str,
         if modality != "CT":
             raise BenchError(f"{where}: a CT window was asked for a {modality} series; windows "
                              "are in Hounsfield units, drop --window for non-CT data")
-        label, cw = parse_window(spec.get("window", "file"))
+        chosen = spec.get("window", "file")
+        if isinstance(chosen, (list, tuple)):  # a card's [centre, width]
+            chosen = ",".join(str(v) for v in chosen)
+        label, cw = parse_window(chosen)
         if cw is None:
             cw = file_window(datasets)
             if cw is None:
