@@ -60,11 +60,11 @@ class Scan:
         return self.ids, self.images, self.normalisation
 
 
-def skipped_line(scan: Scan, where: str) -> str:
+def skipped_line(scan: Scan, where: str | None) -> str:
     """One line counting the skipped inputs and naming the first few with their reasons."""
     shown = "; ".join(f"{name} ({reason})" for name, reason in scan.skipped[:LISTED])
     more = len(scan.skipped) - LISTED
-    return (f"{where}: skipped {len(scan.skipped)} input(s): {shown}"
+    return (f"{where + ': ' if where else ''}skipped {len(scan.skipped)} input(s): {shown}"
             + (f"; and {more} more" if more > 0 else ""))
 
 
@@ -73,7 +73,7 @@ def finish(scan: Scan, where: str, *, strict: bool) -> Scan:
     if scan.skipped and strict:
         raise BenchError(skipped_line(scan, where) + "; fix or remove them, or drop --strict")
     if not scan.images:
-        reasons = f" ({skipped_line(scan, where)})" if scan.skipped else ""
+        reasons = f" ({skipped_line(scan, None)})" if scan.skipped else ""
         raise BenchError(f"{where}: no usable image{reasons}; point --data at valid images")
     return scan
 

@@ -19,6 +19,7 @@ listed (``strict`` makes them errors); a folder mixing modalities is an error.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -54,21 +55,29 @@ def candidate_files(where: Path) -> list[Path]:
                   and not any(part.startswith(".") for part in p.relative_to(where).parts))
 
 
+def _read(path: Path, header_only: bool):
+    """pydicom's reader; files without the preamble are accepted only when they look like images."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        return pydicom.dcmread(path, stop_before_pixels=header_only)
+    except InvalidDicomError:
+        ds = pydicom.dcmread(path, force=True, stop_before_pixels=header_only)
+        if "SOPClassUID" not in ds and "Rows" not in ds:
+            raise BenchError("not a DICOM file") from None
+        return ds
+
+
 def read_dataset(path: Path, *, header_only: bool = False):
     """The pydicom dataset of ``path``, or a BenchError with the reason.
 
     ``header_only`` stops before the pixel data (fast sorting of a large series).
     """
-    import pydicom
-    from pydicom.errors import InvalidDicomError
-
     try:
-        try:
-            ds = pydicom.dcmread(path, stop_before_pixels=header_only)
-        except InvalidDicomError:  # old files without the preamble: accept only real images
-            ds = pydicom.dcmread(path, force=True, stop_before_pixels=header_only)
-            if "SOPClassUID" not in ds and "Rows" not in ds:
-                raise BenchError("not a DICOM file") from None
+        with warnings.catch_warnings():  # pydicom warns about odd values; outcomes are reported
+            warnings.simplefilter("ignore")
+            ds = _read(path, header_only)
     except BenchError:
         raise
     except PermissionError:
@@ -80,6 +89,15 @@ def read_dataset(path: Path, *, header_only: bool = False):
     if not has_pixels:
         raise BenchError(f"no pixel data (a {ds.get('Modality', 'non-image')} object)")
     return ds
+
+
+def header_int(ds, keyword: str, default: int = 1) -> int:
+    """An integer header value (NumberOfFrames, SamplesPerPixel), or a BenchError naming it."""
+    value = ds.get(keyword, default)
+    try:
+        return int(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        raise BenchError(f"bad {keyword} {str(value)!r} in the header") from None
 
 
 def _rescale_items(ds) -> list[tuple[float, float]] | None:
@@ -127,12 +145,14 @@ def modality_values(ds, frames: np.ndarray) -> tuple[np.ndarray, str]:
 def frames_of(ds) -> tuple[np.ndarray, bool]:
     """Decoded pixels as (frames, rows, cols) grey, and whether colour was converted."""
     try:
-        pixels = np.asarray(ds.pixel_array)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pixels = np.asarray(ds.pixel_array)
     except Exception as error:  # missing decoder, truncated data, bad header values
         text = " ".join(str(error).split())[:90]
         raise BenchError(f"pixel data cannot be decoded ({type(error).__name__}: {text})") from None
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
-    colour = int(ds.get("SamplesPerPixel", 1) or 1) > 1
+    frames = header_int(ds, "NumberOfFrames")
+    colour = header_int(ds, "SamplesPerPixel") > 1
     if frames == 1:
         pixels = pixels[None]
     if colour:
@@ -200,6 +220,12 @@ def normalise_series(values: list[np.ndarray], datasets: list, modality: str,
 
 def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
     """Read, order, rescale and normalise every DICOM image of ``split``."""
+    with warnings.catch_warnings():  # pydicom warns on odd header values as they are read;
+        warnings.filterwarnings("ignore", module=r"pydicom\.")  # the outcome is reported instead
+        return _scan(card, split)
+
+
+def _scan(card: dict[str, Any], split: str) -> Scan:
     spec = card["loader"]
     where = require_location(card)
     base = where.parent if where.is_file() else where
@@ -212,6 +238,7 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
     for path in files:  # first pass: headers only, to group, check and order
         try:
             ds = read_dataset(path, header_only=True)
+            header_int(ds, "NumberOfFrames")
         except BenchError as error:
             result.skip(path.relative_to(base).as_posix(), str(error))
             continue
@@ -227,7 +254,7 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
     for uid, members in sorted(series.items(), key=lambda kv: min(p for _, p in kv[1])):
         members.sort(key=lambda item: order_key(*item))
         entries = [(ds, path, k) for ds, path in members
-                   for k in range(int(ds.get("NumberOfFrames", 1) or 1))]
+                   for k in range(header_int(ds, "NumberOfFrames"))]
         chosen = slice_range(len(entries), slices_of(card, split), int(spec.get("step", 1)))
         wanted: dict[Path, list[int]] = defaultdict(list)
         for i in chosen:
