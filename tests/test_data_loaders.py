@@ -285,3 +285,16 @@ def test_card_window_as_centre_width_list_and_garbled_file_window(tmp_path):
         load_images(card, "all")
     card["normalisation"] = {"method": "window", "window": [128, 256]}
     assert load_images(card, "all").images[0].flat[64] == pytest.approx(0.25)
+
+
+def test_nifti_non_finite_zero_is_explicit_and_recorded(tmp_path):
+    volume = np.random.default_rng(1).uniform(0, 100, (12, 12, 2)).astype(np.float32)
+    volume[0, :3, 1] = np.nan
+    write_nifti(tmp_path / "v.nii", volume)
+    card = path_card(tmp_path / "v.nii")
+    assert list(load_images(card, "all").ids) == ["v.nii/z000"]
+    card["loader"]["non_finite"] = "zero"
+    loaded = load_images(card, "all")
+    assert list(loaded.ids) == ["v.nii/z000", "v.nii/z001"]
+    assert "3 NaN/inf voxels set to 0" in loaded.normalisation
+    assert np.count_nonzero(np.rot90(loaded.images[1], -1)[0, :3]) == 0

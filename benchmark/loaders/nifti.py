@@ -3,7 +3,10 @@
 Each volume is reoriented to the closest RAS+ orientation (``nibabel.as_closest_canonical``), so
 ``axis = "axial"`` (2), ``"coronal"`` (1) and ``"sagittal"`` (0) mean the same for every file;
 slices are rotated anterior/superior-up like the MNI card. ``slices = [start, stop]`` (indices or
-fractions) and ``step`` choose the slices; a 4-D file gives its ``volume`` (default 0). Each
+fractions) and ``step`` choose the slices; a 4-D file gives its ``volume`` (default 0). Slices with NaN/inf
+voxels are skipped, unless the card sets ``non_finite = "zero"`` (resampled volumes often hold NaN
+outside the field of view): then they become 0 before normalisation, and the normalisation
+string says how many. Each
 volume is normalised on its own by the card's ``[normalisation]`` (default: robust percentile).
 """
 
@@ -43,6 +46,9 @@ def read_volume(path: Path, volume: int = 0) -> tuple[np.ndarray, str]:
         image = nib.as_closest_canonical(nib.load(path))
         dtype = str(image.get_data_dtype())
         data = np.asarray(image.dataobj, dtype=np.float64)  # scl_slope/inter applied
+    except ImportError as error:  # MINC2 is HDF5
+        raise BenchError(f"reading it needs the Python package {error.name!r}; pip install it"
+                         ) from None
     except Exception as error:  # nibabel raises many kinds for a damaged file
         raise BenchError(f"not a readable NIfTI/MINC file ({type(error).__name__})") from None
     if data.ndim == 4:
@@ -70,11 +76,15 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
     axis = AXES[axis_name]
     files = split_files(files, base, card, split)
     result = Scan(files=len(files), modality=card.get("modality", "MR"))
-    dtypes, methods = set(), set()
+    dtypes, methods, filled = set(), set(), 0
     for path in files:
         name = path.relative_to(base).as_posix()
         try:
             data, dtype = read_volume(path, int(spec.get("volume", 0)))
+            bad = ~np.isfinite(data)
+            if spec.get("non_finite") == "zero" and bad.any():  # asked for by the card, recorded
+                data[bad] = 0.0
+                filled += int(bad.sum())
             normalised, how = normalise_volume(data, card.get("normalisation", {}), "percentile")
         except BenchError as error:
             result.skip(name, str(error))
@@ -91,6 +101,8 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
         methods = {how.split(": ", 1)[-1] for how in methods}
     result.normalisation = (f"per volume: {'; '.join(sorted(methods))}; "
                             f"{axis_name} slices of the RAS-reoriented volume")
+    if filled:
+        result.normalisation += f"; {filled} NaN/inf voxels set to 0 first (non_finite = 'zero')"
     return finish(result, str(where), strict=is_strict(card))
 
 
