@@ -150,3 +150,18 @@ def test_shipped_cards_name_source_licence_and_layout():
         assert card["source"].startswith("http") and card["licence"] and card["local"]["layout"]
         assert card["fetch"].get("urls") or card["fetch"].get("manual")
         assert {"train", "validation", "test"} <= set(card["splits"])
+
+
+def test_a_run_records_the_normalisation_beside_the_cells(tmp_path, capsys):
+    from benchmark.datalog import recorded
+
+    ct_series(tmp_path / "ct")
+    store = tmp_path / "s.sqlite"
+    for window in ("abdomen", "lung"):
+        code, _, _ = bench(capsys, "run", "--noise", "gaussian", "--sigma", "0.1", "--methods",
+                           "gaussian-filter", "--data", str(tmp_path / "ct"), "--window", window,
+                           "--store", str(store), "--quiet", "--jobs", "1")
+        assert code == 0
+    notes = recorded(store).set_index("dataset")
+    assert len(notes) == 2 and set(notes["images"]) == {3}
+    assert "CT window lung" in notes.loc[f"dicom:{tmp_path / 'ct'}?window=lung", "normalisation"]

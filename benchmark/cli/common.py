@@ -96,6 +96,9 @@ def sweep(args: argparse.Namespace, noises, methods) -> int:
     tasks = plan(subset, noises, methods, seed=args.seed, clip=args.clip, device=device)
     if not args.data:
         images()  # validate the images before anything is written
+    from benchmark.datalog import record
+
+    record(args.store, images())  # loaded above: note how the clean images were normalised
     with Store(args.store) as store:
         outcome = run_sweep(tasks, store, images, jobs=args.jobs, progress=not args.quiet,
                             command=shlex.join(["bench", *sys.argv[1:]]))
