@@ -1,0 +1,159 @@
+"""The figures of ``bench report`` and the HTML page that gathers them with the tables.
+
+Writes ``figures/*.png`` under the report folder and ``index.html`` beside the tables:
+noise-level curves (Figure 3) from the store, visual comparisons (Figures 1, 2, 4) denoised on
+the fly for one test image, and training curves from deep models' training logs. What cannot
+be drawn (too few noise levels in the store, no training logs) is listed on the page, not
+silently dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+
+from benchmark.contract import Denoiser
+from benchmark.data import ImageSet
+from benchmark.figures import (CURVE_SIGMAS, curve_data, denoise_panels, plot_noise_curves,
+                               plot_training_curves, plot_visual_comparison, save_png,
+                               training_logs)
+from benchmark.html_report import FigureItem, Page, TableItem, write_page
+from benchmark.paper import TABLES
+from benchmark.paths import PROJECT_ROOT
+from benchmark.report import Selection
+
+#: Where deep models leave their training logs (``<model>.csv``: epoch, train_loss, ...).
+DEFAULT_TRAINING_LOGS = PROJECT_ROOT / "checkpoints"
+
+
+@dataclass(frozen=True)
+class FigureOptions:
+    """What to draw: the visual-comparison image, where training logs are, the device."""
+
+    image_id: str | None = None
+    training_logs: Path = DEFAULT_TRAINING_LOGS
+    visual: bool = True
+    device: str = "cpu"
+
+
+def _sigma_list(sigmas: Sequence[float]) -> str:
+    return " ".join(f"{s:g}" for s in sigmas)
+
+
+def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: Selection,
+                  out_dir: Path) -> tuple[list[FigureItem], list[str]]:
+    """Figure 3: one PNG per noise kind that has at least two noise levels in the store."""
+    items, warnings = [], []
+    for kind in ("gaussian", "rician"):
+        data = curve_data(cells, methods, kind, dataset=selection.dataset, split=selection.split,
+                          seed=selection.seed, clip=selection.clip)
+        if data["sigma"].nunique() < 2:
+            warnings.append(
+                f"Noise-level curves, {kind}: the store holds {data['sigma'].nunique()} noise "
+                f"level(s); run 'bench run --noise {kind} --sigma {_sigma_list(CURVE_SIGMAS)}' first.")
+            continue
+        png = save_png(plot_noise_curves(data, kind), out_dir / f"curves-{kind}.png")
+        levels = sorted(data["sigma"].unique())
+        items.append(FigureItem(
+            f"Figure 3 ({kind}): SSIM and PSNR against noise level",
+            f"{selection.dataset}/{selection.split}, seed {selection.seed}; sigma "
+            f"{_sigma_list(levels)}; lines are means over the test images, bands mean ± 1.96 "
+            "standard errors (normal 95% interval). Cells with each method's current parameters.",
+            png))
+    return items, warnings
+
+
+def visual_figures(images: ImageSet, methods: Sequence[Denoiser], selection: Selection,
+                   options: FigureOptions, out_dir: Path) -> list[FigureItem]:
+    """Figures 1, 2 and 4: one test image under each table's noise, every method's output."""
+    image_id = options.image_id or images.ids[len(images.ids) // 2]
+    if image_id not in images.ids:
+        from benchmark.registry import unknown_name
+
+        raise unknown_name("image", image_id, list(images.ids))
+    clean = images.image(image_id)
+    items = []
+    for number, table in enumerate(TABLES, start=1):
+        noise = table.noise
+        panels = denoise_panels(clean, image_id, noise, methods, seed=selection.seed,
+                                clip=selection.clip, device=options.device)
+        title = f"{image_id}, {noise}{', clipped' if selection.clip else ''}, seed {selection.seed}"
+        png = save_png(plot_visual_comparison(panels, title=title),
+                       out_dir / f"visual-{noise.kind}-{noise.sigma:g}.png", dpi=90)
+        items.append(FigureItem(
+            f"Figure {number}{' and 4' if noise.kind == 'rician' else ''}: visual comparison, "
+            f"{noise}",
+            "Clean, noisy (the same seeded draw as the store's cell) and each method's output, "
+            "denoised for this page; one intensity window for all, a zoomed inset of the most "
+            "detailed region, absolute-error maps on one colour scale, PSNR/SSIM of this image "
+            "under each panel.", png))
+    return items
+
+
+def training_figures(folder: Path, out_dir: Path) -> tuple[list[FigureItem], list[str]]:
+    """Training curves of every log in ``folder``; a warning when there is none."""
+    logs = training_logs(folder)
+    if not logs:
+        return [], [f"Training curves: no training log (CSV with epoch, train_loss, val_loss, "
+                    f"val_ssim) under {folder}."]
+    items = []
+    for name, log in logs.items():
+        png = save_png(plot_training_curves(name, log),
+                       out_dir / f"training-{name.replace('/', '-')}.png")
+        items.append(FigureItem(f"Training curves: {name}",
+                                f"From {folder / name}.csv; validation split only.", png))
+    return items, []
+
+
+def write_report_page(
+    cells: pd.DataFrame,
+    methods: Sequence[Denoiser],
+    selection: Selection,
+    tables: Sequence[TableItem],
+    out_dir: Path,
+    *,
+    images: ImageSet | Callable[[], ImageSet],
+    context: str,
+    options: FigureOptions = FigureOptions(),
+) -> Path:
+    """Draw every figure into ``out_dir/figures`` and write ``out_dir/index.html``.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        The store's cells (already limited to the split's images).
+    methods : sequence of Denoiser
+        Methods shown, in table order.
+    selection : Selection
+        Dataset, split, seed and clipping of the tables.
+    tables : sequence of TableItem
+        The tables, as built for ``table<N>.md``.
+    out_dir : Path
+        The report folder.
+    images : ImageSet or callable
+        The split's clean images (or a loader), for the visual comparisons.
+    context : str
+        One line on the data, shown under the title.
+    options : FigureOptions
+        Image, training-log folder, device; ``visual=False`` skips the on-the-fly denoising.
+
+    Returns
+    -------
+    Path
+        The written ``index.html``.
+    """
+    figure_dir = out_dir / "figures"
+    page = Page("Medical image denoising benchmark", context, tables=list(tables))
+    items, warnings = curve_figures(cells, methods, selection, figure_dir)
+    page.figures += items
+    page.warnings += warnings
+    if options.visual:
+        split = images() if callable(images) else images
+        page.figures[:0] = visual_figures(split, methods, selection, options, figure_dir)
+    items, warnings = training_figures(options.training_logs, figure_dir)
+    page.figures += items
+    page.warnings += warnings
+    return write_page(page, out_dir / "index.html")
