@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from benchmark.contract import Denoiser
+from benchmark.contract import NOISE_KINDS, Denoiser
 from benchmark.data import ImageSet
 from benchmark.figures import (CURVE_SIGMAS, curve_data, denoise_panels, plot_noise_curves,
                                plot_training_curves, plot_visual_comparison, save_png,
@@ -44,16 +44,18 @@ def _sigma_list(sigmas: Sequence[float]) -> str:
 
 
 def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: Selection,
-                  out_dir: Path) -> tuple[list[FigureItem], list[str]]:
+                  out_dir: Path, *, kinds: Sequence[str] = NOISE_KINDS,
+                  ) -> tuple[list[FigureItem], list[str]]:
     """Figure 3: one PNG per noise kind that has at least two noise levels in the store."""
     items, warnings = [], []
-    for kind in ("gaussian", "rician"):
+    for kind in kinds:
         data = curve_data(cells, methods, kind, dataset=selection.dataset, split=selection.split,
                           seed=selection.seed, clip=selection.clip)
         if data["sigma"].nunique() < 2:
             warnings.append(
                 f"Noise-level curves, {kind}: the store holds {data['sigma'].nunique()} noise "
-                f"level(s); run 'bench run --noise {kind} --sigma {_sigma_list(CURVE_SIGMAS)}' first.")
+                f"level(s); run 'bench curves --noise {kind}' (levels {_sigma_list(CURVE_SIGMAS)}) "
+                "first.")
             continue
         png = save_png(plot_noise_curves(data, kind), out_dir / f"curves-{kind}.png")
         levels = sorted(data["sigma"].unique())
