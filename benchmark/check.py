@@ -243,11 +243,14 @@ def _compare_one(noise: str, method: str, metric: str, tolerance: float,
         return Change(noise, method, metric, "missing", old, nan, "no longer registered")
     value = float(now[metric])
     note = "parameters changed" if str(before["config"]) != str(now["config"]) else ""
-    if now["failed"] > 0 or now["n"] < before["n"] or (math.isfinite(old) and not math.isfinite(value)):
-        detail = f"{int(now['failed'])} failed, N {int(now['n'])} (was {int(before['n'])})"
+    if (now["failed"] > before["failed"] or now["n"] < before["n"]
+            or (math.isfinite(old) and not math.isfinite(value))):
+        detail = (f"{int(now['failed'])} failed (was {int(before['failed'])}), "
+                  f"N {int(now['n'])} (was {int(before['n'])})")
         return Change(noise, method, metric, "failed", old, value, ", ".join(filter(None, [detail, note])))
-    if not math.isfinite(old):  # failed in the baseline, works now
-        return Change(noise, method, metric, "better", old, value, "failed in the baseline")
+    if not math.isfinite(old):  # failed throughout in the baseline
+        status = "better" if math.isfinite(value) else "same"
+        return Change(noise, method, metric, status, old, value, "failed in the baseline")
     sign = 1.0 if METRICS[metric].higher_is_better else -1.0
     gain = sign * (value - old)
     status = "worse" if gain < -tolerance else "better" if gain > tolerance else "same"

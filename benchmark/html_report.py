@@ -100,11 +100,14 @@ def figure_html(item: FigureItem) -> str:
 
 def render(page: Page) -> str:
     """The whole page as one HTML string."""
-    nav = " ".join(f"<a href=\"#t{i}\">{html.escape(t.title.split(':')[0])}</a>"
-                   for i, t in enumerate(page.tables))
+    nav = " ".join([f"<a href=\"#t{i}\">{html.escape(t.title.split(':')[0])}</a>"
+                    for i, t in enumerate(page.tables)]
+                   + [f"<a href=\"#f{i}\">{html.escape(f.title.split(':')[0])}</a>"
+                      for i, f in enumerate(page.figures)])
     tables = "\n".join(table_html(t).replace("<section>", f"<section id=\"t{i}\">", 1)
                        for i, t in enumerate(page.tables))
-    figures = "\n".join(figure_html(f) for f in page.figures)
+    figures = "\n".join(figure_html(f).replace("<figure>", f"<figure id=\"f{i}\">", 1)
+                         for i, f in enumerate(page.figures))
     warnings = "".join(f"<li class=\"warning\">{html.escape(w)}</li>" for w in page.warnings)
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return f"""<!DOCTYPE html>

@@ -109,3 +109,11 @@ def test_cli_exit_status_follows_the_verdict(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "worse" in out and "gaussian-filter" in out and "FAILED" in out
     assert main(["check", "--update", "--methods", "tv"]) == 2
+
+
+def test_a_method_failing_in_the_baseline_fails_only_when_it_gets_worse():
+    before = _frame([["noisy", "-", 4, 0, 20.0, 0.1], ["deep", "a", 2, 2, 30.0, 0.8]])
+    same = _frame([["noisy", "-", 4, 0, 20.0, 0.1], ["deep", "a", 2, 2, 30.0, 0.8]])
+    worse = _frame([["noisy", "-", 4, 0, 20.0, 0.1], ["deep", "a", 1, 3, 30.0, 0.8]])
+    assert not any(c.regression for c in compare({NOISE: before}, {NOISE: same}))
+    assert _status(compare({NOISE: before}, {NOISE: worse}), "deep", "psnr").status == "failed"

@@ -48,6 +48,10 @@ def run(args: argparse.Namespace) -> int:
     if args.update:
         for path in write_baseline(current, args.baseline):
             print(f"baseline -> {path}")
+        for noise, frame in current.items():
+            for row in frame[frame["failed"] > 0].itertuples():
+                print(f"warning: {row.method} failed {row.failed} cell(s) under {noise}; the "
+                      "baseline records that, fix the method before committing it")
         return 0
     changes = compare(baseline, current, only=args.methods)
     shown = [c for c in changes if args.all or c.status != "same"]
