@@ -251,7 +251,8 @@ def training_logs(folder: Path) -> dict[str, pd.DataFrame]:
         for path in sorted(folder.rglob("*.csv")):
             frame = read_training_log(path)
             if frame is not None:
-                logs[str(path.relative_to(folder).with_suffix(""))] = frame
+                name = str(path.relative_to(folder).with_suffix(""))
+                logs[name.removesuffix(".loss")] = frame  # bench train writes NAME.loss.csv
     return logs
 
 

@@ -106,7 +106,8 @@ def training_figures(folder: Path, out_dir: Path) -> tuple[list[FigureItem], lis
         png = save_png(plot_training_curves(name, log),
                        out_dir / f"training-{name.replace('/', '-')}.png")
         items.append(FigureItem(f"Training curves: {name}",
-                                f"From {folder / name}.csv; validation split only.", png))
+                                f"From the training log {name} under {folder}; losses per "
+                                "epoch, SSIM on the validation split, best epoch marked.", png))
     return items, []
 
 

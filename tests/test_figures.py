@@ -95,8 +95,12 @@ def test_training_logs_are_read_and_other_csvs_skipped(tmp_path):
     pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [0.3, 0.2, 0.1], "val_loss": [0.35, 0.25, 0.2],
                   "val_ssim": [0.7, 0.8, 0.78]}).to_csv(tmp_path / "unet" / "log.csv", index=False)
     pd.DataFrame({"epoch": [1], "loss": [0.1]}).to_csv(tmp_path / "other.csv", index=False)
+    pd.DataFrame({"epoch": [2, 1], "train_loss": [0.1, 0.2], "val_loss": [0.1, 0.2],
+                  "val_ssim": [0.9, 0.8], "val_psnr": [30, 28]}).to_csv(
+        tmp_path / "cdae-gaussian0.1.loss.csv", index=False)  # as bench train writes it
     logs = training_logs(tmp_path)
-    assert list(logs) == ["unet/log"]
+    assert list(logs) == ["cdae-gaussian0.1", "unet/log"]
+    assert list(logs["cdae-gaussian0.1"]["epoch"]) == [1, 2]
     figure = plot_training_curves("unet/log", logs["unet/log"])
     assert "epoch 2" in figure.axes[1].get_legend().get_texts()[0].get_text()
     assert training_logs(tmp_path / "absent") == {}
