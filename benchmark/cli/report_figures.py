@@ -30,7 +30,11 @@ def write(args: argparse.Namespace, *, cells, methods, selection, tables, images
     options = FigureOptions(image_id=args.figure_image, training_logs=args.training_logs or DEFAULT_TRAINING_LOGS,
                             visual=not args.no_visual,
                             device=resolve_device(args.device, methods))
-    items = [TableItem(title, frame, [context]) for title, frame in tables]
+    from benchmark.report import parameter_notes
+
+    notes = [context, "Measured: mean ± sample std over N test images (see table<N>.md beside "
+             "this page for every note).", *parameter_notes(methods)]
+    items = [TableItem(title, frame, notes) for title, frame in tables]
     path = write_report_page(cells, methods, selection, items, args.out, images=images,
                              context=context, options=options)
     print(f"Figures -> {args.out / 'figures'}; page -> {path}")
