@@ -50,6 +50,33 @@ def save_png(figure: Figure, path: Path | None = None, *, dpi: int = 110) -> byt
     return data
 
 
+def cached_png(path: Path, key: str, draw, *, dpi: int = 110) -> bytes:
+    """The PNG at ``path`` if it was drawn from the same inputs (``key``), else draw it anew.
+
+    ``draw`` is a function returning the figure; it is called only when ``path`` is missing or
+    its ``.key`` file holds another key. Keeps a report with nothing new to compute fast.
+    """
+    stamp = path.with_suffix(".key")
+    if path.is_file() and stamp.is_file() and stamp.read_text() == key:
+        return path.read_bytes()
+    data = save_png(draw(), path, dpi=dpi)
+    stamp.write_text(key)
+    return data
+
+
+def input_key(*parts) -> str:
+    """A short hash of JSON-able parts (DataFrames by their CSV text)."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256()
+    for part in parts:
+        text = part.to_csv(index=False) if isinstance(part, pd.DataFrame) else json.dumps(
+            part, sort_keys=True, default=str)
+        digest.update(text.encode())
+    return digest.hexdigest()[:16]
+
+
 # --- noise-level curves ---------------------------------------------------------------------
 
 def curve_data(
@@ -146,22 +173,44 @@ def denoise_panels(
     seed: int = 0,
     clip: bool = False,
     device: str = "cpu",
+    cache: Path | None = None,
 ) -> list[tuple[str, np.ndarray | None, str]]:
     """Clean, noisy and each method's output for one image: ``(title, image or None, note)``.
 
     The noisy image is drawn by :func:`benchmark.noise.add_noise` from the cell's identity, so
     it is bit for bit the one the store's cells saw. A method that fails gets ``None`` and its
-    error as the note.
+    error as the note. With ``cache``, outputs are kept there as ``.npy`` files keyed by the
+    clean pixels, the noise, seed, clipping, method and parameters, so that a report with
+    nothing new to compute draws the figure without denoising again.
     """
     noisy = add_noise(clean, noise, image_id=image_id, seed=seed, clip=clip)
     panels: list[tuple[str, np.ndarray | None, str]] = [("clean", clean, ""), ("noisy", noisy, "")]
     for method in methods:
+        path = None if cache is None else cache / _panel_key(clean, noise, seed, clip, method)
+        if path is not None and path.is_file():
+            panels.append((method.name, np.load(path, allow_pickle=False), ""))
+            continue
         try:
             device_here = device if device in method.devices else "cpu"
-            panels.append((method.name, method(noisy[None], noise, device=device_here)[0], ""))
+            output = method(noisy[None], noise, device=device_here)[0]
         except Exception as error:  # one failing method must not lose the figure
             panels.append((method.name, None, f"{type(error).__name__}: {error}"[:80]))
+            continue
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, output, allow_pickle=False)
+        panels.append((method.name, output, ""))
     return panels
+
+
+def _panel_key(clean: np.ndarray, noise: Noise, seed: int, clip: bool, method: Denoiser) -> str:
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(np.ascontiguousarray(clean).tobytes())
+    digest.update(json.dumps([noise.kind, noise.sigma, seed, clip, method.name,
+                              method.resolve_params()], sort_keys=True, default=str).encode())
+    return f"{method.name}-{digest.hexdigest()[:16]}.npy"
 
 
 def plot_visual_comparison(

@@ -17,13 +17,16 @@ import pandas as pd
 
 from benchmark.contract import NOISE_KINDS, Denoiser
 from benchmark.data import ImageSet
-from benchmark.figures import (CURVE_SIGMAS, curve_data, denoise_panels, plot_noise_curves,
-                               plot_training_curves, plot_visual_comparison, save_png,
-                               training_logs)
+from benchmark.figures import (CURVE_SIGMAS, cached_png, curve_data, denoise_panels,
+                               input_key, plot_noise_curves, plot_training_curves,
+                               plot_visual_comparison, training_logs)
 from benchmark.html_report import FigureItem, Page, TableItem, write_page
 from benchmark.paper import TABLES
-from benchmark.paths import PROJECT_ROOT
+from benchmark.paths import PROJECT_ROOT, RESULTS_DIR
 from benchmark.report import Selection
+
+#: Denoised outputs of the visual comparisons, kept so a no-op report does not recompute them.
+PANEL_CACHE = RESULTS_DIR / "visual-cache"
 
 #: Where deep models leave their training logs (``<model>.csv``: epoch, train_loss, ...).
 DEFAULT_TRAINING_LOGS = PROJECT_ROOT / "checkpoints"
@@ -57,7 +60,8 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
                 f"level(s); run 'bench curves --noise {kind}' (levels {_sigma_list(CURVE_SIGMAS)}) "
                 "first.")
             continue
-        png = save_png(plot_noise_curves(data, kind), out_dir / f"curves-{kind}.png")
+        png = cached_png(out_dir / f"curves-{kind}.png", input_key(kind, data),
+                         lambda: plot_noise_curves(data, kind))
         levels = sorted(data["sigma"].unique())
         items.append(FigureItem(
             f"Figure 3 ({kind}): SSIM and PSNR against noise level",
@@ -68,23 +72,35 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
     return items, warnings
 
 
-def visual_figures(images: ImageSet, methods: Sequence[Denoiser], selection: Selection,
-                   options: FigureOptions, out_dir: Path) -> list[FigureItem]:
-    """Figures 1, 2 and 4: one test image under each table's noise, every method's output."""
-    image_id = options.image_id or images.ids[len(images.ids) // 2]
-    if image_id not in images.ids:
+def visual_figures(images: ImageSet | Callable[[], ImageSet], image_ids: Sequence[str],
+                   methods: Sequence[Denoiser], selection: Selection, options: FigureOptions,
+                   out_dir: Path) -> list[FigureItem]:
+    """Figures 1, 2 and 4: one test image under each table's noise, every method's output.
+
+    A figure whose inputs (image id, noise, seed, methods and their parameters) are unchanged
+    is not redrawn, and the images are then not even loaded: as in the store, an image id
+    stands for its content.
+    """
+    image_id = options.image_id or image_ids[len(image_ids) // 2]
+    if image_id not in image_ids:
         from benchmark.registry import unknown_name
 
-        raise unknown_name("image", image_id, list(images.ids))
-    clean = images.image(image_id)
+        raise unknown_name("image", image_id, list(image_ids))
     items = []
     for number, table in enumerate(TABLES, start=1):
         noise = table.noise
-        panels = denoise_panels(clean, image_id, noise, methods, seed=selection.seed,
-                                clip=selection.clip, device=options.device)
         title = f"{image_id}, {noise}{', clipped' if selection.clip else ''}, seed {selection.seed}"
-        png = save_png(plot_visual_comparison(panels, title=title),
-                       out_dir / f"visual-{noise.kind}-{noise.sigma:g}.png", dpi=90)
+        key = input_key(selection.dataset, image_id, noise.kind, noise.sigma, selection.seed,
+                        selection.clip, [(m.name, m.resolve_params()) for m in methods])
+
+        def draw(noise=noise, title=title):
+            split = images() if callable(images) else images
+            panels = denoise_panels(split.image(image_id), image_id, noise, methods,
+                                    seed=selection.seed, clip=selection.clip,
+                                    device=options.device, cache=PANEL_CACHE)
+            return plot_visual_comparison(panels, title=title)
+
+        png = cached_png(out_dir / f"visual-{noise.kind}-{noise.sigma:g}.png", key, draw, dpi=90)
         items.append(FigureItem(
             f"Figure {number}{' and 4' if noise.kind == 'rician' else ''}: visual comparison, "
             f"{noise}",
@@ -103,8 +119,8 @@ def training_figures(folder: Path, out_dir: Path) -> tuple[list[FigureItem], lis
                     f"val_ssim) under {folder}."]
     items = []
     for name, log in logs.items():
-        png = save_png(plot_training_curves(name, log),
-                       out_dir / f"training-{name.replace('/', '-')}.png")
+        png = cached_png(out_dir / f"training-{name.replace('/', '-')}.png",
+                         input_key(name, log), lambda: plot_training_curves(name, log))
         items.append(FigureItem(f"Training curves: {name}",
                                 f"From the training log {name} under {folder}; losses per "
                                 "epoch, SSIM on the validation split, best epoch marked.", png))
@@ -121,6 +137,7 @@ def write_report_page(
     images: ImageSet | Callable[[], ImageSet],
     context: str,
     options: FigureOptions = FigureOptions(),
+    image_ids: Sequence[str] | None = None,
 ) -> Path:
     """Draw every figure into ``out_dir/figures`` and write ``out_dir/index.html``.
 
@@ -137,11 +154,13 @@ def write_report_page(
     out_dir : Path
         The report folder.
     images : ImageSet or callable
-        The split's clean images (or a loader), for the visual comparisons.
+        The split's clean images (or a loader, called only if a visual figure is redrawn).
     context : str
         One line on the data, shown under the title.
     options : FigureOptions
         Image, training-log folder, device; ``visual=False`` skips the on-the-fly denoising.
+    image_ids : sequence of str, optional
+        The split's image ids in order (default: those in ``cells``, sorted).
 
     Returns
     -------
@@ -154,8 +173,8 @@ def write_report_page(
     page.figures += items
     page.warnings += warnings
     if options.visual:
-        split = images() if callable(images) else images
-        page.figures[:0] = visual_figures(split, methods, selection, options, figure_dir)
+        ids = sorted(set(cells["image_id"])) if image_ids is None else list(image_ids)
+        page.figures[:0] = visual_figures(images, ids, methods, selection, options, figure_dir)
     items, warnings = training_figures(options.training_logs, figure_dir)
     page.figures += items
     page.warnings += warnings

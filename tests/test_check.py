@@ -117,3 +117,13 @@ def test_a_method_failing_in_the_baseline_fails_only_when_it_gets_worse():
     worse = _frame([["noisy", "-", 4, 0, 20.0, 0.1], ["deep", "a", 1, 3, 30.0, 0.8]])
     assert not any(c.regression for c in compare({NOISE: before}, {NOISE: same}))
     assert _status(compare({NOISE: before}, {NOISE: worse}), "deep", "psnr").status == "failed"
+
+
+def test_cli_help_states_the_check_settings():
+    from benchmark.cli import build_parser
+    from benchmark.cli.check import BASELINE_DIR as CLI_BASELINE
+
+    help_text = build_parser()._subparsers._group_actions[0].choices["check"].description
+    assert f"first {CHECK_IMAGES} MNI152" in help_text
+    assert f"{TOLERANCES['psnr']} dB PSNR" in help_text and f"{TOLERANCES['ssim']} SSIM" in help_text
+    assert CLI_BASELINE == BASELINE_DIR

@@ -47,5 +47,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"Table {table.number} ({table.noise}) -> " + ", ".join(str(p) for p in paths))
         built.append((f"Table {table.number}: {table.caption}", frame))
     report_figures.write(args, cells=cells, methods=methods, selection=selection, tables=built,
-                         images=images, context=context)
+                         images=images, context=context, image_ids=subset.ids)
     return 0

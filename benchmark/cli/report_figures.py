@@ -18,7 +18,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                        help="folder of training-log CSVs (default: checkpoints/ in the project)")
 
 
-def write(args: argparse.Namespace, *, cells, methods, selection, tables, images, context) -> None:
+def write(args: argparse.Namespace, *, cells, methods, selection, tables, images, context,
+          image_ids=None) -> None:
     """Draw the figures and write the page, unless ``--no-figures``; print where it went."""
     if args.no_figures:
         return
@@ -27,7 +28,8 @@ def write(args: argparse.Namespace, *, cells, methods, selection, tables, images
                                           write_report_page)
     from benchmark.runner import resolve_device
 
-    options = FigureOptions(image_id=args.figure_image, training_logs=args.training_logs or DEFAULT_TRAINING_LOGS,
+    options = FigureOptions(image_id=args.figure_image,
+                            training_logs=args.training_logs or DEFAULT_TRAINING_LOGS,
                             visual=not args.no_visual,
                             device=resolve_device(args.device, methods))
     from benchmark.report import parameter_notes
@@ -36,5 +38,5 @@ def write(args: argparse.Namespace, *, cells, methods, selection, tables, images
              "this page for every note).", *parameter_notes(methods)]
     items = [TableItem(title, frame, notes) for title, frame in tables]
     path = write_report_page(cells, methods, selection, items, args.out, images=images,
-                             context=context, options=options)
+                             context=context, options=options, image_ids=image_ids)
     print(f"Figures -> {args.out / 'figures'}; page -> {path}")
