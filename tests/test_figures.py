@@ -104,3 +104,23 @@ def test_training_logs_are_read_and_other_csvs_skipped(tmp_path):
     figure = plot_training_curves("unet/log", logs["unet/log"])
     assert "epoch 2" in figure.axes[1].get_legend().get_texts()[0].get_text()
     assert training_logs(tmp_path / "absent") == {}
+
+
+def test_cached_png_redraws_only_when_inputs_change(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from benchmark.figures import cached_png
+
+    calls = []
+
+    def draw():
+        calls.append(1)
+        figure, ax = plt.subplots()
+        ax.plot([0, len(calls)])
+        return figure
+
+    path = tmp_path / "f.png"
+    first = cached_png(path, "key-a", draw)
+    assert cached_png(path, "key-a", draw) == first and len(calls) == 1
+    cached_png(path, "key-b", draw)
+    assert len(calls) == 2 and path.with_suffix(".key").read_text() == "key-b"

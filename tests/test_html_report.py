@@ -31,9 +31,11 @@ def report_dir(tmp_path_factory):
 
 
 def test_report_writes_every_figure_and_the_page(report_dir):
-    names = sorted(p.name for p in (report_dir / "figures").iterdir())
+    names = sorted(p.name for p in (report_dir / "figures").glob("*.png"))
     assert names == ["curves-gaussian.png", "training-toy-model.png", "visual-gaussian-0.1.png",
                      "visual-rician-0.11.png"]
+    keys = sorted(p.name for p in (report_dir / "figures").glob("*.key"))
+    assert keys == [name.replace(".png", ".key") for name in names]  # what each was drawn from
     page = (report_dir / "index.html").read_text()
     for title in ("Table 1", "Table 2", "Figure 1", "Figure 2 and 4", "Figure 3 (gaussian)",
                   "Training curves: toy-model"):
