@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -94,14 +93,17 @@ def sweep(args: argparse.Namespace, noises, methods) -> int:
     subset, images = load_split(args)
     device = resolve_device(args.device, methods)
     tasks = plan(subset, noises, methods, seed=args.seed, clip=args.clip, device=device)
-    if not args.data:
-        images()  # validate the images before anything is written
-    from benchmark.datalog import record
 
-    record(args.store, images())  # loaded above: note how the clean images were normalised
+    def noted_images():  # loaded only when cells are missing; note how they were normalised
+        from benchmark.datalog import record
+
+        loaded = images()
+        record(args.store, loaded)
+        return loaded
+
     with Store(args.store) as store:
-        outcome = run_sweep(tasks, store, images, jobs=args.jobs, progress=not args.quiet,
-                            command=shlex.join(["bench", *sys.argv[1:]]))
+        outcome = run_sweep(tasks, store, noted_images, jobs=args.jobs, progress=not args.quiet,
+                            command=args.command_line)
     print(f"{outcome.computed} cells computed, {outcome.skipped} already in {args.store}, "
           f"{len(outcome.failed)} failed")
     for key, error in outcome.failed[:10]:
