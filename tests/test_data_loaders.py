@@ -274,7 +274,7 @@ def test_unreadable_and_non_finite_image_files_are_skipped(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         loaded = load(folder)
     assert list(loaded.ids) == ["imgs/good.tif"]
-    assert "garbage.png (unreadable)" in caplog.text and "inf.tif (1 NaN/inf values)" in caplog.text
+    assert "garbage.png (cannot read: " in caplog.text and "inf.tif (1 NaN/inf values)" in caplog.text
 
 
 def test_card_window_as_centre_width_list_and_garbled_file_window(tmp_path):

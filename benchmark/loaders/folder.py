@@ -23,16 +23,21 @@ from benchmark.loaders.location import require_location
 SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
+def decode(path: Path) -> np.ndarray:
+    """Read one file with tifffile (TIFF) or imageio/Pillow (PNG, JPEG), keeping its dtype."""
+    if path.suffix.lower() in (".tif", ".tiff"):
+        import tifffile
+
+        return np.asarray(tifffile.imread(path))
+    import imageio.v3 as iio
+
+    return np.asarray(iio.imread(path, plugin="pillow"))
+
+
 def read_image(path: Path) -> np.ndarray:
-    """Read one file with tifffile (TIFF) or imageio (PNG, JPEG), keeping its dtype."""
+    """:func:`decode`, with any decoder failure as a one-line BenchError."""
     try:
-        if path.suffix.lower() in (".tif", ".tiff"):
-            import tifffile
-
-            return np.asarray(tifffile.imread(path))
-        import imageio.v3 as iio
-
-        return np.asarray(iio.imread(path, plugin="pillow"))
+        return decode(path)
     except Exception as error:  # any decoder failure is a bad file to the user
         raise BenchError(f"cannot read image {path}: {error.__class__.__name__}; "
                          "remove or replace the file") from None
@@ -76,10 +81,14 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
     for path in files:
         name = f"{base.name}/{path.relative_to(base).as_posix()}"
         try:
-            raw = read_image(path)
+            raw = decode(path)
+        except Exception as error:  # any decoder failure: skipped and named
+            result.skip(name, f"cannot read: {type(error).__name__}")
+            continue
+        try:
             grey, converted = planes(raw)
         except BenchError as error:
-            result.skip(name, "unreadable" if "cannot read" in str(error) else str(error))
+            result.skip(name, str(error))
             continue
         colour += converted
         dtypes.add(str(raw.dtype))
