@@ -62,6 +62,19 @@ def test_convert_writes_windowed_pngs_that_load_back(tmp_path, capsys):
     assert first.flat[137] == round((137 * 8 - 1024 - 50) / 400 * 255 + 127.5)
 
 
+def test_convert_16_bit_keeps_the_window_within_half_a_level(tmp_path, capsys):
+    ct_series(tmp_path / "ct", 1)
+    code, _, _ = bench(capsys, "data", "convert", str(tmp_path / "ct"), str(tmp_path / "png"),
+                       "--window=-500,3000", "--bits", "16")  # "=": a leading minus
+    assert code == 0
+    import imageio.v3 as iio
+
+    written = iio.imread(tmp_path / "png" / "0.png")
+    hu = np.arange(256).reshape(16, 16) * 8 - 1024.0
+    expected = np.clip((hu + 500) / 3000 + 0.5, 0, 1) * 65535
+    assert written.dtype == np.uint16 and np.abs(written - expected).max() <= 0.5 + 1e-3
+
+
 def test_convert_refuses_an_existing_destination(tmp_path, capsys):
     ct_series(tmp_path / "ct")
     (tmp_path / "out").mkdir()

@@ -37,7 +37,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                              "(kind detected; see 'bench data info PATH')")
     parser.add_argument("--window", default=None, metavar="NAME",
                         help="CT window for --data: brain, subdural, abdomen, lung, bone, file "
-                             "(the DICOM's own; default) or CENTRE,WIDTH in HU")
+                             "(the DICOM's own; default) or CENTRE,WIDTH in HU "
+                             "(--window=-600,1500 for a negative centre)")
     parser.add_argument("--strict", action="store_true",
                         help="unreadable or unusable files/slices are errors, not skipped")
     parser.add_argument("--split", default=None,

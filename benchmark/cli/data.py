@@ -26,7 +26,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     convert.add_argument("destination", type=Path, metavar="DST", help="new folder for the PNGs")
     convert.add_argument("--window", default=None,
                          help="CT window: brain, subdural, abdomen, lung, bone, file (default) "
-                              "or CENTRE,WIDTH in HU")
+                              "or CENTRE,WIDTH in HU (--window=-600,1500 for a negative centre)")
     convert.add_argument("--bits", type=int, choices=(8, 16), default=8,
                          help="PNG bit depth (default: 8)")
     convert.add_argument("--strict", action="store_true", help="skipped inputs are errors")
