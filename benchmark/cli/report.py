@@ -35,11 +35,17 @@ def run(args: argparse.Namespace) -> int:
     with Store(args.store) as store:
         cells = store.frame()
     cells = cells[cells["image_id"].isin(subset.ids)]
-    selection = Selection(subset.dataset, subset.split, args.seed, args.clip)
+    selection = Selection(subset.dataset, subset.split, args.seed, args.clip, args.sigma_source)
     context = (f"Data: {subset.dataset}, split {subset.split}; seed {args.seed}"
-               f"{', noisy images clipped to [0, 1]' if args.clip else ''}.")
+               f"{', noisy images clipped to [0, 1]' if args.clip else ''}; "
+               f"sigma source: {args.sigma_source}.")
     for table in TABLES:
         frame = build_table(cells, table, methods, selection)
-        paths = write_table(frame, table, args.out, context=context, methods=methods)
+        note = context
+        errors = frame["sigma_error_mean"].dropna()
+        if args.sigma_source == "estimated" and len(errors):
+            note += (f" Mean relative error of the estimated sigma: {errors.mean():+.2%} "
+                     "(per method in the CSV's sigma_error_mean).")
+        paths = write_table(frame, table, args.out, context=note, methods=methods)
         print(f"Table {table.number} ({table.noise}) -> " + ", ".join(str(p) for p in paths))
     return 0
