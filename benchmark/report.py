@@ -18,6 +18,7 @@ import pandas as pd
 from benchmark.contract import Denoiser
 from benchmark.metrics import summarise
 from benchmark.paper import SOURCE, PaperTable, rows_for
+from benchmark.registry import method_names
 from benchmark.runner import NOISY, cell_config
 
 _NOISY_LABEL = "Noisy input"
@@ -39,6 +40,9 @@ def build_table(
 ) -> pd.DataFrame:
     """One table as a DataFrame (one row a method, noisy input first).
 
+    Rows: the noisy input, the paper's methods in the paper's order (those selected, and those
+    the benchmark does not have yet, unmeasured), then other selected methods.
+
     Columns: method, label, ssim_mean, ssim_std, psnr_mean, psnr_std, n, failed, seconds,
     paper_ssim, paper_psnr.
     """
@@ -53,7 +57,9 @@ def build_table(
     ]
     paper = rows_for(table.number).set_index("method")
     registered = {m.name: m for m in methods}
-    order = [NOISY] + list(paper.index) + [n for n in registered if n not in paper.index]
+    known = set(method_names())
+    order = [NOISY] + [n for n in paper.index if n in registered or n not in known]
+    order += [n for n in registered if n not in paper.index]
     rows = []
     for name in order:
         if name == NOISY:
@@ -64,7 +70,7 @@ def build_table(
                                  uses_sigma=method.uses_sigma)
             label = name
         else:
-            config, label = None, f"{name} (not available)"
+            config, label = None, f"{name} (not in the benchmark yet)"
         picked = mine[(mine["method"] == name) & (mine["config"] == config)]
         ok = picked[picked["status"] == "ok"]
         ssim, psnr = summarise(ok["ssim"]), summarise(ok["psnr"])

@@ -7,6 +7,7 @@ this package.
 
 from __future__ import annotations
 
+import shlex
 import sys
 from importlib import import_module
 from typing import Sequence
@@ -34,7 +35,9 @@ def build_parser() -> Parser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``bench`` with ``argv`` (default: the process arguments); returns the exit status."""
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
         args = build_parser().parse_args(argv)
+        args.command_line = shlex.join(["bench", *argv])
         return args.handler(args)
     except BenchError as error:
         print(f"bench: error: {error}", file=sys.stderr)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -86,11 +85,9 @@ def sweep(args: argparse.Namespace, noises, methods) -> int:
     device = resolve_device(args.device, methods)
     tasks = plan(subset, noises, methods, seed=args.seed, clip=args.clip, device=device,
                  sigma_source=getattr(args, "sigma_source", "oracle"))
-    if not args.data:
-        images()  # validate the images before anything is written
     with Store(args.store) as store:
         outcome = run_sweep(tasks, store, images, jobs=args.jobs, progress=not args.quiet,
-                            command=shlex.join(["bench", *sys.argv[1:]]))
+                            command=args.command_line)
     print(f"{outcome.computed} cells computed, {outcome.skipped} already in {args.store}, "
           f"{len(outcome.failed)} failed")
     for key, error in outcome.failed[:10]:
