@@ -273,7 +273,7 @@ def notes(frame: pd.DataFrame, selection: Selection, *, val_images: int | None,
         "Paper setting: plain method, default parameters, treating the noise as Gaussian, given "
         f"the {'true' if selection.sigma_source == 'oracle' else 'estimated'} sigma.",
         "Fair: parameters tuned by grid search (methods/grids.toml) on the validation split"
-        f"{f' ({val_images} images)' if val_images else ''}, by mean {metric.upper()}, per noise "
+        f"{f' ({val_images} images)' if val_images else ''}, maximising mean {metric}, per noise "
         "setting; under Rician noise the better Rician-aware variant on validation "
         "(`.rician-bc`: output bias correction, `.rician-vst`: Foi's VST with exact unbiased "
         "inverse). Never tuned on the test split.",

@@ -24,7 +24,7 @@ are wrapped. Variants keep the base method's parameters, so tuning grids apply t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable
 
@@ -210,9 +210,9 @@ def register_variants(methods: list[Denoiser]) -> list[Denoiser]:
         if base.batched or not base.uses_sigma or base_name(base.name) != base.name:
             continue
         for suffix, summary in SUFFIXES.items():
-            added.append(add(Denoiser(
-                name=variant_name(base.name, suffix), function=_WRAPPERS[suffix](base),
-                params=dict(base.params), uses_sigma=True, devices=("cpu",),
-                cost=base.cost * 1.05, summary=f"{base.name}, {summary}",
+            added.append(add(replace(  # every other field (bit_exact, ...) as the base's
+                base, name=variant_name(base.name, suffix), function=_WRAPPERS[suffix](base),
+                params=dict(base.params), cost=base.cost * 1.05,
+                summary=f"{base.name}, {summary}",
             )))
     return added

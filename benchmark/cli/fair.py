@@ -26,8 +26,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="plain methods in the tables (default: the paper's, if registered)")
     parser.add_argument("--val-limit", type=positive_int, default=4, metavar="N",
                         help="validation images used for tuning (default: 4)")
-    parser.add_argument("--metric", default="psnr", choices=("psnr", "ssim"),
-                        help="metric the grid search maximises (default: psnr)")
+    parser.add_argument("--metric", default="psnr",
+                        choices=("psnr", "ssim", "psnr_anatomy", "ssim_anatomy"),
+                        help="metric the grid search maximises on validation (default: psnr, "
+                             "whole image; *_anatomy: on the anatomy mask only)")
     parser.add_argument("--out", type=Path, default=REPORTS_DIR,
                         help=f"output folder (default: {REPORTS_DIR})")
     parser.add_argument("--no-run", action="store_true",
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     subset, images = load_split(args)
     validation_args = argparse.Namespace(**{**vars(args), "split": "validation",
                                             "limit": args.val_limit})
-    command = shlex.join(["bench", *sys.argv[1:]])
+    command = getattr(args, "command_line", None) or shlex.join(["bench", *sys.argv[1:]])
     source = args.sigma_source
     common = dict(seed=args.seed, clip=args.clip, sigma_source=source)
     grids = load_grids()
