@@ -73,3 +73,28 @@ def test_candidates_are_the_rician_variants_under_rician_noise():
     assert set(candidates("wavelet", names, NOISE)) == {"wavelet.rician-bc", "wavelet.rician-vst"}
     assert set(candidates("wavelet.shift-invariant", names, NOISE)) == {
         "wavelet.shift-invariant-rician-bc", "wavelet.shift-invariant-rician-vst"}
+
+
+def test_bench_fair_end_to_end(tmp_path, capsys):
+    """Tunes on validation, runs test cells, writes both tables; the test split is not tuned on."""
+    import sqlite3
+
+    from benchmark.cli import main
+
+    store, out = tmp_path / "s.sqlite", tmp_path / "reports"
+    argv = ["fair", "--methods", "tv", "--limit", "1", "--val-limit", "1", "--jobs", "1",
+            "--store", str(store), "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    text = (out / "table2_fair.md").read_text()
+    assert "`tv.rician-" in text and "Table 2 (PSNR)" in text
+    with sqlite3.connect(store) as db:
+        splits = {row[0] for row in db.execute("SELECT DISTINCT split FROM cells WHERE method "
+                                               "LIKE 'tv.rician%' AND config != ?", ("-",))}
+        tuned = db.execute("SELECT DISTINCT split FROM tuned").fetchall()
+    assert "validation" in splits and tuned == [("validation",)]
+    frame = pd.read_csv(out / "table2_fair.csv").set_index("method")
+    assert frame.loc["tv", "n_fair"] == 1 and frame.loc["tv", "fair_method"].startswith("tv.")
+    capsys.readouterr()
+    assert main(argv + ["--no-run"]) == 0
+    assert "computed" not in capsys.readouterr().out
+    assert main(argv[:-1] + ["--split", "validation", "--quiet"]) == 2
