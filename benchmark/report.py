@@ -113,7 +113,8 @@ def _display_rows(frame: pd.DataFrame) -> list[list[str]]:
         [row.label, _fmt(row.ssim_mean, row.ssim_std, row.n, 4),
          _fmt(row.psnr_mean, row.psnr_std, row.n, 2), str(row.n),
          _num(row.paper_ssim, 4), _num(row.paper_psnr, 2),
-         _num(row.ssim_anatomy_mean, 4), _num(row.psnr_anatomy_mean, 2)]
+         _num(getattr(row, "ssim_anatomy_mean", float("nan")), 4),
+         _num(getattr(row, "psnr_anatomy_mean", float("nan")), 2)]
         for row in frame.itertuples()
     ]
 

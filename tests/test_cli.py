@@ -50,14 +50,12 @@ def _folder_with(tmp_path, name, array, writer=tifffile.imwrite):
 
 
 @pytest.mark.parametrize("make, fragments", [
-    (lambda p: (p / "data").mkdir() or p / "data", ["holds no .png"]),
-    (lambda p: p / "missing", ["is not a folder"]),
+    (lambda p: (p / "data").mkdir() or p / "data", ["empty folder"]),
+    (lambda p: p / "missing", ["does not exist"]),
     (lambda p: _folder_with(p, "flat.tif", np.full((16, 16), 7, np.uint8)),
      ["flat.tif", "constant"]),
     (lambda p: _folder_with(p, "nan.tif", np.where(np.eye(16) > 0, np.nan, 0.5).astype(np.float32)),
      ["nan.tif", "NaN"]),
-    (lambda p: _folder_with(p, "rgb.png", np.zeros((16, 16, 3), np.uint8) + np.arange(16)[:, None, None].astype(np.uint8),
-                            iio.imwrite), ["rgb.png", "colour", "grey"]),
     (lambda p: _folder_with(p, "bad.png", b"not a png", lambda path, data: path.write_bytes(data)),
      ["bad.png", "cannot read"]),
 ])
@@ -66,6 +64,15 @@ def test_bad_data_folders(capsys, tmp_path, make, fragments):
     code, err, store = _run(capsys, tmp_path, "run", "--noise", "gaussian", "--sigma", "0.1",
                             "--data", str(folder), "--methods", "tv")
     _assert_one_line_error(code, err, store, *fragments)
+
+
+def test_colour_images_are_converted_to_grey_with_a_warning(caplog, tmp_path):
+    rgb = np.zeros((16, 16, 3), np.uint8) + np.arange(16)[:, None, None].astype(np.uint8)
+    folder = _folder_with(tmp_path, "rgb.png", rgb, iio.imwrite)
+    code = main(["run", "--noise", "gaussian", "--sigma", "0.1", "--data", str(folder),
+                 "--methods", "tv", "--store", str(tmp_path / "store.sqlite"), "--quiet",
+                 "--jobs", "1"])
+    assert code == 0 and "colour image(s) converted to grey" in caplog.text
 
 
 def test_export_without_store(capsys, tmp_path):

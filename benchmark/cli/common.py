@@ -32,8 +32,15 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--dataset", default="mni152",
                         help="dataset card in datasets/ (default: mni152, shipped with nilearn)")
-    source.add_argument("--data", metavar="DIR",
-                        help="a folder of PNG or TIFF images (8- or 16-bit) instead of a card")
+    source.add_argument("--data", metavar="PATH",
+                        help="a DICOM, NIfTI or PNG/JPEG/TIFF file or folder instead of a card "
+                             "(kind detected; see 'bench data info PATH')")
+    parser.add_argument("--window", default=None, metavar="NAME",
+                        help="CT window for --data: brain, subdural, abdomen, lung, bone, file "
+                             "(the DICOM's own; default) or CENTRE,WIDTH in HU "
+                             "(--window=-600,1500 for a negative centre)")
+    parser.add_argument("--strict", action="store_true",
+                        help="unreadable or unusable files/slices are errors, not skipped")
     parser.add_argument("--split", default=None,
                         help="split of the card (default: test; a --data folder has 'all')")
     parser.add_argument("--limit", type=positive_int, default=None, metavar="N",
@@ -57,9 +64,15 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def load_split(args: argparse.Namespace):
     """The card and the split's ids (pixels are loaded only when cells are missing)."""
-    from benchmark.data import folder_card, image_ids, load_card, load_images
+    from benchmark.data import image_ids, load_card, load_images
+    from benchmark.loaders.detect import path_card
 
-    card = folder_card(args.data) if args.data else load_card(args.dataset)
+    card = (path_card(args.data, window=args.window, strict=args.strict) if args.data
+            else load_card(args.dataset))
+    if args.window and not args.data:
+        raise BenchError("--window applies to --data; a dataset card sets its window in "
+                         "[normalisation]")
+    card["loader"]["strict"] = card["loader"].get("strict", False) or args.strict
     split = args.split or ("all" if args.data else "test")
     ids = image_ids(card, split)
     loaded = None
@@ -85,8 +98,16 @@ def sweep(args: argparse.Namespace, noises, methods) -> int:
     device = resolve_device(args.device, methods)
     tasks = plan(subset, noises, methods, seed=args.seed, clip=args.clip, device=device,
                  sigma_source=getattr(args, "sigma_source", "oracle"))
+
+    def noted_images():  # loaded only when cells are missing; note how they were normalised
+        from benchmark.datalog import record
+
+        loaded = images()
+        record(args.store, loaded)
+        return loaded
+
     with Store(args.store) as store:
-        outcome = run_sweep(tasks, store, images, jobs=args.jobs, progress=not args.quiet,
+        outcome = run_sweep(tasks, store, noted_images, jobs=args.jobs, progress=not args.quiet,
                             command=args.command_line)
     print(f"{outcome.computed} cells computed, {outcome.skipped} already in {args.store}, "
           f"{len(outcome.failed)} failed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from benchmark.cli import report_figures
 from benchmark.cli.common import add_data_options, add_run_options, load_split, sweep
 from benchmark.paths import REPORTS_DIR
 
@@ -20,6 +21,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="only read the store; do not compute missing cells")
     add_data_options(parser)
     add_run_options(parser)
+    report_figures.add_options(parser)
     return parser
 
 
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         methods = [m for m in methods if base_name(m.name) == m.name]
     if not args.no_run:
         sweep(args, [table.noise for table in TABLES], methods)
-    subset, _ = load_split(args)
+    subset, images = load_split(args)
     with Store(args.store) as store:
         cells = store.frame()
     cells = cells[cells["image_id"].isin(subset.ids)]
@@ -44,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     context = (f"Data: {subset.dataset}, split {subset.split}; seed {args.seed}"
                f"{', noisy images clipped to [0, 1]' if args.clip else ''}; "
                f"sigma source: {args.sigma_source}.")
+    built = []
     for table in TABLES:
         frame = build_table(cells, table, methods, selection)
         note = context
@@ -53,4 +56,7 @@ def run(args: argparse.Namespace) -> int:
                      "(per method in the CSV's sigma_error_mean).")
         paths = write_table(frame, table, args.out, context=note, methods=methods)
         print(f"Table {table.number} ({table.noise}) -> " + ", ".join(str(p) for p in paths))
+        built.append((f"Table {table.number}: {table.caption}", frame))
+    report_figures.write(args, cells=cells, methods=methods, selection=selection, tables=built,
+                         images=images, context=context, image_ids=subset.ids)
     return 0
