@@ -19,7 +19,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 #: Subcommand modules of :mod:`benchmark.cli`, in the order ``bench --help`` lists them.
-SUBCOMMANDS = ("run", "report", "methods", "export", "check", "curves", "data")
+SUBCOMMANDS = ("run", "report", "methods", "export", "check", "curves", "data", "fair")
 
 
 def build_parser() -> Parser:

@@ -57,6 +57,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", type=Path, default=DEFAULT_STORE,
                         help=f"SQLite run store (default: {DEFAULT_STORE})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--sigma-source", default="oracle", choices=("oracle", "estimated"),
+                        help="sigma given to methods: the true level (oracle, default) or one "
+                             "estimated from each noisy image (blind mode)")
 
 
 def load_split(args: argparse.Namespace):
@@ -93,7 +96,8 @@ def sweep(args: argparse.Namespace, noises, methods) -> int:
 
     subset, images = load_split(args)
     device = resolve_device(args.device, methods)
-    tasks = plan(subset, noises, methods, seed=args.seed, clip=args.clip, device=device)
+    tasks = plan(subset, noises, methods, seed=args.seed, clip=args.clip, device=device,
+                 sigma_source=getattr(args, "sigma_source", "oracle"))
 
     def noted_images():  # loaded only when cells are missing; note how they were normalised
         from benchmark.datalog import record
@@ -124,9 +128,11 @@ def print_means(args: argparse.Namespace, noises, methods) -> None:
 
     with Store(args.store) as store:
         cells = store.frame()
-    from benchmark.runner import config_id
+    from benchmark.runner import cell_config
 
-    configs = {"noisy": "-", **{m.name: config_id(m.resolve_params()) for m in methods}}
+    source = getattr(args, "sigma_source", "oracle")
+    configs = {"noisy": "-", **{m.name: cell_config(m.resolve_params(), sigma_source=source,
+                                                    uses_sigma=m.uses_sigma) for m in methods}}
     for noise in noises:
         picked = cells[(cells["noise"] == noise.kind) & ((cells["sigma"] - noise.sigma).abs() < 1e-9)
                        & (cells["seed"] == args.seed) & (cells["status"] == "ok")
@@ -134,6 +140,9 @@ def print_means(args: argparse.Namespace, noises, methods) -> None:
         if picked.empty:
             continue
         order = [name for name in configs if name in set(picked["method"])]
-        means = picked.groupby("method")[["psnr", "ssim", "seconds"]].mean().loc[order]
+        columns = ["psnr", "ssim"] + [c for c in ("psnr_anatomy", "ssim_anatomy", "sigma_error")
+                                      if c in picked and picked[c].notna().any()] + ["seconds"]
+        means = picked.groupby("method")[columns].mean().loc[order]
         print(f"\n{noise}: mean over {picked['image_id'].nunique()} images")
-        print(means.round({"psnr": 2, "ssim": 4, "seconds": 3}).to_string())
+        print(means.round({"psnr": 2, "ssim": 4, "psnr_anatomy": 2, "ssim_anatomy": 4,
+                           "sigma_error": 4, "seconds": 3}).to_string())
