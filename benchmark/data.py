@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from benchmark.errors import BenchError
-from benchmark.images import check_clean_image
+from benchmark.images import check_clean_image, fit_to_size
 from benchmark.loaders import LOADERS
 from benchmark.paths import CARDS_DIR
 from benchmark.registry import unknown_name
@@ -76,12 +76,25 @@ def folder_card(path: str | Path) -> dict[str, Any]:
     }
 
 
+def apply_size_policy(card: dict[str, Any], images, normalisation: str):
+    """The size policy: native sizes, unless the card's ``[loader] size = [H, W]`` asks for one
+    size; then every image is centre-cropped or zero-padded to it (never resampled)."""
+    size = card["loader"].get("size")
+    if not size:
+        return list(images), normalisation
+    size = (int(size[0]), int(size[1]))
+    if "padded" not in normalisation:
+        normalisation += f"; centre-cropped/zero-padded to {size[0]}x{size[1]}"
+    return [fit_to_size(np.asarray(image), size) for image in images], normalisation
+
+
 def load_images(card: dict[str, Any], split: str) -> ImageSet:
     """Load and check every image of ``split`` described by ``card``."""
     kind = card["loader"]["kind"]
     if kind not in LOADERS:
         raise unknown_name("loader", kind, list(LOADERS))
     ids, images, normalisation = LOADERS[kind](card, split, Path(card["_root"]))
+    images, normalisation = apply_size_policy(card, images, normalisation)
     checked = tuple(check_clean_image(image, image_id) for image_id, image in zip(ids, images))
     return ImageSet(card["name"], split, tuple(ids), checked, normalisation)
 

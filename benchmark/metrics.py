@@ -16,17 +16,21 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 DATA_RANGE = 1.0
 
 
+def _f64(image: np.ndarray) -> np.ndarray:
+    return np.asarray(image, dtype=np.float64)
+
+
 def psnr(clean: np.ndarray, estimate: np.ndarray) -> float:
-    """Peak signal-to-noise ratio in dB with ``data_range = 1``."""
-    return float(peak_signal_noise_ratio(clean, estimate, data_range=DATA_RANGE))
+    """Peak signal-to-noise ratio in dB with ``data_range = 1`` (computed in float64)."""
+    return float(peak_signal_noise_ratio(_f64(clean), _f64(estimate), data_range=DATA_RANGE))
 
 
 def ssim(clean: np.ndarray, estimate: np.ndarray) -> float:
-    """Structural similarity of Wang et al. 2004 (Gaussian window, sigma 1.5)."""
+    """Structural similarity of Wang et al. 2004 (Gaussian window, sigma 1.5; in float64)."""
     return float(
         structural_similarity(
-            clean,
-            estimate,
+            _f64(clean),
+            _f64(estimate),
             data_range=DATA_RANGE,
             gaussian_weights=True,
             sigma=1.5,
@@ -54,8 +58,6 @@ METRICS: dict[str, Metric] = {
 
 def score(clean: np.ndarray, estimate: np.ndarray) -> dict[str, float]:
     """Every metric of :data:`METRICS` for one image pair (clean first)."""
-    clean = np.asarray(clean, dtype=np.float64)
-    estimate = np.asarray(estimate, dtype=np.float64)
     return {name: metric.function(clean, estimate) for name, metric in METRICS.items()}
 
 

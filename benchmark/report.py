@@ -18,7 +18,8 @@ import pandas as pd
 from benchmark.contract import Denoiser
 from benchmark.metrics import summarise
 from benchmark.paper import SOURCE, PaperTable, rows_for
-from benchmark.runner import NOISY, config_id
+from benchmark.registry import method_names
+from benchmark.runner import NOISY, cell_config
 
 _NOISY_LABEL = "Noisy input"
 
@@ -31,12 +32,16 @@ class Selection:
     split: str
     seed: int = 0
     clip: bool = False
+    sigma_source: str = "oracle"
 
 
 def build_table(
     cells: pd.DataFrame, table: PaperTable, methods: Sequence[Denoiser], selection: Selection
 ) -> pd.DataFrame:
     """One table as a DataFrame (one row a method, noisy input first).
+
+    Rows: the noisy input, the paper's methods in the paper's order (those selected, and those
+    the benchmark does not have yet, unmeasured), then other selected methods.
 
     Columns: method, label, ssim_mean, ssim_std, psnr_mean, psnr_std, n, failed, seconds,
     paper_ssim, paper_psnr.
@@ -52,15 +57,20 @@ def build_table(
     ]
     paper = rows_for(table.number).set_index("method")
     registered = {m.name: m for m in methods}
-    order = [NOISY] + list(paper.index) + [n for n in registered if n not in paper.index]
+    known = set(method_names())
+    order = [NOISY] + [n for n in paper.index if n in registered or n not in known]
+    order += [n for n in registered if n not in paper.index]
     rows = []
     for name in order:
         if name == NOISY:
             config, label = "-", _NOISY_LABEL
         elif name in registered:
-            config, label = config_id(registered[name].resolve_params()), name
+            method = registered[name]
+            config = cell_config(method.resolve_params(), sigma_source=selection.sigma_source,
+                                 uses_sigma=method.uses_sigma)
+            label = name
         else:
-            config, label = None, f"{name} (not available)"
+            config, label = None, f"{name} (not in the benchmark yet)"
         picked = mine[(mine["method"] == name) & (mine["config"] == config)]
         ok = picked[picked["status"] == "ok"]
         ssim, psnr = summarise(ok["ssim"]), summarise(ok["psnr"])
@@ -75,8 +85,19 @@ def build_table(
             "paper_label": paper["paper_label"].get(name, ""),
             "paper_ssim": paper["ssim"].get(name, float("nan")),
             "paper_psnr": paper["psnr"].get(name, float("nan")),
+            **_extra_means(ok),
         })
     return pd.DataFrame(rows)
+
+
+#: Extra per-cell values averaged into the tables when the store has them.
+EXTRA_COLUMNS = ("ssim_anatomy", "psnr_anatomy", "sigma_error")
+
+
+def _extra_means(ok: pd.DataFrame) -> dict[str, float]:
+    """Mean of each of :data:`EXTRA_COLUMNS` over the ok cells (NaN when absent)."""
+    return {f"{column}_mean": float(ok[column].mean()) if column in ok and len(ok) else
+            float("nan") for column in EXTRA_COLUMNS}
 
 
 def _fmt(mean: float, std: float, n: int, digits: int) -> str:
@@ -91,12 +112,15 @@ def _display_rows(frame: pd.DataFrame) -> list[list[str]]:
     return [
         [row.label, _fmt(row.ssim_mean, row.ssim_std, row.n, 4),
          _fmt(row.psnr_mean, row.psnr_std, row.n, 2), str(row.n),
-         _num(row.paper_ssim, 4), _num(row.paper_psnr, 2)]
+         _num(row.paper_ssim, 4), _num(row.paper_psnr, 2),
+         _num(getattr(row, "ssim_anatomy_mean", float("nan")), 4),
+         _num(getattr(row, "psnr_anatomy_mean", float("nan")), 2)]
         for row in frame.itertuples()
     ]
 
 
-HEADER = ["Method", "SSIM (measured)", "PSNR dB (measured)", "N", "SSIM (paper)", "PSNR dB (paper)"]
+HEADER = ["Method", "SSIM (measured)", "PSNR dB (measured)", "N", "SSIM (paper)", "PSNR dB (paper)",
+          "SSIM anatomy", "PSNR dB anatomy"]
 
 
 def to_markdown(frame: pd.DataFrame, title: str, notes: Sequence[str]) -> str:
@@ -117,7 +141,7 @@ def to_latex(frame: pd.DataFrame, title: str) -> str:
     body = [" & ".join(escape(c) for c in cells) + r" \\" for cells in _display_rows(frame)]
     return "\n".join([
         r"\begin{table}[t]", r"\centering", rf"\caption{{{escape(title)}}}",
-        r"\begin{tabular}{lrrrrr}", r"\toprule",
+        r"\begin{tabular}{l" + "r" * (len(HEADER) - 1) + "}", r"\toprule",
         " & ".join(escape(h) for h in HEADER) + r" \\", r"\midrule", *body,
         r"\bottomrule", r"\end{tabular}", r"\end{table}", "",
     ])

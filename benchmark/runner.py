@@ -19,7 +19,9 @@ import numpy as np
 from benchmark.contract import Denoiser, Noise
 from benchmark.data import ImageSet
 from benchmark.errors import BenchError
+from benchmark.estimate import check_sigma_source, estimate_sigma
 from benchmark.executors import make_executor
+from benchmark.masks import anatomy_scores
 from benchmark.metrics import score
 from benchmark.noise import add_noise
 from benchmark.provenance import git_commit, library_versions, machine
@@ -34,6 +36,22 @@ def config_id(params: dict[str, Any]) -> str:
     """Short hash of a method's resolved parameters: part of a cell's identity."""
     text = json.dumps(params, sort_keys=True, default=str)
     return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+#: Suffix of the config of a cell whose method was given an estimated sigma (blind mode).
+ESTIMATED_SUFFIX = "+est"
+
+
+def cell_config(params: dict[str, Any], *, sigma_source: str = "oracle",
+                uses_sigma: bool = True) -> str:
+    """A cell's ``config``: the parameters' hash, marked ``+est`` in blind mode.
+
+    A method that does not read sigma gives the same cell in both modes.
+    """
+    config = config_id(params)
+    if check_sigma_source(sigma_source) == "estimated" and uses_sigma:
+        config += ESTIMATED_SUFFIX
+    return config
 
 
 class Split(Protocol):
@@ -53,6 +71,7 @@ class Task:
     device: str
     cost: float
     clean: np.ndarray | None = None
+    sigma_source: str = "oracle"
 
 
 @dataclass
@@ -91,22 +110,31 @@ def plan(
     clip: bool = False,
     device: str = "cpu",
     include_noisy: bool = True,
+    sigma_source: str = "oracle",
+    params_for: Callable[[Denoiser, Noise], dict[str, Any] | None] | None = None,
 ) -> list[Task]:
-    """Every cell of the sweep, slowest methods first (better load balance)."""
+    """Every cell of the sweep, slowest methods first (better load balance).
+
+    ``sigma_source`` ``"estimated"`` gives methods that read sigma an estimate from each noisy
+    image (blind mode); ``params_for(method, noise)`` may override a method's parameters per
+    noise setting (tuned values), ``None`` keeping the defaults.
+    """
     tasks = []
-    entries: list[tuple[str, dict[str, Any], str, float]] = []
-    if include_noisy:
-        entries.append((NOISY, {}, "cpu", 0.1))
-    for method in methods:
-        params = method.resolve_params()
-        method_device = device if device in method.devices else "cpu"
-        entries.append((method.name, params, method_device, method.cost))
     for noise in noises:
+        entries: list[tuple[str, dict[str, Any], str, float, str]] = []
+        if include_noisy:
+            entries.append((NOISY, {}, "cpu", 0.1, "-"))
+        for method in methods:
+            params = method.resolve_params(params_for(method, noise) if params_for else None)
+            method_device = device if device in method.devices else "cpu"
+            config = cell_config(params, sigma_source=sigma_source, uses_sigma=method.uses_sigma)
+            entries.append((method.name, params, method_device, method.cost, config))
         for image_id in images.ids:
-            for name, params, method_device, cost in entries:
+            for name, params, method_device, cost, config in entries:
                 key = CellKey(images.dataset, images.split, image_id, noise.kind, noise.sigma,
-                              clip, seed, name, config_id(params) if name != NOISY else "-")
-                tasks.append(Task(key, params, method_device, cost))
+                              clip, seed, name, config)
+                tasks.append(Task(key, params, method_device, cost,
+                                  sigma_source=sigma_source if name != NOISY else "oracle"))
     tasks.sort(key=lambda task: -task.cost)  # stable: keeps image order within a method
     return tasks
 
@@ -116,16 +144,22 @@ def evaluate(task: Task) -> tuple[CellKey, dict[str, Any]]:
     key = task.key
     noise = Noise(key.noise, key.sigma)
     noisy = add_noise(task.clean, noise, image_id=key.image_id, seed=key.seed, clip=key.clip)
-    result: dict[str, Any] = {"params": task.params, "device": task.device}
+    result: dict[str, Any] = {"params": task.params, "device": task.device, "extra": {}}
     try:
         start = time.perf_counter()
         if key.method == NOISY:
             estimate = noisy
         else:
             denoiser = get_method(key.method)
-            estimate = denoiser(noisy[None], noise, device=task.device, params=task.params)[0]
+            told = noise
+            if task.sigma_source == "estimated" and denoiser.uses_sigma:
+                told = Noise(key.noise, estimate_sigma(noisy, key.noise))
+                result["extra"].update(sigma_estimated=told.sigma,
+                                       sigma_error=told.sigma / noise.sigma - 1.0)
+            estimate = denoiser(noisy[None], told, device=task.device, params=task.params)[0]
         result["seconds"] = time.perf_counter() - start
         result.update(score(task.clean, estimate))
+        result["extra"].update(anatomy_scores(task.clean, estimate))
         result["status"] = "ok"
     except Exception as error:  # a failing cell is recorded, the sweep goes on
         message = " ".join(str(error).split()) or "no message"

@@ -45,6 +45,19 @@ CREATE TABLE IF NOT EXISTS cells (
     finished_at TEXT NOT NULL,
     PRIMARY KEY (dataset, split, image_id, noise, sigma, clip, seed, method, config)
 );
+CREATE TABLE IF NOT EXISTS cell_extras (
+    dataset     TEXT NOT NULL,
+    split       TEXT NOT NULL,
+    image_id    TEXT NOT NULL,
+    noise       TEXT NOT NULL,
+    sigma       REAL NOT NULL,
+    clip        INTEGER NOT NULL,
+    seed        INTEGER NOT NULL,
+    method      TEXT NOT NULL,
+    config      TEXT NOT NULL,
+    extra       TEXT NOT NULL,
+    PRIMARY KEY (dataset, split, image_id, noise, sigma, clip, seed, method, config)
+);
 """
 
 #: The columns that identify a cell, in key order.
@@ -147,6 +160,10 @@ class Store:
                     datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 ),
             )
+            db.execute(  # extra per-cell values (anatomy metrics, sigma estimate, ...)
+                "INSERT OR REPLACE INTO cell_extras VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                key.as_row() + (json.dumps(result.get("extra", {}), sort_keys=True),),
+            )
 
     def frame(self) -> pd.DataFrame:
         """Every cell joined with its run's provenance, as a DataFrame."""
@@ -161,7 +178,18 @@ class Store:
             db,
         )
         frame["clip"] = frame["clip"].astype(bool)
+        return _with_extras(frame, db)
+
+
+def _with_extras(frame: pd.DataFrame, db: sqlite3.Connection) -> pd.DataFrame:
+    """``frame`` with each cell's extra values (JSON in ``cell_extras``) as columns."""
+    extras = pd.read_sql_query("SELECT * FROM cell_extras", db)
+    if extras.empty:
         return frame
+    values = pd.DataFrame([json.loads(text) for text in extras.pop("extra")], index=extras.index)
+    extras = pd.concat([extras, values], axis=1)
+    extras["clip"] = extras["clip"].astype(bool)
+    return frame.merge(extras, on=list(KEY_COLUMNS), how="left")
 
 
 def key_dict(key: CellKey) -> dict[str, Any]:

@@ -7,6 +7,7 @@ this package.
 
 from __future__ import annotations
 
+import shlex
 import sys
 from importlib import import_module
 from typing import Sequence
@@ -18,7 +19,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 #: Subcommand modules of :mod:`benchmark.cli`, in the order ``bench --help`` lists them.
-SUBCOMMANDS = ("run", "report", "methods", "export", "train")
+SUBCOMMANDS = ("run", "report", "methods", "export", "check", "curves", "data", "fair", "train")
 
 
 def build_parser() -> Parser:
@@ -34,7 +35,9 @@ def build_parser() -> Parser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``bench`` with ``argv`` (default: the process arguments); returns the exit status."""
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
         args = build_parser().parse_args(argv)
+        args.command_line = shlex.join(["bench", *argv])
         return args.handler(args)
     except BenchError as error:
         print(f"bench: error: {error}", file=sys.stderr)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -33,8 +32,15 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--dataset", default="mni152",
                         help="dataset card in datasets/ (default: mni152, shipped with nilearn)")
-    source.add_argument("--data", metavar="DIR",
-                        help="a folder of PNG or TIFF images (8- or 16-bit) instead of a card")
+    source.add_argument("--data", metavar="PATH",
+                        help="a DICOM, NIfTI or PNG/JPEG/TIFF file or folder instead of a card "
+                             "(kind detected; see 'bench data info PATH')")
+    parser.add_argument("--window", default=None, metavar="NAME",
+                        help="CT window for --data: brain, subdural, abdomen, lung, bone, file "
+                             "(the DICOM's own; default) or CENTRE,WIDTH in HU "
+                             "(--window=-600,1500 for a negative centre)")
+    parser.add_argument("--strict", action="store_true",
+                        help="unreadable or unusable files/slices are errors, not skipped")
     parser.add_argument("--split", default=None,
                         help="split of the card (default: test; a --data folder has 'all')")
     parser.add_argument("--limit", type=positive_int, default=None, metavar="N",
@@ -51,13 +57,22 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", type=Path, default=DEFAULT_STORE,
                         help=f"SQLite run store (default: {DEFAULT_STORE})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--sigma-source", default="oracle", choices=("oracle", "estimated"),
+                        help="sigma given to methods: the true level (oracle, default) or one "
+                             "estimated from each noisy image (blind mode)")
 
 
 def load_split(args: argparse.Namespace):
     """The card and the split's ids (pixels are loaded only when cells are missing)."""
-    from benchmark.data import folder_card, image_ids, load_card, load_images
+    from benchmark.data import image_ids, load_card, load_images
+    from benchmark.loaders.detect import path_card
 
-    card = folder_card(args.data) if args.data else load_card(args.dataset)
+    card = (path_card(args.data, window=args.window, strict=args.strict) if args.data
+            else load_card(args.dataset))
+    if args.window and not args.data:
+        raise BenchError("--window applies to --data; a dataset card sets its window in "
+                         "[normalisation]")
+    card["loader"]["strict"] = card["loader"].get("strict", False) or args.strict
     split = args.split or ("all" if args.data else "test")
     ids = image_ids(card, split)
     loaded = None
@@ -81,12 +96,19 @@ def sweep(args: argparse.Namespace, noises, methods) -> int:
 
     subset, images = load_split(args)
     device = resolve_device(args.device, methods)
-    tasks = plan(subset, noises, methods, seed=args.seed, clip=args.clip, device=device)
-    if not args.data:
-        images()  # validate the images before anything is written
+    tasks = plan(subset, noises, methods, seed=args.seed, clip=args.clip, device=device,
+                 sigma_source=getattr(args, "sigma_source", "oracle"))
+
+    def noted_images():  # loaded only when cells are missing; note how they were normalised
+        from benchmark.datalog import record
+
+        loaded = images()
+        record(args.store, loaded)
+        return loaded
+
     with Store(args.store) as store:
-        outcome = run_sweep(tasks, store, images, jobs=args.jobs, progress=not args.quiet,
-                            command=shlex.join(["bench", *sys.argv[1:]]))
+        outcome = run_sweep(tasks, store, noted_images, jobs=args.jobs, progress=not args.quiet,
+                            command=args.command_line)
     print(f"{outcome.computed} cells computed, {outcome.skipped} already in {args.store}, "
           f"{len(outcome.failed)} failed")
     for key, error in outcome.failed[:10]:
@@ -106,9 +128,11 @@ def print_means(args: argparse.Namespace, noises, methods) -> None:
 
     with Store(args.store) as store:
         cells = store.frame()
-    from benchmark.runner import config_id
+    from benchmark.runner import cell_config
 
-    configs = {"noisy": "-", **{m.name: config_id(m.resolve_params()) for m in methods}}
+    source = getattr(args, "sigma_source", "oracle")
+    configs = {"noisy": "-", **{m.name: cell_config(m.resolve_params(), sigma_source=source,
+                                                    uses_sigma=m.uses_sigma) for m in methods}}
     for noise in noises:
         picked = cells[(cells["noise"] == noise.kind) & ((cells["sigma"] - noise.sigma).abs() < 1e-9)
                        & (cells["seed"] == args.seed) & (cells["status"] == "ok")
@@ -116,6 +140,9 @@ def print_means(args: argparse.Namespace, noises, methods) -> None:
         if picked.empty:
             continue
         order = [name for name in configs if name in set(picked["method"])]
-        means = picked.groupby("method")[["psnr", "ssim", "seconds"]].mean().loc[order]
+        columns = ["psnr", "ssim"] + [c for c in ("psnr_anatomy", "ssim_anatomy", "sigma_error")
+                                      if c in picked and picked[c].notna().any()] + ["seconds"]
+        means = picked.groupby("method")[columns].mean().loc[order]
         print(f"\n{noise}: mean over {picked['image_id'].nunique()} images")
-        print(means.round({"psnr": 2, "ssim": 4, "seconds": 3}).to_string())
+        print(means.round({"psnr": 2, "ssim": 4, "psnr_anatomy": 2, "ssim_anatomy": 4,
+                           "sigma_error": 4, "seconds": 3}).to_string())

@@ -1,0 +1,78 @@
+"""``bench check``: rerun a small fixed subset and fail when a method's metrics got worse."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from benchmark.cli.common import positive_int
+from benchmark.paths import RESULTS_DIR
+
+BASELINE_DIR = RESULTS_DIR / "baseline"
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    # Building the parser must stay cheap: benchmark.check is imported only when the command runs.
+    parser = subparsers.add_parser(
+        "check",
+        help="compare every method on a small fixed subset with the committed baseline",
+        description="Runs every registered method on the first 4 MNI152 test slices (Gaussian "
+                    "0.10, Rician 0.11, seed 0, CPU) and compares the mean PSNR and SSIM with the "
+                    "baseline CSVs. Exit 1 on a regression: a mean worse by more than 0.1 dB PSNR "
+                    "or 0.002 SSIM, or a baseline method that fails or is gone. New methods are "
+                    "reported only.")
+    parser.add_argument("--update", action="store_true",
+                        help="rewrite the baseline with this run's numbers (then commit it)")
+    parser.add_argument("--baseline", type=Path, default=BASELINE_DIR,
+                        help=f"baseline folder (default: {BASELINE_DIR})")
+    parser.add_argument("--methods", nargs="+", metavar="NAME",
+                        help="check only these methods (default: all; --update needs all)")
+    parser.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
+                        help="worker processes (default: all cores)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--all", action="store_true",
+                        help="also list the metrics that did not move")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from benchmark.check import (check_images, compare, measure, read_baseline,
+                                 write_baseline)
+    from benchmark.errors import BenchError
+    from benchmark.registry import resolve_methods
+
+    if args.update and args.methods:
+        raise BenchError("--update rewrites the whole baseline; drop --methods")
+    baseline = None if args.update else read_baseline(directory=args.baseline)
+    methods = resolve_methods(args.methods)
+    current = measure(check_images(), methods, jobs=args.jobs, progress=not args.quiet)
+    if args.update:
+        for path in write_baseline(current, args.baseline):
+            print(f"baseline -> {path}")
+        for noise, frame in current.items():
+            for row in frame[frame["failed"] > 0].itertuples():
+                print(f"warning: {row.method} failed {row.failed} cell(s) under {noise}; the "
+                      "baseline records that, fix the method before committing it")
+        return 0
+    changes = compare(baseline, current, only=args.methods)
+    shown = [c for c in changes if args.all or c.status != "same"]
+    for change in shown:
+        print(change.describe())
+    regressions = [c for c in changes if c.regression]
+    counts = {s: sum(c.status == s for c in changes)
+              for s in ("same", "better", "worse", "failed", "missing", "new")}
+    print("check: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+          + f" (tolerances: {', '.join(f'{k} {v:g}' for k, v in _tolerances().items())})")
+    if regressions:
+        print(f"check: FAILED, {len(regressions)} regression(s); if the change is intended, run "
+              "'bench check --update' and commit results/baseline/")
+        return 1
+    print("check: OK")
+    return 0
+
+
+def _tolerances() -> dict[str, float]:
+    from benchmark.check import TOLERANCES
+
+    return TOLERANCES

@@ -1,0 +1,53 @@
+"""``bench curves``: sweep the noise levels of Figure 3 into the store and draw the curves."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from benchmark.cli.common import add_data_options, add_run_options, load_split, make_noises, sweep
+from benchmark.paths import REPORTS_DIR
+
+_DEFAULT_SIGMAS = ["0.02", "0.04", "0.06", "0.08", "0.1", "0.12", "0.14", "0.16", "0.18", "0.2"]
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "curves", help="SSIM/PSNR against noise level (Figure 3): run missing cells, draw")
+    parser.add_argument("--noise", nargs="+", default=["gaussian", "rician"],
+                        help="noise kinds (default: gaussian rician)")
+    parser.add_argument("--sigma", nargs="+", default=_DEFAULT_SIGMAS, metavar="SIGMA",
+                        help=f"noise levels (default: {' '.join(_DEFAULT_SIGMAS)})")
+    parser.add_argument("--methods", nargs="+", metavar="NAME",
+                        help="denoisers (default: all)")
+    parser.add_argument("--out", type=Path, default=REPORTS_DIR,
+                        help=f"report folder; figures go to OUT/figures (default: {REPORTS_DIR})")
+    parser.add_argument("--no-run", action="store_true",
+                        help="only read the store; do not compute missing cells")
+    add_data_options(parser)
+    add_run_options(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from benchmark.registry import resolve_methods
+    from benchmark.report import Selection
+    from benchmark.report_figures import curve_figures
+    from benchmark.store import Store
+
+    methods = resolve_methods(args.methods)
+    if not args.no_run:
+        for kind in args.noise:
+            sweep(args, make_noises(kind, args.sigma), methods)
+    subset, _ = load_split(args)
+    with Store(args.store) as store:
+        cells = store.frame()
+    cells = cells[cells["image_id"].isin(subset.ids)]
+    selection = Selection(subset.dataset, subset.split, args.seed, args.clip)
+    items, warnings = curve_figures(cells, methods, selection, args.out / "figures",
+                                    kinds=args.noise)
+    for item in items:
+        print(f"{item.title} -> {args.out / 'figures'}")
+    for warning in warnings:
+        print(warning)
+    return 0

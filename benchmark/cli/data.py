@@ -1,0 +1,91 @@
+"""``bench data``: ``info`` (what would be loaded), ``convert`` (DICOM -> PNG), ``fetch`` (cards)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from benchmark.errors import BenchError
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("data", help="inspect, convert or fetch medical images")
+    actions = parser.add_subparsers(dest="action", metavar="{info,convert,fetch}", required=True,
+                                    parser_class=type(parser))
+
+    info = actions.add_parser("info", help="what a path or card would load: count, shape, dtype, "
+                                           "modality, intensity range, normalisation")
+    info.add_argument("source", metavar="PATH|CARD",
+                      help="a DICOM/NIfTI/image file or folder, or a dataset card name")
+    info.add_argument("--split", default=None, help="split of a card (default: test; a path: all)")
+    info.add_argument("--window", default=None, help="CT window (see 'bench run --help')")
+    info.add_argument("--strict", action="store_true", help="skipped inputs are errors")
+
+    convert = actions.add_parser("convert", help="DICOM (or NIfTI) to PNG with correct windowing")
+    convert.add_argument("source", type=Path, metavar="SRC", help="DICOM file or folder")
+    convert.add_argument("destination", type=Path, metavar="DST", help="new folder for the PNGs")
+    convert.add_argument("--window", default=None,
+                         help="CT window: brain, subdural, abdomen, lung, bone, file (default) "
+                              "or CENTRE,WIDTH in HU (--window=-600,1500 for a negative centre)")
+    convert.add_argument("--bits", type=int, choices=(8, 16), default=8,
+                         help="PNG bit depth (default: 8)")
+    convert.add_argument("--strict", action="store_true", help="skipped inputs are errors")
+
+    fetch = actions.add_parser("fetch", help="download a dataset card's files (or say where to "
+                                             "put them by hand)")
+    fetch.add_argument("name", metavar="CARD", help="dataset card name (see datasets/)")
+    fetch.add_argument("--timeout", type=float, default=5.0,
+                       help="seconds before a connection counts as offline (default: 5)")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"info": info, "convert": convert, "fetch": fetch}[args.action](args)
+
+
+def _card(source: str, *, window: str | None, strict: bool) -> tuple[dict, bool]:
+    from benchmark.data import card_names, load_card
+    from benchmark.loaders.detect import path_card
+
+    if Path(source).exists() and not source.endswith(".toml"):
+        return path_card(source, window=window, strict=strict), True
+    if source not in card_names() and not source.endswith(".toml"):
+        raise BenchError(f"{source} is neither an existing path nor a dataset card "
+                         f"({', '.join(card_names())})")
+    if window:
+        raise BenchError("--window applies to a path; a card sets its window in [normalisation]")
+    card = load_card(source)
+    card["loader"]["strict"] = card["loader"].get("strict", False) or strict
+    return card, False
+
+
+def info(args: argparse.Namespace) -> int:
+    from benchmark.datainfo import describe
+
+    card, is_path = _card(args.source, window=args.window, strict=args.strict)
+    split = args.split or ("all" if is_path else "test")
+    print("\n".join(describe(card, split).lines()))
+    return 0
+
+
+def convert(args: argparse.Namespace) -> int:
+    from benchmark.convert import convert as write_pngs
+    from benchmark.loaders.common import skipped_line
+    from benchmark.loaders.detect import path_card
+
+    card = path_card(args.source, window=args.window, strict=args.strict)
+    scan, folder = write_pngs(card, args.destination, bits=args.bits)
+    print(f"{len(scan.ids)} PNG ({args.bits}-bit) -> {folder}; normalisation: {scan.normalisation}")
+    if scan.skipped:
+        print(skipped_line(scan, str(args.source)))
+    return 0
+
+
+def fetch(args: argparse.Namespace) -> int:
+    from benchmark.data import load_card
+    from benchmark.fetch import fetch as download
+
+    card = load_card(args.name)
+    folder = download(card, timeout=args.timeout)
+    print(f"{card['name']}: files in {folder}; try 'bench data info {card['name']}'")
+    return 0

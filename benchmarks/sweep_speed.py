@@ -1,0 +1,76 @@
+"""Speed of the Table 1+2 sweep: the runner against a plain serial loop.
+
+Both compute the same cells (every test image of the default dataset, Gaussian 0.1 and Rician
+0.11, the noisy input and every classical method, same parameters): the baseline is a plain
+Python loop calling each method's library function in this process; the runner is
+``bench run``'s engine (process pool, SQLite store, fresh store each time).
+
+Run it on a quiet machine::
+
+    python benchmarks/sweep_speed.py [--jobs 2] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from benchmark.data import load_dataset
+from benchmark.metrics import score
+from benchmark.noise import add_noise
+from benchmark.paper import TABLES
+from benchmark.provenance import machine
+from benchmark.registry import resolve_methods
+from benchmark.runner import plan, run_sweep
+from benchmark.store import Store
+
+CLASSICAL = ["gaussian-filter", "bilateral", "tv", "wavelet", "wavelet.shift-invariant", "nlm",
+             "bm3d"]
+
+
+def serial_loop(images, noises, methods) -> float:
+    """Seconds for the plain loop: noise, library call, metrics, one cell after another."""
+    start = time.perf_counter()
+    for noise in noises:
+        for image_id, clean in zip(images.ids, images.images):
+            noisy = add_noise(clean, noise, image_id=image_id)
+            score(clean, noisy)
+            for method in methods:
+                score(clean, method.function(noisy.copy(), noise, **method.resolve_params()))
+    return time.perf_counter() - start
+
+
+def runner(images, noises, methods, jobs: int) -> float:
+    """Seconds for the runner into a fresh store, process start-up included."""
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        with Store(Path(folder) / "speed.sqlite") as store:
+            outcome = run_sweep(plan(images, noises, methods), store, images, jobs=jobs,
+                                progress=False)
+        elapsed = time.perf_counter() - start
+    assert not outcome.failed, outcome.failed
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args()
+    images = load_dataset("mni152", "test").head(args.limit)
+    noises = [table.noise for table in TABLES]
+    methods = resolve_methods(CLASSICAL)
+    cells = len(images) * len(noises) * (len(methods) + 1)
+    serial = serial_loop(images, noises, methods)
+    parallel = runner(images, noises, methods, args.jobs)
+    print(f"machine: {machine()}")
+    print(f"{cells} cells ({len(images)} images x {len(noises)} noise settings x "
+          f"{len(methods)} methods + noisy input)")
+    print(f"plain serial loop: {serial:7.1f} s")
+    print(f"runner, {args.jobs} jobs:   {parallel:7.1f} s   speed-up {serial / parallel:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""Shared fixtures: small real MRI images, made once per session."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmark.data import ImageSet, load_dataset
+
+
+@pytest.fixture(scope="session")
+def mni_test() -> ImageSet:
+    """The MNI152 test split (20 axial slices, 256 x 256)."""
+    return load_dataset("mni152", "test")
+
+
+@pytest.fixture(scope="session")
+def small_image(mni_test) -> np.ndarray:
+    """A 96 x 96 crop of a real test slice, brain and background both present."""
+    image = mni_test.images[len(mni_test) // 2]
+    return np.ascontiguousarray(image[72:168, 72:168])
+
+
+@pytest.fixture(scope="session")
+def small_set(mni_test) -> ImageSet:
+    """Three 64 x 64 crops of test slices, as an ImageSet (fast sweeps)."""
+    images = tuple(np.ascontiguousarray(img[96:160, 80:144]) for img in mni_test.images[:3])
+    return ImageSet("mni152-crops", "test", mni_test.ids[:3], images, "crop of mni152")

@@ -1,0 +1,90 @@
+"""Bad input: one line naming the value and the fix, exit status 2, nothing written."""
+
+import numpy as np
+import pytest
+import tifffile
+import imageio.v3 as iio
+
+from benchmark.cli import main
+
+
+def _run(capsys, tmp_path, *argv):
+    store = tmp_path / "store.sqlite"
+    code = main([*argv, "--store", str(store)])
+    captured = capsys.readouterr()
+    return code, captured.err, store
+
+
+def _assert_one_line_error(code, err, store, *fragments):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("bench: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert not store.exists(), "nothing may be written on bad input"
+
+
+@pytest.mark.parametrize("argv, fragments", [
+    (["--noise", "rician", "--sigma", "0.1", "--methods", "bm4"], ["'bm4'", "Did you mean: bm3d"]),
+    (["--noise", "poisson", "--sigma", "0.1"], ["'poisson'", "gaussian, rician"]),
+    (["--noise", "rician", "--sigma", "0"], ["sigma '0'", "> 0"]),
+    (["--noise", "rician", "--sigma", "-0.1"], ["sigma '-0.1'", "> 0"]),
+    (["--noise", "rician", "--sigma", "abc"], ["sigma 'abc'", "not a number"]),
+    (["--noise", "rician", "--sigma", "nan"], ["sigma 'nan'"]),
+    (["--noise", "rician", "--sigma", "0.1", "--dataset", "mni153"], ["'mni153'", "mni152"]),
+    (["--noise", "rician", "--sigma", "0.1", "--split", "tset"], ["'tset'", "test"]),
+    (["--noise", "rician", "--sigma", "0.1", "--jobs", "0"], ["--jobs", "'0'"]),
+    (["--noise", "rician"], ["--sigma"]),
+])
+def test_bad_arguments(capsys, tmp_path, argv, fragments):
+    code, err, store = _run(capsys, tmp_path, "run", *argv)
+    _assert_one_line_error(code, err, store, *fragments)
+
+
+def _folder_with(tmp_path, name, array, writer=tifffile.imwrite):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    writer(folder / name, array)
+    return folder
+
+
+@pytest.mark.parametrize("make, fragments", [
+    (lambda p: (p / "data").mkdir() or p / "data", ["empty folder"]),
+    (lambda p: p / "missing", ["does not exist"]),
+    (lambda p: _folder_with(p, "flat.tif", np.full((16, 16), 7, np.uint8)),
+     ["flat.tif", "constant"]),
+    (lambda p: _folder_with(p, "nan.tif", np.where(np.eye(16) > 0, np.nan, 0.5).astype(np.float32)),
+     ["nan.tif", "NaN"]),
+    (lambda p: _folder_with(p, "bad.png", b"not a png", lambda path, data: path.write_bytes(data)),
+     ["bad.png", "cannot read"]),
+])
+def test_bad_data_folders(capsys, tmp_path, make, fragments):
+    folder = make(tmp_path)
+    code, err, store = _run(capsys, tmp_path, "run", "--noise", "gaussian", "--sigma", "0.1",
+                            "--data", str(folder), "--methods", "tv")
+    _assert_one_line_error(code, err, store, *fragments)
+
+
+def test_colour_images_are_converted_to_grey_with_a_warning(caplog, tmp_path):
+    rgb = np.zeros((16, 16, 3), np.uint8) + np.arange(16)[:, None, None].astype(np.uint8)
+    folder = _folder_with(tmp_path, "rgb.png", rgb, iio.imwrite)
+    code = main(["run", "--noise", "gaussian", "--sigma", "0.1", "--data", str(folder),
+                 "--methods", "tv", "--store", str(tmp_path / "store.sqlite"), "--quiet",
+                 "--jobs", "1"])
+    assert code == 0 and "colour image(s) converted to grey" in caplog.text
+
+
+def test_export_without_store(capsys, tmp_path):
+    code, err, store = _run(capsys, tmp_path, "export")
+    _assert_one_line_error(code, err, store, "does not exist")
+
+
+def test_methods_lists_every_method_with_parameters(capsys):
+    from benchmark.registry import method_names
+
+    assert main(["methods"]) == 0
+    out = capsys.readouterr().out
+    for name in method_names():
+        assert name in out
+    assert "weight_per_sigma=1.0" in out

@@ -1,0 +1,28 @@
+"""``bench curves``: sweeps the levels into the store, then draws Figure 3."""
+
+from __future__ import annotations
+
+from benchmark.cli import main
+from benchmark.cli.curves import _DEFAULT_SIGMAS
+from benchmark.figures import CURVE_SIGMAS
+from benchmark.store import Store
+
+
+def test_default_levels_are_the_figures_levels():
+    assert tuple(float(s) for s in _DEFAULT_SIGMAS) == CURVE_SIGMAS
+    assert CURVE_SIGMAS[0] == 0.02 and CURVE_SIGMAS[-1] == 0.2
+
+
+def test_curves_sweep_then_draw(tmp_path, capsys):
+    store = tmp_path / "s.sqlite"
+    argv = ["curves", "--noise", "gaussian", "--sigma", "0.05", "0.1", "--methods", "tv",
+            "--limit", "2", "--store", str(store), "--out", str(tmp_path), "--jobs", "1",
+            "--quiet"]
+    assert main(argv) == 0
+    with Store(store) as opened:
+        cells = opened.frame()
+    assert sorted(cells["sigma"].unique()) == [0.05, 0.1]
+    assert len(cells) == 2 * 2 * 2  # levels x images x (noisy, tv)
+    assert (tmp_path / "figures" / "curves-gaussian.png").stat().st_size > 10_000
+    assert main([*argv, "--noise", "rician", "--sigma", "0.1", "--no-run"]) == 0
+    assert "rician: the store holds 0 noise level(s)" in capsys.readouterr().out

@@ -1,0 +1,100 @@
+"""Fair tables: the right cells in each column, Wilcoxon marks, the ranking paragraph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from benchmark.contract import Noise
+from benchmark.fair import build_fair_table, candidates, display_rows, ranking_paragraph
+from benchmark.paper import TABLES
+from benchmark.registry import get_method, method_names
+from benchmark.report import Selection
+from benchmark.runner import cell_config
+from benchmark.tuning import Choice
+
+TABLE2 = TABLES[1]
+NOISE = TABLE2.noise
+IMAGES = [f"img{i}" for i in range(8)]
+
+
+def _cells(method: str, params: dict, psnr: float, rng) -> list[dict]:
+    config = cell_config(get_method(method).resolve_params(params))
+    return [{"dataset": "d", "split": "test", "image_id": image, "noise": NOISE.kind,
+             "sigma": NOISE.sigma, "seed": 0, "clip": False, "method": method, "config": config,
+             "status": "ok", "psnr": psnr + rng.normal(0, 0.05), "ssim": psnr / 40,
+             "psnr_anatomy": psnr - 3, "ssim_anatomy": 0.5} for image in IMAGES]
+
+
+def _table():
+    rng = np.random.default_rng(0)
+    rows = (_cells("gaussian-filter", {}, 18.0, rng) + _cells("tv", {}, 17.5, rng)
+            + _cells("nlm", {}, 17.0, rng)
+            + _cells("tv.rician-bc", {"weight_per_sigma": 2.0}, 32.0, rng)
+            + _cells("tv.rician-bc", {}, 20.0, rng))  # default-parameter variant: not chosen
+    choices = {("tv.rician-bc", "rician", 0.11): Choice("tv.rician-bc", NOISE,
+                                                        {"weight_per_sigma": 2.0}, 31.0, 4, 5),
+               ("tv.rician-vst", "rician", 0.11): Choice("tv.rician-vst", NOISE, {}, 25.0, 4, 5)}
+    registered = {name: get_method(name) for name in method_names()}
+    frame = build_fair_table(pd.DataFrame(rows), TABLE2, registered,
+                             Selection("d", "test"), choices)
+    return frame.set_index("method", drop=False)
+
+
+def test_columns_read_the_plain_and_the_tuned_cells():
+    frame = _table()
+    assert abs(frame.loc["tv", "setting_psnr_mean"] - 17.5) < 0.1
+    assert abs(frame.loc["tv", "fair_psnr_mean"] - 32.0) < 0.1  # tuned variant, not defaults
+    assert frame.loc["tv", "fair_method"] == "tv.rician-bc"
+    assert '"weight_per_sigma": 2.0' in frame.loc["tv", "fair_params"]
+    assert frame.loc["tv", "n_setting"] == 8 and frame.loc["nlm", "n_fair"] == 0  # not tuned
+    assert frame.loc["tv", "setting_psnr_low"] < frame.loc["tv", "setting_psnr_mean"] < frame.loc["tv", "setting_psnr_high"]
+    assert frame.loc["tv", "paper_psnr"] == 17.0059
+
+
+def test_wilcoxon_marks_against_the_best_classical():
+    frame = _table()
+    assert frame["setting_psnr_ref"].iloc[0] == "gaussian-filter"
+    assert frame.loc["nlm", "setting_psnr_p"] < 0.05  # 8 pairs, all worse
+    text = {row[0]: row for row in display_rows(frame.reset_index(drop=True))}
+    assert text["Gaussian"][5].endswith("(ref)") and text["Non Local Means (NLM)"][5].endswith("*")
+
+
+def test_paragraph_reports_rank_changes_and_gaps():
+    text = ranking_paragraph(_table(), TABLE2, "psnr")
+    # paper: tv 17.01 > nlm 16.94 > gaussian 16.84; measured: gaussian > tv > nlm
+    assert "differs from the paper" in text and "gaussian-filter 3→1" in text
+    assert "tv.rician-bc" in text and "below it" in text  # 32 dB vs the paper's 36.75 dB
+
+
+def test_candidates_are_the_rician_variants_under_rician_noise():
+    names = method_names()
+    assert candidates("bm3d", names, Noise("gaussian", 0.1)) == ["bm3d"]
+    assert set(candidates("wavelet", names, NOISE)) == {"wavelet.rician-bc", "wavelet.rician-vst"}
+    assert set(candidates("wavelet.shift-invariant", names, NOISE)) == {
+        "wavelet.shift-invariant-rician-bc", "wavelet.shift-invariant-rician-vst"}
+
+
+def test_bench_fair_end_to_end(tmp_path, capsys):
+    """Tunes on validation, runs test cells, writes both tables; the test split is not tuned on."""
+    import sqlite3
+
+    from benchmark.cli import main
+
+    store, out = tmp_path / "s.sqlite", tmp_path / "reports"
+    argv = ["fair", "--methods", "tv", "--limit", "1", "--val-limit", "1", "--jobs", "1",
+            "--store", str(store), "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    text = (out / "table2_fair.md").read_text()
+    assert "`tv.rician-" in text and "Table 2 (PSNR)" in text
+    with sqlite3.connect(store) as db:
+        splits = {row[0] for row in db.execute("SELECT DISTINCT split FROM cells WHERE method "
+                                               "LIKE 'tv.rician%' AND config != ?", ("-",))}
+        tuned = db.execute("SELECT DISTINCT split FROM tuned").fetchall()
+    assert "validation" in splits and tuned == [("validation",)]
+    frame = pd.read_csv(out / "table2_fair.csv").set_index("method")
+    assert frame.loc["tv", "n_fair"] == 1 and frame.loc["tv", "fair_method"].startswith("tv.")
+    capsys.readouterr()
+    assert main(argv + ["--no-run"]) == 0
+    assert "computed" not in capsys.readouterr().out
+    assert main(argv[:-1] + ["--split", "validation", "--quiet"]) == 2

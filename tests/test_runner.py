@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+
+from benchmark.contract import Noise
+from benchmark.metrics import score
+from benchmark.noise import add_noise
+from benchmark.registry import get_method, register, resolve_methods, unregister
+from benchmark.runner import NOISY, plan, run_sweep
+from benchmark.store import Store
+
+NOISES = [Noise("gaussian", 0.1), Noise("rician", 0.11)]
+
+
+def _rows(store):
+    frame = store.frame().sort_values(["image_id", "noise", "method"]).reset_index(drop=True)
+    return frame[["image_id", "noise", "sigma", "method", "config", "status", "psnr", "ssim"]]
+
+
+def test_every_cell_once_and_metrics_are_those_of_the_cell(small_set, tmp_path):
+    methods = resolve_methods(["tv", "wavelet"])
+    tasks = plan(small_set, NOISES, methods)
+    assert len(tasks) == len(small_set) * len(NOISES) * (len(methods) + 1)
+    with Store(tmp_path / "s.sqlite") as store:
+        outcome = run_sweep(tasks, store, small_set, jobs=1, progress=False)
+        assert (outcome.computed, outcome.skipped, outcome.failed) == (len(tasks), 0, [])
+        again = run_sweep(tasks, store, small_set, jobs=1, progress=False)
+        assert (again.computed, again.skipped) == (0, len(tasks))
+        frame = store.frame()
+    row = frame[(frame["method"] == "tv") & (frame["noise"] == "rician")].iloc[0]
+    clean = small_set.image(row["image_id"])
+    noisy = add_noise(clean, Noise("rician", 0.11), image_id=row["image_id"])
+    expected = score(clean, get_method("tv")(noisy[None], Noise("rician", 0.11))[0])
+    assert row["psnr"] == expected["psnr"] and row["ssim"] == expected["ssim"]
+    noisy_row = frame[(frame["method"] == NOISY) & (frame["image_id"] == row["image_id"])
+                      & (frame["noise"] == "rician")].iloc[0]
+    assert noisy_row["psnr"] == score(clean, noisy)["psnr"]
+
+
+def test_process_pool_gives_the_same_numbers_as_serial(small_set, tmp_path):
+    tasks = plan(small_set, NOISES, resolve_methods(["nlm", "gaussian-filter"]))
+    with Store(tmp_path / "serial.sqlite") as a, Store(tmp_path / "pool.sqlite") as b:
+        run_sweep(tasks, a, small_set, jobs=1, progress=False)
+        run_sweep(tasks, b, small_set, jobs=2, progress=False)
+        assert _rows(a).equals(_rows(b))
+
+
+def test_a_failing_cell_is_recorded_and_the_sweep_goes_on(small_set, tmp_path):
+    @register("test-fails", uses_sigma=False)
+    def fails(image, noise):
+        if image.mean() > 0:
+            raise ValueError("this method cannot cope")
+        return image
+
+    try:
+        tasks = plan(small_set, NOISES[:1], [get_method("test-fails"), get_method("tv")])
+        with Store(tmp_path / "s.sqlite") as store:
+            outcome = run_sweep(tasks, store, small_set, jobs=1, progress=False)
+            frame = store.frame()
+    finally:
+        unregister("test-fails")
+    assert len(outcome.failed) == len(small_set)
+    failed = frame[frame["method"] == "test-fails"]
+    assert (failed["status"] == "error").all()
+    assert failed["error"].str.contains("ValueError: this method cannot cope").all()
+    assert (frame[frame["method"] == "tv"]["status"] == "ok").sum() == len(small_set)
+
+
+def test_changed_parameters_make_new_cells(small_set):
+    method = get_method("tv")
+    first = plan(small_set, NOISES[:1], [method])
+    changed = type(method)(**{**method.__dict__, "params": {**method.params,
+                                                            "weight_per_sigma": 2.0}})
+    second = plan(small_set, NOISES[:1], [changed])
+    assert {t.key.config for t in first if t.key.method == "tv"} != {
+        t.key.config for t in second if t.key.method == "tv"}
+
+
+def test_slow_methods_are_scheduled_first(small_set):
+    tasks = plan(small_set, NOISES, resolve_methods(["tv", "bm3d"]))
+    assert tasks[0].key.method == "bm3d"
+    assert np.all(np.diff([-t.cost for t in tasks]) >= 0)
