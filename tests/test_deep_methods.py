@@ -30,7 +30,7 @@ def test_registered_as_batched_cpu_and_cuda(name):
 def test_shipped_checkpoint_denoises_a_test_crop(name, noise, small_image):
     noisy = add_noise(small_image, noise, image_id=f"deep/{noise.kind}")
     out = get_method(name)(noisy[None], noise)[0]
-    assert psnr(small_image, out) > psnr(small_image, noisy) + 5.0
+    assert psnr(small_image, out) > psnr(small_image, noisy) + 3.0  # the contract's bar
 
 
 @pytest.mark.parametrize("name", DEEP)

@@ -14,6 +14,11 @@ from methods.deep.checkpoints import find_checkpoint, load_checkpoint
 from methods.deep.nets import build
 
 BATCH = 8
+#: Pixels of reflected context added on every side before inference, then cropped away. The
+#: models were trained on whole slices, whose borders are always background; without context a
+#: crop of brain tissue comes out darkened along its borders (measured on a 96-px test crop,
+#: Gaussian 0.1: UNet gain -2.2 dB without, +4.4 dB with 32 px; CDAE +3.7 dB and +6.8 dB).
+CONTEXT = 32
 
 
 @lru_cache(maxsize=4)
@@ -44,6 +49,15 @@ def denoise_stack(model, stack: np.ndarray, device: str = "cpu") -> np.ndarray:
     with torch.inference_mode():
         for start in range(0, len(stack), step):
             batch = torch.from_numpy(np.ascontiguousarray(stack[start:start + step]))[:, None]
-            result = model(batch.to(device)).clamp_(0.0, 1.0)
-            out[start:start + step] = result[:, 0].float().cpu().numpy()
+            result = model(with_context(batch.to(device)))[..., CONTEXT:-CONTEXT, CONTEXT:-CONTEXT]
+            out[start:start + step] = result.clamp_(0.0, 1.0)[:, 0].float().cpu().numpy()
     return out
+
+
+def with_context(batch):
+    """``batch`` (N, 1, H, W) padded by :data:`CONTEXT` on every side, by reflection where the
+    image is large enough, else by edge replication."""
+    import torch.nn.functional as F
+
+    small = min(batch.shape[-2:]) <= CONTEXT
+    return F.pad(batch, (CONTEXT,) * 4, mode="replicate" if small else "reflect")
