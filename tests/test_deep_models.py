@@ -132,3 +132,14 @@ def test_importing_methods_does_not_import_torch():
     code = "import sys, methods; print('torch' in sys.modules, 'safetensors' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_training_default_has_full_resolution_input_skip_and_old_checkpoints_still_build():
+    from methods.deep.nets import build
+
+    model = build("unet-dctda").eval()
+    assert model.decoder[4].conv1[0].in_channels == 32 + 1
+    with torch.no_grad():
+        assert model(torch.rand(1, 1, 45, 70)).shape == (1, 1, 45, 70)
+    stored = {"attention": True, "dilation": True, "residual": False}  # written before the option
+    assert build("unet-dctda", stored, defaults=False).decoder[4].conv1[0].in_channels == 32
