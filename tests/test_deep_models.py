@@ -134,10 +134,11 @@ def test_importing_methods_does_not_import_torch():
     assert result.stdout.split() == ["False", "False"]
 
 
-def test_training_default_has_full_resolution_input_skip_and_old_checkpoints_still_build():
+def test_full_resolution_input_skip_option_and_old_checkpoints_still_build():
     from methods.deep.nets import build
 
-    model = build("unet-dctda").eval()
+    assert build("unet-dctda").decoder[4].conv1[0].in_channels == 32  # off by default
+    model = build("unet-dctda", {"input_skip": True}).eval()
     assert model.decoder[4].conv1[0].in_channels == 32 + 1
     with torch.no_grad():
         assert model(torch.rand(1, 1, 45, 70)).shape == (1, 1, 45, 70)

@@ -37,6 +37,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--no-attention", action="store_true", help="ablation: no scSE")
     parser.add_argument("--no-dilation", action="store_true", help="ablation: no dilation")
     parser.add_argument("--no-augment", action="store_true", help="ablation: crops only")
+    parser.add_argument("--input-skip", action="store_true",
+                        help="unet-dctda: feed the noisy image to the full-resolution decoder block")
     parser.add_argument("--train-fraction", type=float, default=1.0,
                         help="use this fraction of the train slices (default: 1)")
     parser.add_argument("--width", type=positive_int, help="cdae: first-stage channels")
@@ -84,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
             profile[key] = getattr(args, key)
     arch_config = {}
     if args.architecture == "unet-dctda":
-        arch_config = {"attention": not args.no_attention, "dilation": not args.no_dilation}
+        arch_config = {"attention": not args.no_attention, "dilation": not args.no_dilation,
+                       **({"input_skip": True} if args.input_skip else {})}
     elif args.width:
         arch_config = {"width": args.width}
     tag = f"{args.architecture}-{noise_tag(noises)}"

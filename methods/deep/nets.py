@@ -8,7 +8,7 @@ from typing import Any, Mapping
 ARCHITECTURES: dict[str, dict[str, Any]] = {
     "cdae": {"width": 32},
     "unet-dctda": {"attention": True, "dilation": True, "residual": False,
-                   "image_statistics": False, "input_skip": True},
+                   "image_statistics": False, "input_skip": False},
 }
 
 

@@ -17,7 +17,8 @@ finest blocks stay undilated because dilated kernels at full resolution leave gr
 artefacts in fine detail. The encoder stays exactly torchvision's ResNet-18 so that its
 pretrained weights keep their meaning.
 
-Full-resolution skip (``input_skip``, on in the shipped model; not in the paper): the
+Full-resolution skip (``input_skip``, off by default, not in the paper; a run with it scored
+the same validation SSIM as without, 0.9619 against 0.9620): the
 encoder's finest features are at half resolution (the stem has stride 2), so the last decoder
 block sees the noisy image itself concatenated to its upsampled input. It costs 1 channel.
 
