@@ -115,9 +115,6 @@ class Denoiser:
         Whether ``function`` takes the whole stack (deep models) instead of one image.
     cost : float
         Rough cost relative to a Gaussian filter, used to schedule slow cells first.
-    bit_exact : bool
-        Whether two calls on the same input return the same bits. False only for a method whose
-        library is known not to be (its docstring says by how much it varies).
     summary : str
         One line for listings: what it is and which library does the work.
     """
@@ -129,7 +126,6 @@ class Denoiser:
     devices: tuple[str, ...] = ("cpu",)
     batched: bool = False
     cost: float = 1.0
-    bit_exact: bool = True
     summary: str = ""
 
     @property

@@ -27,7 +27,6 @@ def register(
     devices: tuple[str, ...] = ("cpu",),
     batched: bool = False,
     cost: float = 1.0,
-    bit_exact: bool = True,
     summary: str = "",
 ) -> Callable[[ImageFunction], ImageFunction]:
     """Register a denoiser function under ``name`` (``family`` or ``family.variant``).
@@ -54,7 +53,6 @@ def register(
                 devices=tuple(devices),
                 batched=batched,
                 cost=cost,
-                bit_exact=bit_exact,
                 summary=summary or (function.__doc__ or "").strip().split("\n")[0],
             )
         )

@@ -210,7 +210,7 @@ def register_variants(methods: list[Denoiser]) -> list[Denoiser]:
         if base.batched or not base.uses_sigma or base_name(base.name) != base.name:
             continue
         for suffix, summary in SUFFIXES.items():
-            added.append(add(replace(  # every other field (bit_exact, ...) as the base's
+            added.append(add(replace(  # every other field as the base's
                 base, name=variant_name(base.name, suffix), function=_WRAPPERS[suffix](base),
                 params=dict(base.params), cost=base.cost * 1.05,
                 summary=f"{base.name}, {summary}",
