@@ -79,7 +79,7 @@ class Summary:
 def summarise(values: np.ndarray | list[float]) -> Summary:
     """Aggregate per-image values; NaNs (failed cells) are excluded from N."""
     values = np.asarray(values, dtype=np.float64)
-    values = values[np.isfinite(values)]
+    values = values[~np.isnan(values)]  # an infinite PSNR (exact output) is a value
     n = int(values.size)
     if n == 0:
         return Summary(float("nan"), float("nan"), 0)

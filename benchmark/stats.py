@@ -60,7 +60,7 @@ def bootstrap_ci(values, *, level: float = LEVEL, n_resamples: int = 2000,
     '2.50 [1.50, 3.50]'
     """
     values = np.asarray(values, dtype=np.float64)
-    values = values[np.isfinite(values)]
+    values = values[~np.isnan(values)]  # NaN: failed cell; inf PSNR: exact output
     n = int(values.size)
     if n == 0:
         return Interval(float("nan"), float("nan"), float("nan"), 0)
@@ -81,7 +81,7 @@ def paired_wilcoxon(a, b) -> float:
     Pairs with a NaN are dropped. Returns 1.0 when every difference is 0 and NaN with no pairs.
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    keep = np.isfinite(a) & np.isfinite(b)
+    keep = ~np.isnan(a) & ~np.isnan(b)
     differences = a[keep] - b[keep]
     if differences.size == 0:
         return float("nan")

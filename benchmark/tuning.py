@@ -149,16 +149,23 @@ def choose(cells: pd.DataFrame, split, noises: Sequence[Noise], methods: Sequenc
         for noise in noises:
             here = mine[(mine["method"] == method.name) & (mine["noise"] == noise.kind)
                         & ((mine["sigma"] - noise.sigma).abs() < 1e-9)]
-            by_config = here.groupby("config")[metric]
+            by_config = here.groupby("config")
+            every_image = set(split.ids)
 
             def objective(point, method=method, by_config=by_config):
+                # A point counts only if it scored on every image: a mean over the easy images a
+                # point did not fail on must not beat a mean over all of them.
                 config = cell_config(method.resolve_params(point), sigma_source=sigma_source,
                                      uses_sigma=method.uses_sigma)
-                values = by_config.get_group(config) if config in by_config.groups else []
-                return float(np.mean(values)) if len(values) else float("nan")
+                if config not in by_config.groups:
+                    return float("nan")
+                group = by_config.get_group(config)
+                if set(group["image_id"]) != every_image:
+                    return float("nan")
+                return float(np.mean(group[metric]))
 
             params, score, scores = grid_search(objective, points, higher_is_better=True)
-            n_images = int(here["image_id"].nunique())
+            n_images = len(every_image)
             choices.append(Choice(method.name, noise, method.resolve_params(params), score,
                                   n_images, len(points), tuple(scores)))
     return choices

@@ -88,3 +88,43 @@ def test_methods_lists_every_method_with_parameters(capsys):
     for name in method_names():
         assert name in out
     assert "weight_per_sigma=1.0" in out
+
+
+def test_run_prints_means_of_this_sweep_only(capsys, tmp_path):
+    """Clipped and unclipped cells share a store; each run's means are its own cells'."""
+    from benchmark.store import Store
+
+    store = tmp_path / "s.sqlite"
+    base = ["run", "--noise", "gaussian", "--sigma", "0.1", "--methods", "tv", "--limit", "1",
+            "--jobs", "1", "--quiet", "--store", str(store)]
+    assert main(base) == 0
+    capsys.readouterr()
+    assert main([*base, "--clip"]) == 0
+    out = capsys.readouterr().out
+    printed = float(next(line.split()[1] for line in out.splitlines() if line.startswith("tv ")))
+    with Store(store) as s:
+        cells = s.frame()
+    clipped = cells[(cells["method"] == "tv") & cells["clip"]]
+    assert len(clipped) == 1 and printed == round(float(clipped["psnr"].iloc[0]), 2)
+    assert printed != round(float(cells[(cells["method"] == "tv") & ~cells["clip"]]["psnr"].iloc[0]), 2)
+
+
+@pytest.mark.parametrize("command", ["report", "fair"])
+def test_no_run_needs_an_existing_store(capsys, tmp_path, command):
+    out = tmp_path / "reports"
+    code = main([command, "--no-run", "--store", str(tmp_path / "typo.sqlite"), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "does not exist" in err
+    assert not out.exists(), "no report may be written from a missing store"
+
+
+@pytest.mark.parametrize("command", ["report", "fair"])
+def test_unwritable_out_is_one_line_before_any_work(capsys, tmp_path, command):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    store = tmp_path / "s.sqlite"
+    code = main([command, "--methods", "tv", "--limit", "1", "--store", str(store), "--out",
+                 str(blocker / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--out" in err
+    assert "Traceback" not in err and not store.exists()

@@ -33,3 +33,8 @@ def test_summary_has_spread_and_n_and_ignores_failed_cells():
     assert (summary.mean, summary.std, summary.n) == (2.0, 1.0, 3)
     assert summarise([]).n == 0
     assert summary.format(2) == "2.00 ± 1.00"
+
+
+def test_an_exact_output_counts_and_is_not_a_failure():
+    summary = summarise([float("inf"), 30.0, float("nan")])
+    assert summary.n == 2 and summary.mean == float("inf")

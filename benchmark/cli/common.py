@@ -116,6 +116,21 @@ def sweep(args: argparse.Namespace, noises, methods) -> int:
     return 0
 
 
+def prepare_output(folder: Path) -> None:
+    """Create the report folder before any work, or explain in one line why it can't be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BenchError(f"--out {folder}: {error.strerror}; give a writable folder") from None
+
+
+def require_store(args: argparse.Namespace) -> None:
+    """With ``--no-run`` the store must exist: an empty table would overwrite a report."""
+    if args.no_run and not Path(args.store).is_file():
+        raise BenchError(f"--store {args.store} does not exist; run without --no-run to compute "
+                         "the cells, or give the right store")
+
+
 def make_noises(kind: str, sigmas: Sequence[str]):
     from benchmark.contract import Noise
 
@@ -123,12 +138,18 @@ def make_noises(kind: str, sigmas: Sequence[str]):
 
 
 def print_means(args: argparse.Namespace, noises, methods) -> None:
-    """Print the mean metrics of each method for each noise setting, from the store."""
+    """Print each method's mean metrics for each noise setting over the split ``args`` names.
+
+    Only this sweep's cells count: its dataset, split, images, seed, clipping and parameters.
+    """
+    from benchmark.runner import cell_config
     from benchmark.store import Store
 
+    subset, _ = load_split(args)
     with Store(args.store) as store:
         cells = store.frame()
-    from benchmark.runner import cell_config
+    cells = cells[(cells["dataset"] == subset.dataset) & (cells["split"] == subset.split)
+                  & (cells["clip"] == args.clip) & cells["image_id"].isin(subset.ids)]
 
     source = getattr(args, "sigma_source", "oracle")
     configs = {"noisy": "-", **{m.name: cell_config(m.resolve_params(), sigma_source=source,

@@ -15,7 +15,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from benchmark.cli.common import add_data_options, add_run_options, load_split, positive_int
+from benchmark.cli.common import (add_data_options, add_run_options, load_split, positive_int,
+                                  prepare_output, require_store)
 from benchmark.paths import REPORTS_DIR
 
 
@@ -53,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     if args.split in ("validation",):
         raise BenchError("--split validation: the fair tables report the test split; tuning "
                          "already uses validation")
+    require_store(args)
+    prepare_output(args.out)
     names = method_names()
     registered = {name: get_method(name) for name in names}
     if args.methods:
@@ -68,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     common = dict(seed=args.seed, clip=args.clip, sigma_source=source)
     grids = load_grids()
     with Store(args.store) as store:
+        built = []
         for table in TABLES:
             noise = table.noise
             tuned = [registered[c] for m in plain if not m.batched
@@ -102,8 +106,10 @@ def run(args: argparse.Namespace) -> int:
             cells = store.frame()
             cells = cells[cells["image_id"].isin(subset.ids)]
             selection = Selection(subset.dataset, subset.split, args.seed, args.clip, source)
-            frame = build_fair_table(cells, table, registered, selection, choices)
-            paths = write_fair_table(frame, table, args.out, selection=selection,
-                                     val_images=args.val_limit, metric=args.metric)
-            print(f"Table {table.number} (fair) -> " + ", ".join(str(p) for p in paths))
+            built.append((build_fair_table(cells, table, registered, selection, choices), table,
+                          selection))
+    for frame, table, selection in built:  # both tables or neither
+        paths = write_fair_table(frame, table, args.out, selection=selection,
+                                 val_images=args.val_limit, metric=args.metric)
+        print(f"Table {table.number} (fair) -> " + ", ".join(str(p) for p in paths))
     return 0

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from benchmark.cli import report_figures
-from benchmark.cli.common import add_data_options, add_run_options, load_split, sweep
+from benchmark.cli.common import (add_data_options, add_run_options, load_split, prepare_output,
+                                  require_store, sweep)
 from benchmark.paths import REPORTS_DIR
 
 
@@ -32,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
     from benchmark.store import Store
 
     methods = resolve_methods(args.methods)
+    require_store(args)
+    prepare_output(args.out)
     if not args.methods:  # the paper's setting: plain methods; the variants are in bench fair
         from methods.rician import base_name
 
