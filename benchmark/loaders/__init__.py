@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from benchmark.loaders import common, dicom, folder, mni152, nifti
+from benchmark.loaders import common, dicom, folder, mni152, nifti, skimage_data
 
 Loaded = tuple[list[str], list[np.ndarray], str]
 
@@ -25,6 +25,7 @@ LOADERS: dict[str, Callable[..., Loaded]] = {
     "folder": folder.load,
     "nifti": nifti.load,
     "dicom": dicom.load,
+    "skimage-data": skimage_data.load,
 }
 
 #: File-reading loaders that also report what they skipped and the source's range (data info).
