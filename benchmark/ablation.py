@@ -136,6 +136,7 @@ def run_study(base: TrainConfig, variants: Sequence[Variant], folder: Path,
               log: Callable[[str], None] = print) -> list[dict[str, Any]]:
     """Train (or reuse) and score every variant; returns one table row per variant and noise."""
     folder = Path(folder)
+    _check_files(base, variants)
     folder.mkdir(parents=True, exist_ok=True)
     card = load_card(base.dataset)
     test = load_images(card, "test").head(test_limit)
@@ -167,6 +168,20 @@ def run_study(base: TrainConfig, variants: Sequence[Variant], folder: Path,
         partial.replace(path)
         results[variant.name] = saved
     return _rows(variants, results, noises, len(ids) if ids is not None else None)
+
+
+def _check_files(base: TrainConfig, variants: Sequence[Variant]) -> None:
+    """Fail before anything is written when a weights file that a variant needs is missing."""
+    for variant in variants:
+        if variant.skipped:
+            continue
+        config = replace(base, **{k: v for k, v in variant.changes.items() if k != "arch_config"})
+        spec = config.encoder_weights
+        if spec != "none" and not Path(spec.partition(":")[2]).is_file():
+            raise BenchError(f"--encoder-weights {spec}: no such file; make one with: "
+                             "bench pretrain --out PATH")
+        if config.perceptual_weights and not Path(config.perceptual_weights).is_file():
+            raise BenchError(f"--perceptual-weights {config.perceptual_weights}: no such file")
 
 
 def _rows(variants, results, noises, n_train) -> list[dict[str, Any]]:
