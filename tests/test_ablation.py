@@ -136,3 +136,29 @@ def test_data_fraction_study_has_six_rows(pretrained, tmp_path):
         assert warm["delta_psnr"] == pytest.approx(warm["psnr_mean"] - scratch["psnr_mean"])
     ablation.plot_transfer(rows, tmp_path / "transfer.png")
     assert (tmp_path / "transfer.png").stat().st_size > 1000
+
+
+def test_cli_reuses_a_finished_study_and_writes_the_report(components, pretrained, tmp_path,
+                                                           monkeypatch):
+    from benchmark.cli import main
+
+    config, variants, folder, rows = components
+    monkeypatch.setattr(ablation, "train", lambda *a, **k: pytest.fail("retrained"))
+    status = main(["ablate", "--noise", "rician", "--sigma", "0.11", "--epochs", "1", "--steps",
+                   "1", "--crop", "32", "--batch", "2", "--val-limit", "1", "--test-limit", "2",
+                   "--encoder-weights", f"pretrained:{pretrained}", "--folder", str(folder),
+                   "--reports", str(tmp_path), "--device", "cpu", "--quiet"])
+    assert status == 0
+    with open(tmp_path / "ablation.csv") as handle:
+        table = list(csv.DictReader(handle))
+    assert [r["variant"] for r in table] == [r["variant"] for r in rows]
+    assert [r["status"] for r in table].count("done") == 5
+
+
+def test_missing_weights_file_fails_before_writing(tmp_path):
+    from benchmark.errors import BenchError
+
+    config = base(encoder_weights=f"pretrained:{tmp_path / 'none.safetensors'}")
+    with pytest.raises(BenchError, match="bench pretrain"):
+        ablation.run_study(config, ablation.component_variants(config), tmp_path / "out", NOISES)
+    assert not (tmp_path / "out").exists()
