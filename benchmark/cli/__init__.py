@@ -19,7 +19,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 #: Subcommand modules of :mod:`benchmark.cli`, in the order ``bench --help`` lists them.
-SUBCOMMANDS = ("run", "report", "methods", "export", "check", "curves", "data", "fair", "train")
+SUBCOMMANDS = ("run", "report", "methods", "export", "check", "curves", "data", "fair", "train",
+               "pretrain", "ablate")
 
 
 def build_parser() -> Parser:

@@ -4,7 +4,8 @@ A loader takes the card (a dict read from TOML), a split name and the card's fol
 ``(ids, images, normalisation)``: stable image ids, 2-D float arrays in [0, 1], and a one-line
 description of the normalisation applied.
 
-Kinds: ``nilearn-mni152`` (the embedded template), ``folder`` (PNG/JPEG/TIFF), ``nifti``
+Kinds: ``nilearn-mni152`` (the embedded template), ``skimage-data`` (scikit-image's own
+natural images, for pretraining), ``folder`` (PNG/JPEG/TIFF), ``nifti``
 (nibabel) and ``dicom`` (pydicom). The file-reading ones also have a ``scan`` (in
 :data:`SCANNERS`) that reports skipped inputs and the source's dtype, modality and range, for
 ``bench data info``; :mod:`benchmark.loaders.detect` makes a card for ``--data PATH``.
@@ -16,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from benchmark.loaders import common, dicom, folder, mni152, nifti
+from benchmark.loaders import common, dicom, folder, mni152, nifti, skimage_data
 
 Loaded = tuple[list[str], list[np.ndarray], str]
 
@@ -25,6 +26,7 @@ LOADERS: dict[str, Callable[..., Loaded]] = {
     "folder": folder.load,
     "nifti": nifti.load,
     "dicom": dicom.load,
+    "skimage-data": skimage_data.load,
 }
 
 #: File-reading loaders that also report what they skipped and the source's range (data info).
