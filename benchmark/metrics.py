@@ -83,5 +83,10 @@ def summarise(values: np.ndarray | list[float]) -> Summary:
     n = int(values.size)
     if n == 0:
         return Summary(float("nan"), float("nan"), 0)
-    std = float(values.std(ddof=1)) if n > 1 else 0.0
+    if n == 1:
+        std = 0.0
+    elif np.isfinite(values).all():
+        std = float(values.std(ddof=1))
+    else:  # an infinite value has no spread around an infinite mean
+        std = float("nan")
     return Summary(float(values.mean()), std, n)
