@@ -132,6 +132,10 @@ def measure(
         with Store(path) as store:
             run_sweep(tasks, store, images, jobs=jobs, progress=progress, command="bench check")
             cells = store.frame()
+    # A kept store may hold other cells too: only this subset's count.
+    cells = cells[(cells["dataset"] == images.dataset) & (cells["split"] == images.split)
+                  & cells["image_id"].isin(images.ids) & (cells["seed"] == CHECK_SEED)
+                  & ~cells["clip"]]
     configs = {NOISY: "-", **{m.name: config_id(m.resolve_params()) for m in methods}}
     return {noise: summarise_cells(cells, noise, configs) for noise in noises}
 
