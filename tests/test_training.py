@@ -96,6 +96,14 @@ def test_cli_rejects_bad_sigma_range_and_unknown_encoder_spec(capsys):
     assert main(["train", "cdae", "--noise", "gaussian", "rician", "--sigma", "0.1", "0.2", "0.3"]) == 2
 
 
+def test_cli_residual_needs_the_input_skip(capsys, tmp_path):
+    out = tmp_path / "never.safetensors"
+    assert main(["train", "unet-dctda", "--noise", "gaussian", "--sigma", "0.1", "--residual",
+                 "--out", str(out)]) == 2
+    assert "--input-skip" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_torch_ssim_matches_the_benchmark_metric():
     rng = np.random.default_rng(0)
     x = rng.random((40, 48)).astype(np.float32)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmark.cli.common import positive_int
-from benchmark.cli.pretrain import add_budget_options, budget, device
+from benchmark.cli.common import add_budget_options, budget, device, positive_int
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

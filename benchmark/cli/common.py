@@ -167,3 +167,37 @@ def print_means(args: argparse.Namespace, noises, methods) -> None:
         print(f"\n{noise}: mean over {picked['image_id'].nunique()} images")
         print(means.round({"psnr": 2, "ssim": 4, "psnr_anatomy": 2, "ssim_anatomy": 4,
                            "sigma_error": 4, "seconds": 3}).to_string())
+
+
+def add_budget_options(parser: argparse.ArgumentParser) -> None:
+    """Seed and budget options shared with ``bench train`` (each overrides the quick profile)."""
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--epochs", type=positive_int, help="override the profile's epochs")
+    parser.add_argument("--steps", type=positive_int, help="batches per epoch (override)")
+    parser.add_argument("--crop", type=positive_int, help="crop size in pixels (override)")
+    parser.add_argument("--batch", type=positive_int, help="batch size (override)")
+    parser.add_argument("--lr", type=float, help="peak learning rate (override)")
+    parser.add_argument("--val-limit", type=positive_int, help="validation images (override)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=positive_int, help="CPU threads for PyTorch")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def budget(args: argparse.Namespace) -> dict:
+    """The profile overrides given on the command line."""
+    keys = ("epochs", "steps", "crop", "batch", "lr", "val_limit")
+    return {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+
+
+def device(args: argparse.Namespace) -> str:
+    """The torch device for ``--device`` (and ``--threads`` applied)."""
+    import torch
+
+    from benchmark.errors import BenchError
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    chosen = "cpu" if args.device == "cpu" else ("cuda" if torch.cuda.is_available() else "cpu")
+    if args.device == "cuda" and chosen != "cuda":
+        raise BenchError("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu")
+    return chosen

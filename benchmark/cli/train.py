@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from pathlib import Path
 
-from benchmark.cli.common import positive_int
+from benchmark.cli.common import add_budget_options, budget, device, positive_int
 from benchmark.errors import BenchError
 
 
@@ -21,12 +22,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "kinds or one per kind")
     parser.add_argument("--profile", default="quick", choices=("quick", "paper"),
                         help="quick: 96-px crops, fits a CPU; paper: whole images, 200 epochs")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    parser.add_argument("--epochs", type=positive_int, help="override the profile's epochs")
-    parser.add_argument("--steps", type=positive_int, help="batches per epoch (override)")
-    parser.add_argument("--crop", type=positive_int, help="crop size in pixels (override)")
-    parser.add_argument("--batch", type=positive_int, help="batch size (override)")
-    parser.add_argument("--lr", type=float, help="peak learning rate (override)")
     parser.add_argument("--encoder-weights", default="none", metavar="SPEC",
                         help="none | imagenet:PATH (torchvision resnet18 state dict) | "
                              "pretrained:PATH (a unet-dctda checkpoint)")
@@ -39,14 +34,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--no-augment", action="store_true", help="ablation: crops only")
     parser.add_argument("--input-skip", action="store_true",
                         help="unet-dctda: feed the noisy image to the full-resolution decoder block")
+    parser.add_argument("--residual", action="store_true",
+                        help="unet-dctda: predict the noise (output = input + head); needs "
+                             "--input-skip")
     parser.add_argument("--train-fraction", type=float, default=1.0,
                         help="use this fraction of the train slices (default: 1)")
     parser.add_argument("--width", type=positive_int, help="cdae: first-stage channels")
     parser.add_argument("--dataset", default="mni152", help="dataset card (default: mni152)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=positive_int, help="CPU threads for PyTorch")
     parser.add_argument("--out", help="checkpoint path (default: checkpoints/ARCH-NOISE.safetensors)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_budget_options(parser)
     return parser
 
 
@@ -80,35 +76,30 @@ def run(args: argparse.Namespace) -> int:
     from benchmark.training import PROFILES, TrainConfig, noise_tag, train
 
     noises = parse_noises(args.noise, args.sigma)
-    profile = dict(PROFILES[args.profile])
-    for key in ("epochs", "steps", "crop", "batch", "lr"):
-        if getattr(args, key) is not None:
-            profile[key] = getattr(args, key)
+    profile = {**PROFILES[args.profile], **budget(args)}
     arch_config = {}
     if args.architecture == "unet-dctda":
         arch_config = {"attention": not args.no_attention, "dilation": not args.no_dilation,
-                       **({"input_skip": True} if args.input_skip else {})}
+                       **({"input_skip": True} if args.input_skip else {}),
+                       **({"residual": True} if args.residual else {})}
+        if args.residual and not args.input_skip:
+            raise BenchError("--residual needs --input-skip: without the full-resolution input "
+                             "the decoder cannot represent per-pixel noise")
     elif args.width:
         arch_config = {"width": args.width}
     tag = f"{args.architecture}-{noise_tag(noises)}"
     out = args.out or str(PROJECT_ROOT / "checkpoints" / f"{tag}.safetensors")
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = "cpu" if args.device == "cpu" else ("cuda" if torch.cuda.is_available() else "cpu")
-    if args.device == "cuda" and device != "cuda":
-        raise BenchError("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu")
+    chosen = device(args)
     config = TrainConfig(
         architecture=args.architecture, noises=noises, dataset=args.dataset, profile=args.profile,
         **profile, loss=args.loss, perceptual_weights=args.perceptual_weights,
         encoder_weights=args.encoder_weights, augment=not args.no_augment,
         arch_config=arch_config, train_fraction=args.train_fraction, seed=args.seed,
-        device=device, out=out, run_dir=str(RESULTS_DIR / "train" / __import__("pathlib").Path(out).stem),
+        device=chosen, out=out, run_dir=str(RESULTS_DIR / "train" / Path(out).stem),
         command=shlex.join(["bench", "train", *sys.argv[2:]]) if sys.argv[1:2] == ["train"]
         else shlex.join(["bench", "train", args.architecture])
     )
     summary = train(config, progress=not args.quiet)
     print(f"best epoch {summary['best_epoch']} (validation SSIM {summary['best_val_ssim']:.4f}); "
-          f"checkpoint {summary['checkpoint']}; {summary['seconds']:.0f} s on {device}")
+          f"checkpoint {summary['checkpoint']}; {summary['seconds']:.0f} s on {chosen}")
     return 0
