@@ -152,12 +152,26 @@ def build_fair_table(cells: pd.DataFrame, table: PaperTable, registered: Mapping
         for metric in METRIC_NAMES:
             measured = values[setting][metric]
             classical = [k for k in measured if not registered[k].batched]
-            reference = max(classical, key=lambda k: np.mean(list(measured[k].values())),
-                            default=None)
+            reference = _best_on_common_images({k: measured[k] for k in classical})
             frame[f"{setting}_{metric}_ref"] = reference or ""
             tests = compare(measured, reference) if reference else {}
             frame[f"{setting}_{metric}_p"] = [tests.get(m, (np.nan, 0))[0] for m in frame["method"]]
     return frame
+
+
+def _best_on_common_images(measured: dict[str, dict[str, float]]) -> str | None:
+    """The method of highest mean over the images every method scored (a method that failed on
+    hard images must not win by its missing cells); over each one's own images when none is
+    common to all."""
+    if not measured:
+        return None
+    common = set.intersection(*(set(v) for v in measured.values()))
+
+    def mean(name: str) -> float:
+        scores = measured[name]
+        return float(np.mean([scores[i] for i in (common or scores)]))
+
+    return max(measured, key=mean)
 
 
 def _interval(row, setting: str, metric: str) -> str:

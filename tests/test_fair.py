@@ -98,3 +98,15 @@ def test_bench_fair_end_to_end(tmp_path, capsys):
     assert main(argv + ["--no-run"]) == 0
     assert "computed" not in capsys.readouterr().out
     assert main(argv[:-1] + ["--split", "validation", "--quiet"]) == 2
+
+
+def test_reference_is_chosen_on_the_images_every_method_scored():
+    from benchmark.fair import _best_on_common_images
+
+    easy, hard = IMAGES[:4], IMAGES[4:]
+    failed_on_hard = {image: 25.0 for image in easy}
+    scored_all = {image: 26.0 for image in easy} | {image: 15.0 for image in hard}
+    # own means 25.0 against 20.5; on the four common images 25.0 against 26.0
+    assert _best_on_common_images({"a": failed_on_hard, "b": scored_all}) == "b"
+    assert _best_on_common_images({"a": {"x": 1.0}, "b": {"y": 2.0}}) == "b"  # none common
+    assert _best_on_common_images({}) is None
