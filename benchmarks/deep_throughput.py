@@ -1,0 +1,73 @@
+"""Inference throughput of the shipped deep denoisers: images/s at 256 x 256, fp32 and bf16.
+
+    python benchmarks/deep_throughput.py [--device auto|cpu|cuda] [--batch 1 8 32] [--seconds 10]
+
+Times the model's forward pass alone (as ``bench run`` calls it: the 32-px reflected context
+included, so the network sees 320 x 320), on random inputs in [0, 1], after warm-up; on CUDA
+with ``torch.cuda.synchronize`` around each timed batch and channels_last memory. bf16 runs
+under ``torch.autocast``. Prints one Markdown row per (model, precision, batch); the README's
+throughput table is its output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from benchmark.contract import Noise
+from benchmark.provenance import machine
+from methods.deep.inference import load_model, with_context
+
+SIZE = 256
+
+
+def images_per_second(model, batch: int, device: str, dtype: torch.dtype | None,
+                      seconds: float) -> float:
+    """Mean throughput of ``model`` on ``batch`` random 256 x 256 images over ``seconds``."""
+    x = with_context(torch.rand(batch, 1, SIZE, SIZE, device=device))
+    if device == "cuda":
+        x = x.to(memory_format=torch.channels_last)
+
+    def step():
+        with torch.inference_mode(), torch.autocast(device, dtype=dtype or torch.float32,
+                                                    enabled=dtype is not None):
+            model(x)
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    for _ in range(3):
+        step()
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step()
+        done += batch
+    return done / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--models", nargs="+", default=["cdae", "unet-dctda"])
+    args = parser.parse_args()
+    device = args.device if args.device != "auto" else (
+        "cuda" if torch.cuda.is_available() else "cpu")
+    where = torch.cuda.get_device_name() if device == "cuda" else (
+        f"{machine()}, {torch.get_num_threads()} threads")
+    print(f"{where}; torch {torch.__version__}")
+    print("| model | precision | batch | images/s |\n|---|---|---|---|")
+    for name in args.models:
+        model = load_model(name, Noise("gaussian", 0.1), device=device)
+        if device == "cuda":
+            model = model.to(memory_format=torch.channels_last)
+        for label, dtype in (("fp32", None), ("bf16", torch.bfloat16)):
+            for batch in args.batch:
+                rate = images_per_second(model, batch, device, dtype, args.seconds)
+                print(f"| {name} | {label} | {batch} | {rate:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
