@@ -23,7 +23,7 @@ from benchmark.data import ImageSet, load_dataset
 from benchmark.errors import BenchError
 from benchmark.metrics import METRICS
 from benchmark.paths import RESULTS_DIR
-from benchmark.runner import NOISY, config_id, plan, run_sweep
+from benchmark.runner import NOISY, method_config, plan, run_sweep
 from benchmark.store import Store
 
 #: The fixed subset the check runs on.
@@ -136,7 +136,7 @@ def measure(
     cells = cells[(cells["dataset"] == images.dataset) & (cells["split"] == images.split)
                   & cells["image_id"].isin(images.ids) & (cells["seed"] == CHECK_SEED)
                   & ~cells["clip"]]
-    configs = {NOISY: "-", **{m.name: config_id(m.resolve_params()) for m in methods}}
+    configs = {NOISY: "-", **{m.name: method_config(m) for m in methods}}
     return {noise: summarise_cells(cells, noise, configs) for noise in noises}
 
 

@@ -117,6 +117,10 @@ class Denoiser:
         Rough cost relative to a Gaussian filter, used to schedule slow cells first.
     summary : str
         One line for listings: what it is and which library does the work.
+    weights : callable, optional
+        ``weights(params) -> str``: a digest of what decides the output besides ``params``
+        (trained weights). It is part of every cell's config, so that new weights make new
+        cells instead of reusing the old ones.
     """
 
     name: str
@@ -127,6 +131,7 @@ class Denoiser:
     batched: bool = False
     cost: float = 1.0
     summary: str = ""
+    weights: Callable[[Mapping[str, Any]], str] | None = None
 
     @property
     def family(self) -> str:

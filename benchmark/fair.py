@@ -29,7 +29,7 @@ from scipy import stats as scipy_stats
 from benchmark.contract import Denoiser, Noise
 from benchmark.paper import SOURCE, PaperTable, rows_for
 from benchmark.report import Selection
-from benchmark.runner import NOISY, cell_config
+from benchmark.runner import NOISY, method_config
 from benchmark.stats import ALPHA, bootstrap_ci, compare
 from benchmark.tuning import Choice
 
@@ -74,12 +74,10 @@ def fair_cell(method: Denoiser, noise: Noise, registered: Mapping[str, Denoiser]
         best = max(tuned, key=lambda c: c.score)
         chosen = registered[best.method]
         params = chosen.resolve_params(best.params)
-        return Cell(chosen.name, cell_config(params, sigma_source=sigma_source,
-                                             uses_sigma=chosen.uses_sigma), params)
+        return Cell(chosen.name, method_config(chosen, params, sigma_source=sigma_source), params)
     if options == [method.name] and method.batched:
         params = method.resolve_params()
-        return Cell(method.name, cell_config(params, sigma_source=sigma_source,
-                                             uses_sigma=method.uses_sigma), params)
+        return Cell(method.name, method_config(method, params, sigma_source=sigma_source), params)
     return None
 
 
@@ -125,8 +123,8 @@ def build_fair_table(cells: pd.DataFrame, table: PaperTable, registered: Mapping
             row["paper_label"] += " (not available)"
         else:
             params = method.resolve_params()
-            plain = Cell(name, cell_config(params, sigma_source=selection.sigma_source,
-                                           uses_sigma=method.uses_sigma), params)
+            plain = Cell(name, method_config(method, params, sigma_source=selection.sigma_source),
+                         params)
             fair = fair_cell(method, noise, registered, choices, selection.sigma_source)
         row["fair_method"] = fair.method if fair else ""
         row["fair_params"] = json.dumps(fair.params, sort_keys=True) if fair else ""

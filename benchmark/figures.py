@@ -26,7 +26,7 @@ from scipy import ndimage  # noqa: E402
 from benchmark.contract import Denoiser, Noise  # noqa: E402
 from benchmark.metrics import METRICS, score  # noqa: E402
 from benchmark.noise import add_noise  # noqa: E402
-from benchmark.runner import NOISY, config_id  # noqa: E402
+from benchmark.runner import NOISY, method_config  # noqa: E402
 
 #: Noise levels of the curves (the issue's 0.02 to 0.20); ``bench run --sigma`` fills them.
 CURVE_SIGMAS: tuple[float, ...] = tuple(round(0.02 * k, 2) for k in range(1, 11))
@@ -99,7 +99,7 @@ def curve_data(
     pandas.DataFrame
         Columns method, sigma, metric, mean, low, high, n; sorted by method order and sigma.
     """
-    configs = {NOISY: "-", **{m.name: config_id(m.resolve_params()) for m in methods}}
+    configs = {NOISY: "-", **{m.name: method_config(m) for m in methods}}
     picked = cells[(cells["dataset"] == dataset) & (cells["split"] == split)
                    & (cells["noise"] == kind) & (cells["seed"] == seed)
                    & (cells["clip"] == clip) & (cells["status"] == "ok")
@@ -209,7 +209,7 @@ def _panel_key(clean: np.ndarray, noise: Noise, seed: int, clip: bool, method: D
 
     digest = hashlib.sha256(np.ascontiguousarray(clean).tobytes())
     digest.update(json.dumps([noise.kind, noise.sigma, seed, clip, method.name,
-                              method.resolve_params()], sort_keys=True, default=str).encode())
+                              method_config(method)], sort_keys=True, default=str).encode())
     return f"{method.name}-{digest.hexdigest()[:16]}.npy"
 
 

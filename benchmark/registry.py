@@ -28,6 +28,7 @@ def register(
     batched: bool = False,
     cost: float = 1.0,
     summary: str = "",
+    weights: Callable[[Mapping[str, Any]], str] | None = None,
 ) -> Callable[[ImageFunction], ImageFunction]:
     """Register a denoiser function under ``name`` (``family`` or ``family.variant``).
 
@@ -54,6 +55,7 @@ def register(
                 batched=batched,
                 cost=cost,
                 summary=summary or (function.__doc__ or "").strip().split("\n")[0],
+                weights=weights,
             )
         )
         return function

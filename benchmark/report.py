@@ -19,7 +19,7 @@ from benchmark.contract import Denoiser
 from benchmark.metrics import summarise
 from benchmark.paper import SOURCE, PaperTable, rows_for
 from benchmark.registry import method_names
-from benchmark.runner import NOISY, cell_config
+from benchmark.runner import NOISY, method_config
 
 _NOISY_LABEL = "Noisy input"
 
@@ -66,8 +66,7 @@ def build_table(
             config, label = "-", _NOISY_LABEL
         elif name in registered:
             method = registered[name]
-            config = cell_config(method.resolve_params(), sigma_source=selection.sigma_source,
-                                 uses_sigma=method.uses_sigma)
+            config = method_config(method, sigma_source=selection.sigma_source)
             label = name
         else:
             config, label = None, f"{name} (not in the benchmark yet)"

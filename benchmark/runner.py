@@ -12,7 +12,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -43,15 +43,25 @@ ESTIMATED_SUFFIX = "+est"
 
 
 def cell_config(params: dict[str, Any], *, sigma_source: str = "oracle",
-                uses_sigma: bool = True) -> str:
-    """A cell's ``config``: the parameters' hash, marked ``+est`` in blind mode.
+                uses_sigma: bool = True, weights: str = "") -> str:
+    """A cell's ``config``: the parameters' hash, then ``@`` and the ``weights`` digest when
+    given, marked ``+est`` in blind mode.
 
     A method that does not read sigma gives the same cell in both modes.
     """
-    config = config_id(params)
+    config = config_id(params) + (f"@{weights}" if weights else "")
     if check_sigma_source(sigma_source) == "estimated" and uses_sigma:
         config += ESTIMATED_SUFFIX
     return config
+
+
+def method_config(method: Denoiser, params: Mapping[str, Any] | None = None, *,
+                  sigma_source: str = "oracle") -> str:
+    """The ``config`` of ``method``'s cells with ``params`` over its defaults (see
+    :func:`cell_config`); a method with trained weights adds their digest."""
+    resolved = method.resolve_params(params)
+    return cell_config(resolved, sigma_source=sigma_source, uses_sigma=method.uses_sigma,
+                       weights=method.weights(resolved) if method.weights else "")
 
 
 class Split(Protocol):
@@ -127,7 +137,7 @@ def plan(
         for method in methods:
             params = method.resolve_params(params_for(method, noise) if params_for else None)
             method_device = device if device in method.devices else "cpu"
-            config = cell_config(params, sigma_source=sigma_source, uses_sigma=method.uses_sigma)
+            config = method_config(method, params, sigma_source=sigma_source)
             entries.append((method.name, params, method_device, method.cost, config))
         for image_id in images.ids:
             for name, params, method_device, cost, config in entries:

@@ -135,7 +135,7 @@ def choose(cells: pd.DataFrame, split, noises: Sequence[Noise], methods: Sequenc
            grids: Mapping[str, Mapping[str, list]], metric: str = "psnr", seed: int = 0,
            clip: bool = False, sigma_source: str = "oracle") -> list[Choice]:
     """Pick each (method, noise)'s grid point by its mean ``metric`` over the split's cells."""
-    from benchmark.runner import cell_config
+    from benchmark.runner import method_config
 
     check_split(split.split)
     if metric not in TUNING_METRICS:
@@ -155,8 +155,7 @@ def choose(cells: pd.DataFrame, split, noises: Sequence[Noise], methods: Sequenc
             def objective(point, method=method, by_config=by_config):
                 # A point counts only if it scored on every image: a mean over the easy images a
                 # point did not fail on must not beat a mean over all of them.
-                config = cell_config(method.resolve_params(point), sigma_source=sigma_source,
-                                     uses_sigma=method.uses_sigma)
+                config = method_config(method, point, sigma_source=sigma_source)
                 if config not in by_config.groups:
                     return float("nan")
                 group = by_config.get_group(config)

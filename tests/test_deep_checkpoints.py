@@ -66,3 +66,22 @@ def test_a_pickle_is_never_unpickled(tmp_path):
 def test_metadata_is_readable_without_tensors(tmp_path):
     _save(tmp_path / "m.safetensors", ["rician"], 0.11, 0.11)
     assert read_metadata(tmp_path / "m.safetensors")["format"] == "bench-denoiser/1"
+
+
+def test_new_weights_make_new_cells(tmp_path, monkeypatch):
+    import methods.deep.checkpoints as checkpoints
+    from benchmark.registry import get_method
+    from benchmark.runner import method_config
+
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", tmp_path)
+    cdae, unet = get_method("cdae"), get_method("unet-dctda")
+    assert method_config(cdae).endswith("@none")
+    _save(tmp_path / "a.safetensors", ["gaussian"], 0.1, 0.1)
+    first = method_config(cdae)
+    assert method_config(cdae) == first
+    assert method_config(unet).endswith("@none")  # another architecture's file is not its weights
+    _save(tmp_path / "a.safetensors", ["gaussian"], 0.1, 0.1, width=8)  # retrained in place
+    second = method_config(cdae)
+    assert second != first and second.split("@")[0] == first.split("@")[0]  # same parameters
+    explicit = method_config(cdae, {"checkpoint": str(tmp_path / "a.safetensors")})
+    assert explicit not in (first, second)

@@ -142,7 +142,7 @@ def print_means(args: argparse.Namespace, noises, methods) -> None:
 
     Only this sweep's cells count: its dataset, split, images, seed, clipping and parameters.
     """
-    from benchmark.runner import cell_config
+    from benchmark.runner import method_config
     from benchmark.store import Store
 
     subset, _ = load_split(args)
@@ -152,8 +152,7 @@ def print_means(args: argparse.Namespace, noises, methods) -> None:
                   & (cells["clip"] == args.clip) & cells["image_id"].isin(subset.ids)]
 
     source = getattr(args, "sigma_source", "oracle")
-    configs = {"noisy": "-", **{m.name: cell_config(m.resolve_params(), sigma_source=source,
-                                                    uses_sigma=m.uses_sigma) for m in methods}}
+    configs = {"noisy": "-", **{m.name: method_config(m, sigma_source=source) for m in methods}}
     for noise in noises:
         picked = cells[(cells["noise"] == noise.kind) & ((cells["sigma"] - noise.sigma).abs() < 1e-9)
                        & (cells["seed"] == args.seed) & (cells["status"] == "ok")

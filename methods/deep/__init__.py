@@ -12,6 +12,14 @@ from benchmark.contract import Noise
 from benchmark.registry import register
 
 
+def _weights(architecture: str):
+    def digest(params) -> str:
+        from methods.deep.checkpoints import weights_digest
+
+        return weights_digest(architecture, params["checkpoint"])
+    return digest
+
+
 def _run(architecture: str, stack: np.ndarray, noise: Noise, device: str, checkpoint: str):
     from methods.deep.inference import denoise_stack, load_model
 
@@ -25,6 +33,7 @@ def _run(architecture: str, stack: np.ndarray, noise: Noise, device: str, checkp
     devices=("cpu", "cuda"),
     batched=True,
     cost=5.0,
+    weights=_weights("cdae"),
     summary="convolutional denoising autoencoder (Gondara 2016), trained here (PyTorch)",
 )
 def cdae(stack: np.ndarray, noise: Noise, *, device: str = "cpu",
@@ -40,6 +49,7 @@ def cdae(stack: np.ndarray, noise: Noise, *, device: str = "cpu",
     devices=("cpu", "cuda"),
     batched=True,
     cost=20.0,
+    weights=_weights("unet-dctda"),
     summary="U-Net, ResNet-18 encoder, scSE attention, dilated decoder, trained here (PyTorch)",
 )
 def unet_dctda(stack: np.ndarray, noise: Noise, *, device: str = "cpu",

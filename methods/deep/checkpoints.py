@@ -9,9 +9,11 @@ nothing is unpickled.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -77,7 +79,7 @@ def read_metadata(path: Path) -> dict[str, str]:
     """The metadata of a safetensors file, without reading its tensors."""
     from safetensors import safe_open
 
-    with safe_open(str(path), framework="pt") as handle:
+    with safe_open(str(path), framework="numpy") as handle:  # metadata only: no torch needed
         return dict(handle.metadata() or {})
 
 
@@ -127,3 +129,42 @@ def find_checkpoint(architecture: str, noise: Noise, directory: Path | None = No
             f"{train_command(architecture, noise)}"
         )
     return min(candidates)[2]
+
+
+@lru_cache(maxsize=64)
+def _file_digest(path: Path, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def weights_digest(architecture: str, checkpoint: str = "auto",
+                   directory: Path | None = None) -> str:
+    """A short digest of the weights that a call with ``checkpoint`` may load.
+
+    A path: that file's SHA-256. ``'auto'``: every checkpoint of ``architecture`` in the
+    checkpoint directory (which one a call loads depends on its noise), so that retraining any
+    of them gives new cells. ``'none'`` when there is no such file.
+    """
+    if checkpoint == "auto":
+        directory = Path(directory or CHECKPOINT_DIR)
+        paths = []
+        for path in sorted(directory.glob("*.safetensors")):
+            try:
+                meta = read_metadata(path)
+            except Exception:  # as find_checkpoint: not a checkpoint of ours
+                continue
+            if meta.get("format") == FORMAT and meta.get("architecture") == architecture:
+                paths.append(path)
+    else:
+        paths = [Path(checkpoint)] if Path(checkpoint).is_file() else []
+    if not paths:
+        return "none"
+    combined = hashlib.sha256()
+    for path in paths:
+        stat = path.stat()
+        combined.update(f"{path.name}:{_file_digest(path.resolve(), stat.st_size, stat.st_mtime_ns)}"
+                        .encode())
+    return combined.hexdigest()[:12]
