@@ -162,3 +162,11 @@ def test_missing_weights_file_fails_before_writing(tmp_path):
     with pytest.raises(BenchError, match="bench pretrain"):
         ablation.run_study(config, ablation.component_variants(config), tmp_path / "out", NOISES)
     assert not (tmp_path / "out").exists()
+
+
+def test_tables_name_the_models_folder_relative_to_the_project(tmp_path):
+    from benchmark.cli.ablate import _shown
+    from benchmark.paths import PROJECT_ROOT
+
+    assert _shown(PROJECT_ROOT / "results" / "ablation" / "x") == "results/ablation/x"
+    assert _shown(tmp_path) == str(tmp_path)

@@ -40,6 +40,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
+def _shown(folder: Path) -> str:
+    """``folder`` relative to the project when inside it (tables are committed)."""
+    from benchmark.paths import PROJECT_ROOT
+
+    try:
+        return str(folder.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(folder)
+
+
 def run(args: argparse.Namespace) -> int:
     from benchmark import ablation
     from benchmark.cli.train import parse_noises
@@ -69,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
              f"images; Δ against the "
              + ("full model." if args.study == "components" else
                 "scratch run with the same fraction.")
-             + f" Models in `{folder}`.")
+             + f" Models in `{_shown(folder)}`.")
     if args.study == "components":
         ablation.write_table(rows, reports / "ablation", title="Ablation of UNet-DCTD-A",
                              notes=notes)
