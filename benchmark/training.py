@@ -57,6 +57,7 @@ class TrainConfig:
     perceptual_weights: str | None = None
     perceptual_weight: float = 0.1
     encoder_weights: str = "none"
+    init: str | None = None
     augment: bool = True
     arch_config: dict[str, Any] = field(default_factory=dict)
     train_fraction: float = 1.0
@@ -145,6 +146,29 @@ def _load_encoder_weights(model, spec: str) -> None:
     except (RuntimeError, ValueError) as error:
         raise BenchError(f"--encoder-weights {spec}: not a ResNet-18 state dict "
                          f"({str(error).splitlines()[0]})") from None
+
+
+def _init_digest(config: TrainConfig) -> str:
+    from methods.deep.checkpoints import weights_digest
+
+    return weights_digest(config.architecture, config.init)
+
+
+def _load_init(model, config: TrainConfig) -> None:
+    """Start from every weight of the checkpoint ``config.init`` (fine-tuning): it must hold the
+    same architecture with the same configuration."""
+    from methods.deep.checkpoints import load_checkpoint
+
+    path = Path(config.init)
+    if not path.is_file():
+        raise BenchError(f"--init {path}: no such file; give a checkpoint written by bench train")
+    tensors, meta = load_checkpoint(path)
+    theirs = json.loads(meta.get("arch_config", "{}"))
+    ours = build_config(config)
+    if meta.get("architecture") != config.architecture or theirs != ours:
+        raise BenchError(f"--init {path}: it holds {meta.get('architecture')} {theirs}, not "
+                         f"{config.architecture} {ours}; give a checkpoint of the same model")
+    model.load_state_dict(tensors, strict=True)
 
 
 def _lr(config: TrainConfig, step: int, total: int) -> float:
@@ -254,6 +278,8 @@ def train(config: TrainConfig, *, progress: bool = True,
 
     model = build(config.architecture, config.arch_config)
     _load_encoder_weights(model, config.encoder_weights)
+    if config.init:
+        _load_init(model, config)
     model.to(device)
     if cuda:
         model = model.to(memory_format=torch.channels_last)
@@ -317,6 +343,7 @@ def train(config: TrainConfig, *, progress: bool = True,
                 "train_fingerprint": fingerprint["train"],
                 "validation_fingerprint": fingerprint["validation"],
                 "train_command": config.command,
+                **({"init_weights": _init_digest(config)} if config.init else {}),
                 "git_commit": git_commit(),
                 "config": asdict(config),
                 "epoch": epoch,

@@ -126,3 +126,21 @@ def test_training_loss_decreases_as_estimate_improves():
     clean = torch.rand(1, 1, 32, 32)
     assert float(loss(clean, clean)) == pytest.approx(0, abs=1e-6)
     assert float(loss(clean + 0.05, clean)) < float(loss(clean + 0.2, clean))
+
+
+def test_init_starts_from_every_weight_of_a_checkpoint(tmp_path):
+    first = tiny(tmp_path, "first", 1)
+    train(first, progress=False)
+    start, _ = load_checkpoint(first.out)
+    again = tiny(tmp_path, "again", 1)
+    again.init, again.lr = first.out, 0.0  # no step taken: the weights stay the initial ones
+    train(again, progress=False)
+    tensors, meta = load_checkpoint(again.out)
+    assert all(torch.equal(tensors[k], start[k]) for k in start)
+    assert len(meta["init_weights"]) == 12
+
+    other = tiny(tmp_path, "other", 1)
+    other.init, other.arch_config = first.out, {"width": 8}
+    with pytest.raises(BenchError, match="same model"):
+        train(other, progress=False)
+    assert not (tmp_path / "other").exists()

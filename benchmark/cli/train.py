@@ -25,6 +25,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--encoder-weights", default="none", metavar="SPEC",
                         help="none | imagenet:PATH (torchvision resnet18 state dict) | "
                              "pretrained:PATH (a unet-dctda checkpoint)")
+    parser.add_argument("--init", metavar="CHECKPOINT",
+                        help="start from all the weights of this checkpoint (fine-tune; same "
+                             "architecture and options)")
     parser.add_argument("--loss", default="l1", choices=("l1", "mse"),
                         help="pixel loss, mixed with SSIM (default: l1)")
     parser.add_argument("--perceptual-weights", metavar="PATH",
@@ -93,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     config = TrainConfig(
         architecture=args.architecture, noises=noises, dataset=args.dataset, profile=args.profile,
         **profile, loss=args.loss, perceptual_weights=args.perceptual_weights,
-        encoder_weights=args.encoder_weights, augment=not args.no_augment,
+        encoder_weights=args.encoder_weights, init=args.init, augment=not args.no_augment,
         arch_config=arch_config, train_fraction=args.train_fraction, seed=args.seed,
         device=chosen, out=out, run_dir=str(RESULTS_DIR / "train" / Path(out).stem),
         command=shlex.join(["bench", "train", *sys.argv[2:]]) if sys.argv[1:2] == ["train"]
