@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -24,7 +24,7 @@ from benchmark.data import image_ids, load_card, load_images
 from benchmark.errors import BenchError
 from benchmark.metrics import psnr, ssim, summarise
 from benchmark.noise import add_noise
-from benchmark.training import TrainConfig, train
+from benchmark.training import TrainConfig, config_fields, train
 
 #: Training fractions of the data-fraction (transfer-learning) study.
 FRACTIONS = (0.1, 0.25, 1.0)
@@ -126,9 +126,8 @@ def evaluate(checkpoint: Path, clean, noises: Sequence[Noise], *, seed: int = 0,
 
 
 def _identity(config: TrainConfig, noises: Sequence[Noise], test_limit: int | None) -> dict:
-    keep = {k: v for k, v in asdict(config).items() if k not in ("command", "device")}
-    return json.loads(json.dumps({"config": keep, "test_noises": [str(n) for n in noises],
-                                  "test_limit": test_limit}))
+    return {"config": config_fields(config, exclude=("command", "device")),
+            "test_noises": [str(n) for n in noises], "test_limit": test_limit}
 
 
 def run_study(base: TrainConfig, variants: Sequence[Variant], folder: Path,

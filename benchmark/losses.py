@@ -104,13 +104,17 @@ def load_state_file(path: Path) -> dict:
 
 
 class TrainingLoss:
-    """``pixel`` loss mixed with SSIM, plus ``perceptual_weight`` x VGG16 feature L1 if asked."""
+    """``pixel`` loss mixed with SSIM (``ssim_weight``), plus ``perceptual_weight`` x VGG16 feature L1 if asked."""
 
-    def __init__(self, pixel: str = "l1", *, perceptual_weights: str | Path | None = None,
-                 perceptual_weight: float = 0.1, device: str = "cpu"):
+    def __init__(self, pixel: str = "l1", *, ssim_weight: float = SSIM_WEIGHT,
+                 perceptual_weights: str | Path | None = None, perceptual_weight: float = 0.1,
+                 device: str = "cpu"):
         if pixel not in PIXEL_LOSSES:
             raise BenchError(f"--loss {pixel!r}: use one of {', '.join(PIXEL_LOSSES)}")
+        if not 0 <= ssim_weight <= 1:
+            raise BenchError(f"--ssim-weight {ssim_weight}: give a number in [0, 1]")
         self.pixel = pixel
+        self.ssim_weight = ssim_weight
         self.vgg = VGG16Features(perceptual_weights, device) if perceptual_weights else None
         self.perceptual_weight = perceptual_weight
 
@@ -118,7 +122,9 @@ class TrainingLoss:
         import torch.nn.functional as F
 
         pixel = F.l1_loss(estimate, clean) if self.pixel == "l1" else F.mse_loss(estimate, clean)
-        loss = (1 - SSIM_WEIGHT) * pixel + SSIM_WEIGHT * (1 - ssim_torch(estimate, clean))
+        loss = (1 - self.ssim_weight) * pixel
+        if self.ssim_weight:
+            loss = loss + self.ssim_weight * (1 - ssim_torch(estimate, clean))
         if self.vgg is not None:
             for a, b in zip(self.vgg(estimate), self.vgg(clean)):
                 loss = loss + self.perceptual_weight / len(VGG_LAYERS) * F.l1_loss(a, b)

@@ -18,7 +18,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from benchmark.augment import sample_batch
 from benchmark.contract import Noise
 from benchmark.data import ImageSet, load_card, load_images
 from benchmark.errors import BenchError
-from benchmark.losses import TrainingLoss, load_state_file
+from benchmark.losses import SSIM_WEIGHT, TrainingLoss, load_state_file
 from benchmark.metrics import psnr, ssim
 from benchmark.noise import add_noise
 from benchmark.provenance import git_commit, library_versions, machine
@@ -54,6 +54,7 @@ class TrainConfig:
     weight_decay: float = 1e-5
     val_limit: int | None = 10
     loss: str = "l1"
+    ssim_weight: float = SSIM_WEIGHT
     perceptual_weights: str | None = None
     perceptual_weight: float = 0.1
     encoder_weights: str = "none"
@@ -66,6 +67,19 @@ class TrainConfig:
     out: str = ""
     run_dir: str = ""
     command: str = ""
+
+
+#: Fields added after runs were first saved, with the value that reproduces those runs: at that
+#: value they are left out of a run's identity, so that older run folders still match.
+ADDED_FIELDS: dict[str, Any] = {"init": None, "ssim_weight": SSIM_WEIGHT}
+
+
+def config_fields(config: TrainConfig, exclude: Sequence[str] = ()) -> dict[str, Any]:
+    """``config`` as JSON-able data (as it reads back from a JSON file: tuples become lists),
+    without ``exclude`` and without the :data:`ADDED_FIELDS` at their old value."""
+    fields = {k: v for k, v in asdict(config).items() if k not in exclude
+              and not (k in ADDED_FIELDS and v == ADDED_FIELDS[k])}
+    return json.loads(json.dumps(fields))
 
 
 @dataclass
@@ -268,7 +282,8 @@ def train(config: TrainConfig, *, progress: bool = True,
     torch.manual_seed(config.seed)
     if not cuda:
         torch.use_deterministic_algorithms(True)
-    loss_fn = TrainingLoss(config.loss, perceptual_weights=config.perceptual_weights,
+    loss_fn = TrainingLoss(config.loss, ssim_weight=config.ssim_weight,
+                           perceptual_weights=config.perceptual_weights,
                            perceptual_weight=config.perceptual_weight, device=device)
     card = load_card(config.dataset)
     train_set = _train_images(card, config)
@@ -289,9 +304,8 @@ def train(config: TrainConfig, *, progress: bool = True,
     run_dir = Path(config.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = {"train": train_set.fingerprint(), "validation": val_clean.fingerprint()}
-    identity = json.loads(json.dumps(  # as it reads back from state.json (tuples -> lists)
-        {k: v for k, v in asdict(config).items() if k not in ("epochs", "command", "device")}
-        | {"arch_config": build_config(config)}))
+    identity = config_fields(config, exclude=("epochs", "command", "device")) | {
+        "arch_config": build_config(config)}
     state = {"epoch": 0, "best_val_ssim": -1.0, "best_epoch": 0, "history": [], "seconds": 0.0,
              "identity": identity}
     if (run_dir / "state.json").is_file():

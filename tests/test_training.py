@@ -144,3 +144,21 @@ def test_init_starts_from_every_weight_of_a_checkpoint(tmp_path):
     with pytest.raises(BenchError, match="same model"):
         train(other, progress=False)
     assert not (tmp_path / "other").exists()
+
+
+def test_options_added_later_keep_older_run_identities():
+    from benchmark.training import ADDED_FIELDS, config_fields
+
+    config = TrainConfig(architecture="cdae", noises=[("gaussian", 0.1, 0.1)])
+    fields = config_fields(config)
+    assert not set(ADDED_FIELDS) & set(fields)  # at their old values: as before they existed
+    config.ssim_weight = 0.0
+    assert config_fields(config)["ssim_weight"] == 0.0
+
+
+def test_ssim_weight_zero_is_the_pixel_loss_alone():
+    estimate, clean = torch.rand(1, 1, 32, 32), torch.rand(1, 1, 32, 32)
+    loss = TrainingLoss("mse", ssim_weight=0.0)(estimate, clean)
+    assert torch.isclose(loss, torch.nn.functional.mse_loss(estimate, clean))
+    with pytest.raises(BenchError, match="ssim-weight"):
+        TrainingLoss("l1", ssim_weight=1.5)

@@ -30,6 +30,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "architecture and options)")
     parser.add_argument("--loss", default="l1", choices=("l1", "mse"),
                         help="pixel loss, mixed with SSIM (default: l1)")
+    parser.add_argument("--ssim-weight", type=float, default=0.84, metavar="W",
+                        help="loss = W (1 - SSIM) + (1 - W) pixel loss (default: 0.84, Zhao et "
+                             "al. 2017); 0 for the pixel loss alone")
     parser.add_argument("--perceptual-weights", metavar="PATH",
                         help="VGG16 ImageNet state dict file; adds the perceptual loss")
     parser.add_argument("--no-attention", action="store_true", help="ablation: no scSE")
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     chosen = device(args)
     config = TrainConfig(
         architecture=args.architecture, noises=noises, dataset=args.dataset, profile=args.profile,
-        **profile, loss=args.loss, perceptual_weights=args.perceptual_weights,
+        **profile, loss=args.loss, ssim_weight=args.ssim_weight, perceptual_weights=args.perceptual_weights,
         encoder_weights=args.encoder_weights, init=args.init, augment=not args.no_augment,
         arch_config=arch_config, train_fraction=args.train_fraction, seed=args.seed,
         device=chosen, out=out, run_dir=str(RESULTS_DIR / "train" / Path(out).stem),
