@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from benchmark.contract import NOISE_KINDS, Denoiser
+from benchmark.contract import NOISE_KINDS, Denoiser, Noise
 from benchmark.data import ImageSet
 from benchmark.figures import (CURVE_SIGMAS, cached_png, curve_data, denoise_panels,
                                input_key, plot_noise_curves, plot_training_curves,
@@ -24,6 +24,7 @@ from benchmark.html_report import FigureItem, Page, TableItem, write_page
 from benchmark.paper import TABLES
 from benchmark.paths import PROJECT_ROOT, RESULTS_DIR
 from benchmark.report import Selection
+from benchmark.runner import method_config
 
 #: Denoised outputs of the visual comparisons, kept so a no-op report does not recompute them.
 PANEL_CACHE = RESULTS_DIR / "visual-cache"
@@ -72,12 +73,20 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
     return items, warnings
 
 
+def visual_key(selection: Selection, image_id: str, noise: Noise,
+               methods: Sequence[Denoiser]) -> str:
+    """What a visual comparison depends on: the image, the noise draw, and each method's cell
+    config (its parameters and, for a trained model, its weights)."""
+    return input_key(selection.dataset, image_id, noise.kind, noise.sigma, selection.seed,
+                     selection.clip, [(m.name, method_config(m)) for m in methods])
+
+
 def visual_figures(images: ImageSet | Callable[[], ImageSet], image_ids: Sequence[str],
                    methods: Sequence[Denoiser], selection: Selection, options: FigureOptions,
                    out_dir: Path) -> list[FigureItem]:
     """Figures 1, 2 and 4: one test image under each table's noise, every method's output.
 
-    A figure whose inputs (image id, noise, seed, methods and their parameters) are unchanged
+    A figure whose inputs (:func:`visual_key`) are unchanged
     is not redrawn, and the images are then not even loaded: as in the store, an image id
     stands for its content.
     """
@@ -90,8 +99,7 @@ def visual_figures(images: ImageSet | Callable[[], ImageSet], image_ids: Sequenc
     for number, table in enumerate(TABLES, start=1):
         noise = table.noise
         title = f"{image_id}, {noise}{', clipped' if selection.clip else ''}, seed {selection.seed}"
-        key = input_key(selection.dataset, image_id, noise.kind, noise.sigma, selection.seed,
-                        selection.clip, [(m.name, m.resolve_params()) for m in methods])
+        key = visual_key(selection, image_id, noise, methods)
 
         def draw(noise=noise, title=title):
             split = images() if callable(images) else images

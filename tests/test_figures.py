@@ -124,3 +124,16 @@ def test_cached_png_redraws_only_when_inputs_change(tmp_path):
     assert cached_png(path, "key-a", draw) == first and len(calls) == 1
     cached_png(path, "key-b", draw)
     assert len(calls) == 2 and path.with_suffix(".key").read_text() == "key-b"
+
+
+def test_visual_figure_is_redrawn_when_a_models_weights_change():
+    from dataclasses import replace
+
+    from benchmark.report import Selection
+    from benchmark.report_figures import visual_key
+
+    selection, noise = Selection("d", "test"), Noise("gaussian", 0.1)
+    old = replace(get_method("tv"), weights=lambda params: "old")
+    new = replace(old, weights=lambda params: "new")
+    assert visual_key(selection, "i", noise, [old]) == visual_key(selection, "i", noise, [old])
+    assert visual_key(selection, "i", noise, [old]) != visual_key(selection, "i", noise, [new])
