@@ -236,6 +236,15 @@ def compare(
     return changes
 
 
+def _config_note(before: str, now: str) -> str:
+    """What changed in a method's cell config (``PARAMS[@WEIGHTS]``) since the baseline."""
+    if before == now:
+        return ""
+    if before.partition("@")[0] == now.partition("@")[0]:
+        return "weights changed"
+    return "parameters changed"
+
+
 def _compare_one(noise: str, method: str, metric: str, tolerance: float,
                  before: pd.Series | None, now: pd.Series | None) -> Change:
     nan = float("nan")
@@ -246,7 +255,7 @@ def _compare_one(noise: str, method: str, metric: str, tolerance: float,
     if now is None:
         return Change(noise, method, metric, "missing", old, nan, "no longer registered")
     value = float(now[metric])
-    note = "parameters changed" if str(before["config"]) != str(now["config"]) else ""
+    note = _config_note(str(before["config"]), str(now["config"]))
     if (now["failed"] > before["failed"] or now["n"] < before["n"]
             or (math.isfinite(old) and not math.isfinite(value))):
         detail = (f"{int(now['failed'])} failed (was {int(before['failed'])}), "

@@ -176,8 +176,15 @@ def _load_init(model, config: TrainConfig) -> None:
     path = Path(config.init)
     if not path.is_file():
         raise BenchError(f"--init {path}: no such file; give a checkpoint written by bench train")
+    if config.out and path.resolve() == Path(config.out).resolve():
+        raise BenchError(f"--init {path} is also the output; copy it elsewhere first or pass "
+                         "another --out (the first epoch would overwrite it)")
     tensors, meta = load_checkpoint(path)
-    theirs = json.loads(meta.get("arch_config", "{}"))
+    from methods.deep.nets import ARCHITECTURES
+
+    # a checkpoint written before an option existed has that option's default
+    theirs = {**ARCHITECTURES.get(meta.get("architecture", ""), {}),
+              **json.loads(meta.get("arch_config", "{}"))}
     ours = build_config(config)
     if meta.get("architecture") != config.architecture or theirs != ours:
         raise BenchError(f"--init {path}: it holds {meta.get('architecture')} {theirs}, not "
@@ -292,9 +299,13 @@ def train(config: TrainConfig, *, progress: bool = True,
     total_steps = steps * config.epochs
 
     model = build(config.architecture, config.arch_config)
+    if config.init and config.encoder_weights != "none":
+        raise BenchError("--init sets every weight, the encoder's too: drop --encoder-weights")
     _load_encoder_weights(model, config.encoder_weights)
+    init_digest = None
     if config.init:
         _load_init(model, config)
+        init_digest = _init_digest(config)  # once, before any save
     model.to(device)
     if cuda:
         model = model.to(memory_format=torch.channels_last)
@@ -357,7 +368,7 @@ def train(config: TrainConfig, *, progress: bool = True,
                 "train_fingerprint": fingerprint["train"],
                 "validation_fingerprint": fingerprint["validation"],
                 "train_command": config.command,
-                **({"init_weights": _init_digest(config)} if config.init else {}),
+                **({"init_weights": init_digest} if init_digest else {}),
                 "git_commit": git_commit(),
                 "config": asdict(config),
                 "epoch": epoch,

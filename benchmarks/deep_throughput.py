@@ -2,10 +2,10 @@
 
     python benchmarks/deep_throughput.py [--device auto|cpu|cuda] [--batch 1 8 32] [--seconds 10]
 
-Times the model's forward pass alone (as ``bench run`` calls it: the 32-px reflected context
-included, so the network sees 320 x 320), on random inputs in [0, 1], after warm-up; on CUDA
-with ``torch.cuda.synchronize`` around each timed batch and channels_last memory. bf16 runs
-under ``torch.autocast``. Prints one Markdown row per (model, precision, batch); the README's
+Times the model's forward pass alone, with the 32-px reflected context that ``bench run`` adds
+(so the network sees 320 x 320), on random inputs in [0, 1], after warm-up. On CUDA it
+synchronises after each timed batch and uses channels_last memory (``bench run`` does not).
+bf16 runs under ``torch.autocast``. Prints one Markdown row per (model, precision, batch); the README's
 throughput table is its output.
 """
 
@@ -53,6 +53,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--models", nargs="+", default=["cdae", "unet-dctda"])
     args = parser.parse_args()
+    if min(args.batch) < 1:
+        parser.error("--batch sizes must be 1 or more")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu")
     device = args.device if args.device != "auto" else (
         "cuda" if torch.cuda.is_available() else "cpu")
     where = torch.cuda.get_device_name() if device == "cuda" else (

@@ -127,3 +127,12 @@ def test_cli_help_states_the_check_settings():
     assert f"first {CHECK_IMAGES} MNI152" in help_text
     assert f"{TOLERANCES['psnr']} dB PSNR" in help_text and f"{TOLERANCES['ssim']} SSIM" in help_text
     assert CLI_BASELINE == BASELINE_DIR
+
+
+def test_note_tells_new_weights_from_new_parameters():
+    from benchmark.check import _config_note
+
+    assert _config_note("abc@w1", "abc@w1") == ""
+    assert _config_note("abc@w1", "abc@w2") == "weights changed"
+    assert _config_note("abc", "abc@w2") == "weights changed"
+    assert _config_note("abc@w1", "xyz@w1") == "parameters changed"

@@ -162,3 +162,16 @@ def test_ssim_weight_zero_is_the_pixel_loss_alone():
     assert torch.isclose(loss, torch.nn.functional.mse_loss(estimate, clean))
     with pytest.raises(BenchError, match="ssim-weight"):
         TrainingLoss("l1", ssim_weight=1.5)
+
+
+def test_init_refuses_its_own_output_and_encoder_weights(tmp_path):
+    first = tiny(tmp_path, "first", 1)
+    train(first, progress=False)
+    same = tiny(tmp_path, "first-again", 1)
+    same.init, same.out = first.out, first.out
+    with pytest.raises(BenchError, match="also the output"):
+        train(same, progress=False)
+    both = tiny(tmp_path, "both", 1)
+    both.init, both.encoder_weights = first.out, f"pretrained:{first.out}"
+    with pytest.raises(BenchError, match="drop --encoder-weights"):
+        train(both, progress=False)
