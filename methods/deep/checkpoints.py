@@ -100,6 +100,19 @@ def train_command(architecture: str, noise: Noise) -> str:
     return f"bench train {architecture} --noise {noise.kind} --sigma {noise.sigma:g}"
 
 
+def _checkpoints_of(architecture: str, directory: Path) -> list[tuple[Path, dict[str, str]]]:
+    """Every checkpoint of ``architecture`` in ``directory`` with its metadata, by file name."""
+    found = []
+    for path in sorted(directory.glob("*.safetensors")):
+        try:
+            meta = read_metadata(path)
+        except Exception:  # an unreadable file is not a checkpoint of ours
+            continue
+        if meta.get("format") == FORMAT and meta.get("architecture") == architecture:
+            found.append((path, meta))
+    return found
+
+
 def find_checkpoint(architecture: str, noise: Noise, directory: Path | None = None) -> Path:
     """The checkpoint of ``architecture`` whose training noise covers ``noise``.
 
@@ -113,13 +126,7 @@ def find_checkpoint(architecture: str, noise: Noise, directory: Path | None = No
     """
     directory = Path(directory or CHECKPOINT_DIR)
     candidates = []
-    for path in sorted(directory.glob("*.safetensors")):
-        try:
-            meta = read_metadata(path)
-        except Exception:  # an unreadable file is not a checkpoint of ours
-            continue
-        if meta.get("format") != FORMAT or meta.get("architecture") != architecture:
-            continue
+    for path, meta in _checkpoints_of(architecture, directory):
         for noise_range in noise_ranges(meta):
             if noise_range.covers(noise):
                 candidates.append((noise_range.sigma_max - noise_range.sigma_min, path.name, path))
@@ -149,15 +156,7 @@ def weights_digest(architecture: str, checkpoint: str = "auto",
     of them gives new cells. ``'none'`` when there is no such file.
     """
     if checkpoint == "auto":
-        directory = Path(directory or CHECKPOINT_DIR)
-        paths = []
-        for path in sorted(directory.glob("*.safetensors")):
-            try:
-                meta = read_metadata(path)
-            except Exception:  # as find_checkpoint: not a checkpoint of ours
-                continue
-            if meta.get("format") == FORMAT and meta.get("architecture") == architecture:
-                paths.append(path)
+        paths = [path for path, _ in _checkpoints_of(architecture, Path(directory or CHECKPOINT_DIR))]
     else:
         paths = [Path(checkpoint)] if Path(checkpoint).is_file() else []
     if not paths:
