@@ -16,8 +16,8 @@ import time
 
 import torch
 
-from benchmark.contract import Noise
-from benchmark.provenance import machine
+from benchmark.core.contract import Noise
+from benchmark.engine.provenance import machine
 from methods.deep.inference import load_model, with_context
 
 SIZE = 256

@@ -19,14 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmark.data import load_dataset
-from benchmark.metrics import score
-from benchmark.noise import add_noise
-from benchmark.paper import TABLES
-from benchmark.provenance import machine
-from benchmark.registry import resolve_methods
-from benchmark.runner import plan, run_sweep
-from benchmark.store import Store
+from benchmark.data.cards import load_dataset
+from benchmark.core.metrics import score
+from benchmark.core.noise import add_noise
+from benchmark.report.paper import TABLES
+from benchmark.engine.provenance import machine
+from benchmark.core.registry import resolve_methods
+from benchmark.engine.runner import plan, run_sweep
+from benchmark.engine.store import Store
 
 CLASSICAL = ["gaussian-filter", "bilateral", "tv", "wavelet", "wavelet.shift-invariant", "nlm",
              "bm3d"]

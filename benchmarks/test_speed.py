@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.contract import Noise
-from benchmark.data import load_dataset
-from benchmark.noise import add_noise
-from benchmark.registry import get_method, method_names
+from benchmark.core.contract import Noise
+from benchmark.data.cards import load_dataset
+from benchmark.core.noise import add_noise
+from benchmark.core.registry import get_method, method_names
 
 NOISE = Noise("gaussian", 0.1)
 

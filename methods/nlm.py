@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from skimage.restoration import denoise_nl_means
 
-from benchmark.contract import Noise
-from benchmark.registry import register
+from benchmark.core.contract import Noise
+from benchmark.core.registry import register
 
 
 @register(

@@ -31,8 +31,8 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
-from benchmark.contract import Denoiser, Noise
-from benchmark.registry import add
+from benchmark.core.contract import Denoiser, Noise
+from benchmark.core.registry import add
 
 #: Suffixes of the Rician-aware variants, and what each does (for listings and reports).
 SUFFIXES: dict[str, str] = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from skimage.restoration import cycle_spin, denoise_wavelet
 
-from benchmark.contract import Noise
-from benchmark.registry import register
+from benchmark.core.contract import Noise
+from benchmark.core.registry import register
 
 _WAVELET_PARAMS = {"wavelet": "db2", "mode": "soft"}
 

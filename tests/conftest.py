@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.data import ImageSet, load_dataset
+from benchmark.data.cards import ImageSet, load_dataset
 
 
 @pytest.fixture(scope="session")

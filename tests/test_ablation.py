@@ -9,12 +9,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import benchmark.ablation as ablation  # noqa: E402
-import benchmark.training as training  # noqa: E402
-from benchmark.contract import Noise  # noqa: E402
-from benchmark.data import load_images  # noqa: E402
-from benchmark.pretrain import pretrain_config  # noqa: E402
-from benchmark.training import TrainConfig, train  # noqa: E402
+import methods.deep.training.ablation as ablation  # noqa: E402
+import methods.deep.training.training as training  # noqa: E402
+from benchmark.core.contract import Noise  # noqa: E402
+from benchmark.data.cards import load_images  # noqa: E402
+from methods.deep.training.pretrain import pretrain_config  # noqa: E402
+from methods.deep.training.training import TrainConfig, train  # noqa: E402
 from methods.deep.checkpoints import load_checkpoint  # noqa: E402
 
 TINY = {"epochs": 1, "crop": 32, "batch": 2, "steps": 1, "val_limit": 1}
@@ -156,7 +156,7 @@ def test_cli_reuses_a_finished_study_and_writes_the_report(components, pretraine
 
 
 def test_missing_weights_file_fails_before_writing(tmp_path):
-    from benchmark.errors import BenchError
+    from benchmark.core.errors import BenchError
 
     config = base(encoder_weights=f"pretrained:{tmp_path / 'none.safetensors'}")
     with pytest.raises(BenchError, match="bench pretrain"):
@@ -166,7 +166,7 @@ def test_missing_weights_file_fails_before_writing(tmp_path):
 
 def test_tables_name_the_models_folder_relative_to_the_project(tmp_path):
     from benchmark.cli.ablate import _shown
-    from benchmark.paths import PROJECT_ROOT
+    from benchmark.core.paths import PROJECT_ROOT
 
     assert _shown(PROJECT_ROOT / "results" / "ablation" / "x") == "results/ablation/x"
     assert _shown(tmp_path) == str(tmp_path)

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.check import (BASELINE_DIR, CHECK_IMAGES, CHECK_NOISES, TOLERANCES, compare, measure,
+from benchmark.engine.check import (BASELINE_DIR, CHECK_IMAGES, CHECK_NOISES, TOLERANCES, compare, measure,
                              noise_file_name, read_baseline, write_baseline)
 from benchmark.cli import main
-from benchmark.contract import Noise
-from benchmark.data import ImageSet
-from benchmark.errors import BenchError
-from benchmark.registry import get_method
+from benchmark.core.contract import Noise
+from benchmark.data.cards import ImageSet
+from benchmark.core.errors import BenchError
+from benchmark.core.registry import get_method
 
 NOISE = Noise("gaussian", 0.1)
 
@@ -130,7 +130,7 @@ def test_cli_help_states_the_check_settings():
 
 
 def test_note_tells_new_weights_from_new_parameters():
-    from benchmark.check import _config_note
+    from benchmark.engine.check import _config_note
 
     assert _config_note("abc@w1", "abc@w1") == ""
     assert _config_note("abc@w1", "abc@w2") == "weights changed"

@@ -81,7 +81,7 @@ def test_export_without_store(capsys, tmp_path):
 
 
 def test_methods_lists_every_method_with_parameters(capsys):
-    from benchmark.registry import method_names
+    from benchmark.core.registry import method_names
 
     assert main(["methods"]) == 0
     out = capsys.readouterr().out
@@ -92,7 +92,7 @@ def test_methods_lists_every_method_with_parameters(capsys):
 
 def test_run_prints_means_of_this_sweep_only(capsys, tmp_path):
     """Clipped and unclipped cells share a store; each run's means are its own cells'."""
-    from benchmark.store import Store
+    from benchmark.engine.store import Store
 
     store = tmp_path / "s.sqlite"
     base = ["run", "--noise", "gaussian", "--sigma", "0.1", "--methods", "tv", "--limit", "1",

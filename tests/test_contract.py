@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from benchmark.contract import Noise, as_image_stack
-from benchmark.errors import BenchError
-from benchmark.metrics import psnr
-from benchmark.noise import add_noise
-from benchmark.registry import get_method, method_names
+from benchmark.core.contract import Noise, as_image_stack
+from benchmark.core.errors import BenchError
+from benchmark.core.metrics import psnr
+from benchmark.core.noise import add_noise
+from benchmark.core.registry import get_method, method_names
 
 NOISE = Noise("gaussian", 0.1)
 

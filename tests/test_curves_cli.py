@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from benchmark.cli import main
 from benchmark.cli.curves import _DEFAULT_SIGMAS
-from benchmark.figures import CURVE_SIGMAS
-from benchmark.store import Store
+from benchmark.report.figures import CURVE_SIGMAS
+from benchmark.engine.store import Store
 
 
 def test_default_levels_are_the_figures_levels():

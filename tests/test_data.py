@@ -3,9 +3,9 @@ import pytest
 import tifffile
 import imageio.v3 as iio
 
-from benchmark.data import folder_card, image_ids, load_card, load_dataset, load_images
-from benchmark.errors import BenchError, UnknownNameError
-from benchmark.loaders.mni152 import slice_indices
+from benchmark.data.cards import folder_card, image_ids, load_card, load_dataset, load_images
+from benchmark.core.errors import BenchError, UnknownNameError
+from benchmark.data.loaders.mni152 import slice_indices
 
 
 def test_mni152_splits_are_disjoint_with_gaps_and_enough_test_slices():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from dicom_factory import write_dicom
 
-from benchmark.data import load_card, load_images
-from benchmark.errors import BenchError
+from benchmark.data.cards import load_card, load_images
+from benchmark.core.errors import BenchError
 
 
 def splits_of(card):

@@ -11,8 +11,8 @@ import pytest
 from dicom_factory import write_dicom
 
 from benchmark.cli import main
-from benchmark.data import load_images
-from benchmark.loaders.detect import path_card
+from benchmark.data.cards import load_images
+from benchmark.data.loaders.detect import path_card
 
 
 def bench(capsys, *argv):
@@ -116,7 +116,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, case):
 def test_fetch_offline_fails_at_once_with_where_to_put_files(tmp_path, capsys, monkeypatch):
     import time
 
-    from benchmark.fetch import fetch
+    from benchmark.data.fetch import fetch
 
     monkeypatch.setenv("BENCH_DATA", str(tmp_path / "data"))
     card = {"name": "toy", "loader": {"kind": "nifti"}, "_root": str(tmp_path),
@@ -135,7 +135,7 @@ def test_fetch_offline_fails_at_once_with_where_to_put_files(tmp_path, capsys, m
 def test_fetch_checks_md5_unpacks_and_the_card_loads(tmp_path, monkeypatch):
     import nibabel as nib
 
-    from benchmark.fetch import fetch
+    from benchmark.data.fetch import fetch
 
     volume = np.arange(16 * 16 * 4, dtype=np.float32).reshape(16, 16, 4)
     nib.save(nib.Nifti1Image(volume, np.eye(4)), tmp_path / "toy.nii.gz")
@@ -156,7 +156,7 @@ def test_fetch_checks_md5_unpacks_and_the_card_loads(tmp_path, monkeypatch):
 
 
 def test_shipped_cards_name_source_licence_and_layout():
-    from benchmark.data import load_card
+    from benchmark.data.cards import load_card
 
     for name in ("ixi-t1", "ixi-t2", "ixi-pd", "brainweb", "kaggle-brain-tumor", "pancreas-ct"):
         card = load_card(name)
@@ -166,7 +166,7 @@ def test_shipped_cards_name_source_licence_and_layout():
 
 
 def test_a_run_records_the_normalisation_beside_the_cells(tmp_path, capsys):
-    from benchmark.datalog import recorded
+    from benchmark.data.log import recorded
 
     ct_series(tmp_path / "ct")
     store = tmp_path / "s.sqlite"

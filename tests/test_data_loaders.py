@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from dicom_factory import write_dicom
 
-from benchmark.data import load_images
-from benchmark.errors import BenchError
-from benchmark.loaders.detect import path_card
-from benchmark.loaders.intensity import WINDOWS, parse_window, window
+from benchmark.data.cards import load_images
+from benchmark.core.errors import BenchError
+from benchmark.data.loaders.detect import path_card
+from benchmark.data.loaders.intensity import WINDOWS, parse_window, window
 
 
 def load(path, split="all", **options):
@@ -124,7 +124,7 @@ def test_truncated_and_non_dicom_files_are_skipped_and_listed(tmp_path, caplog):
     shutil.copy(get_testdata_file("MR_small.dcm"), folder)
     shutil.copy(get_testdata_file("MR_truncated.dcm"), folder)
     (folder / "notes.txt").write_text("not an image")
-    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+    with caplog.at_level(logging.WARNING, logger="benchmark.data.cards"):
         loaded = load(folder)
     assert list(loaded.ids) == ["MR_small.dcm"]
     assert "skipped 2 input(s)" in caplog.text
@@ -205,7 +205,7 @@ def test_png_8_and_16_bit_and_rgb_with_warning(tmp_path, caplog):
     rgb = np.zeros((16, 16, 3), np.uint8)
     rgb[..., 0] = ramp(dtype=np.uint8)
     iio.imwrite(folder / "c.png", rgb)
-    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+    with caplog.at_level(logging.WARNING, logger="benchmark.data.cards"):
         loaded = load(folder)
     assert loaded.image("png/a8.png").flat[255] == pytest.approx(1.0)
     assert loaded.image("png/b16.png").flat[10] == pytest.approx(2000 / 65535)
@@ -241,7 +241,7 @@ def test_pydicom_mr_ignores_the_file_window_and_rle_decodes_the_same(tmp_path):
 
 
 def test_pydicom_rgb_file_is_converted_to_grey_with_a_warning(tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+    with caplog.at_level(logging.WARNING, logger="benchmark.data.cards"):
         loaded = load(copy_testdata(tmp_path / "rgb", "SC_rgb_rle.dcm"))
     assert loaded.images[0].ndim == 2 and "converted to grey" in caplog.text
 
@@ -271,7 +271,7 @@ def test_unreadable_and_non_finite_image_files_are_skipped(tmp_path, caplog):
     bad[2, 2] = np.inf
     tifffile.imwrite(folder / "inf.tif", bad)
     (folder / "garbage.png").write_bytes(b"\x89PNG not really")
-    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+    with caplog.at_level(logging.WARNING, logger="benchmark.data.cards"):
         loaded = load(folder)
     assert list(loaded.ids) == ["imgs/good.tif"]
     assert "garbage.png (cannot read: " in caplog.text and "inf.tif (1 NaN/inf values)" in caplog.text

@@ -6,8 +6,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from benchmark.contract import Noise  # noqa: E402
-from benchmark.errors import BenchError  # noqa: E402
+from benchmark.core.contract import Noise  # noqa: E402
+from benchmark.core.errors import BenchError  # noqa: E402
 from methods.deep.cdae import CDAE  # noqa: E402
 from methods.deep.checkpoints import (find_checkpoint, load_checkpoint, noise_ranges,  # noqa: E402
                                       read_metadata, save_checkpoint)
@@ -70,8 +70,8 @@ def test_metadata_is_readable_without_tensors(tmp_path):
 
 def test_new_weights_make_new_cells(tmp_path, monkeypatch):
     import methods.deep.checkpoints as checkpoints
-    from benchmark.registry import get_method
-    from benchmark.runner import method_config
+    from benchmark.core.registry import get_method
+    from benchmark.engine.runner import method_config
 
     monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", tmp_path)
     cdae, unet = get_method("cdae"), get_method("unet-dctda")

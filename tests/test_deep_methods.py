@@ -7,12 +7,12 @@ import pytest
 
 pytest.importorskip("torch")
 
-from benchmark.contract import Noise  # noqa: E402
-from benchmark.data import load_dataset  # noqa: E402
-from benchmark.errors import BenchError  # noqa: E402
-from benchmark.metrics import psnr  # noqa: E402
-from benchmark.noise import add_noise  # noqa: E402
-from benchmark.registry import get_method  # noqa: E402
+from benchmark.core.contract import Noise  # noqa: E402
+from benchmark.data.cards import load_dataset  # noqa: E402
+from benchmark.core.errors import BenchError  # noqa: E402
+from benchmark.core.metrics import psnr  # noqa: E402
+from benchmark.core.noise import add_noise  # noqa: E402
+from benchmark.core.registry import get_method  # noqa: E402
 from methods.deep.checkpoints import CHECKPOINT_DIR, find_checkpoint, read_metadata  # noqa: E402
 
 DEEP = ("cdae", "unet-dctda")

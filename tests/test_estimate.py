@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.contract import Noise
-from benchmark.errors import BenchError
-from benchmark.estimate import estimate_sigma
-from benchmark.noise import add_noise
+from benchmark.core.contract import Noise
+from benchmark.core.errors import BenchError
+from benchmark.core.estimate import estimate_sigma
+from benchmark.core.noise import add_noise
 
 
 def _head(size: int = 128) -> np.ndarray:
@@ -33,8 +33,8 @@ def test_rician_estimator_needs_air():
 
 
 def test_blind_cells_have_their_own_identity():
-    from benchmark.registry import get_method
-    from benchmark.runner import cell_config, evaluate, plan
+    from benchmark.core.registry import get_method
+    from benchmark.engine.runner import cell_config, evaluate, plan
 
     split = type("S", (), {"dataset": "synthetic", "split": "test", "ids": ["head"]})()
     methods = [get_method("tv"), get_method("gaussian-filter")]

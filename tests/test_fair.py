@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from benchmark.contract import Noise
-from benchmark.fair import build_fair_table, candidates, display_rows, ranking_paragraph
-from benchmark.paper import TABLES
-from benchmark.registry import get_method, method_names
-from benchmark.report import Selection
-from benchmark.runner import cell_config
-from benchmark.tuning import Choice
+from benchmark.core.contract import Noise
+from benchmark.report.fair import build_fair_table, candidates, display_rows, ranking_paragraph
+from benchmark.report.paper import TABLES
+from benchmark.core.registry import get_method, method_names
+from benchmark.report.tables import Selection
+from benchmark.engine.runner import cell_config
+from benchmark.engine.tuning import Choice
 
 TABLE2 = TABLES[1]
 NOISE = TABLE2.noise
@@ -101,7 +101,7 @@ def test_bench_fair_end_to_end(tmp_path, capsys):
 
 
 def test_reference_is_chosen_on_the_images_every_method_scored():
-    from benchmark.fair import _best_on_common_images
+    from benchmark.report.fair import _best_on_common_images
 
     easy, hard = IMAGES[:4], IMAGES[4:]
     failed_on_hard = {image: 25.0 for image in easy}

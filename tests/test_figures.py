@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.contract import Noise
-from benchmark.figures import (Z_95, curve_data, denoise_panels, detail_box, plot_noise_curves,
+from benchmark.core.contract import Noise
+from benchmark.report.figures import (Z_95, curve_data, denoise_panels, detail_box, plot_noise_curves,
                                plot_training_curves, plot_visual_comparison, save_png,
                                training_logs)
-from benchmark.registry import get_method
-from benchmark.runner import Task, config_id, evaluate
-from benchmark.store import CellKey
+from benchmark.core.registry import get_method
+from benchmark.engine.runner import Task, config_id, evaluate
+from benchmark.engine.store import CellKey
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -69,13 +69,13 @@ def test_visual_noisy_panel_is_the_stores_noisy_image(tmp_path):
     assert [p[0] for p in panels] == ["clean", "noisy", "gaussian-filter"]
     key = CellKey("toy", "test", "toy/0", noise.kind, noise.sigma, False, 3, "noisy", "-")
     _, stored = evaluate(Task(key, {}, "cpu", 0.1, clean=clean))
-    from benchmark.metrics import score
+    from benchmark.core.metrics import score
 
     assert score(clean, panels[1][1]) == {"psnr": stored["psnr"], "ssim": stored["ssim"]}
 
 
 def test_visual_comparison_survives_a_failing_method():
-    from benchmark.contract import Denoiser
+    from benchmark.core.contract import Denoiser
 
     def broken(image, noise):
         raise ValueError("no checkpoint")
@@ -109,7 +109,7 @@ def test_training_logs_are_read_and_other_csvs_skipped(tmp_path):
 def test_cached_png_redraws_only_when_inputs_change(tmp_path):
     import matplotlib.pyplot as plt
 
-    from benchmark.figures import cached_png
+    from benchmark.report.figures import cached_png
 
     calls = []
 
@@ -129,8 +129,8 @@ def test_cached_png_redraws_only_when_inputs_change(tmp_path):
 def test_visual_figure_is_redrawn_when_a_models_weights_change():
     from dataclasses import replace
 
-    from benchmark.report import Selection
-    from benchmark.report_figures import visual_key
+    from benchmark.report.tables import Selection
+    from benchmark.report.build import visual_key
 
     selection, noise = Selection("d", "test"), Noise("gaussian", 0.1)
     old = replace(get_method("tv"), weights=lambda params: "old")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from benchmark.cli import main
-from benchmark.html_report import FigureItem, Page, TableItem, render
+from benchmark.report.page import FigureItem, Page, TableItem, render
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

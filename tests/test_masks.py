@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmark.masks import MaskRecipe, anatomy_mask, anatomy_scores
-from benchmark.metrics import score
-from benchmark.store import CellKey, Store
+from benchmark.core.masks import MaskRecipe, anatomy_mask, anatomy_scores
+from benchmark.core.metrics import score
+from benchmark.engine.store import CellKey, Store
 
 
 def _phantom() -> np.ndarray:
@@ -51,8 +51,8 @@ def test_extras_round_trip_through_the_store(tmp_path):
 def test_card_documents_the_recipe_in_use():
     from dataclasses import asdict
 
-    from benchmark.data import load_card
-    from benchmark.masks import DEFAULT_RECIPE
+    from benchmark.data.cards import load_card
+    from benchmark.core.masks import DEFAULT_RECIPE
 
     card = dict(load_card("mni152")["anatomy"])
     assert card.pop("method") == "threshold-morphology"

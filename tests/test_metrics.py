@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from benchmark.contract import Noise
-from benchmark.metrics import METRICS, psnr, score, ssim, summarise
-from benchmark.noise import add_noise
+from benchmark.core.contract import Noise
+from benchmark.core.metrics import METRICS, psnr, score, ssim, summarise
+from benchmark.core.noise import add_noise
 
 
 def test_metrics_equal_direct_scikit_image_calls(small_image):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from benchmark.contract import Noise
-from benchmark.noise import add_noise
+from benchmark.core.contract import Noise
+from benchmark.core.noise import add_noise
 
 N = 200_000
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from benchmark.errors import BenchError, UnknownNameError
-from benchmark.registry import get_method, method_names, register, resolve_methods, unregister
+from benchmark.core.errors import BenchError, UnknownNameError
+from benchmark.core.registry import get_method, method_names, register, resolve_methods, unregister
 
 PAPER_CLASSICAL = ["gaussian-filter", "bilateral", "tv", "wavelet", "wavelet.shift-invariant",
                    "nlm", "bm3d"]

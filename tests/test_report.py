@@ -3,11 +3,11 @@ import pandas as pd
 import pytest
 
 from benchmark.cli import main
-from benchmark.paper import TABLES, reported
-from benchmark.registry import resolve_methods
-from benchmark.report import Selection, build_table, write_table
-from benchmark.runner import plan, run_sweep
-from benchmark.store import Store
+from benchmark.report.paper import TABLES, reported
+from benchmark.core.registry import resolve_methods
+from benchmark.report.tables import Selection, build_table, write_table
+from benchmark.engine.runner import plan, run_sweep
+from benchmark.engine.store import Store
 
 
 @pytest.fixture(scope="module")

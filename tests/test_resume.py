@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from benchmark.store import Store
+from benchmark.engine.store import Store
 
 METHODS = ["bm3d", "tv"]
 

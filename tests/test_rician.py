@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.contract import Noise
-from benchmark.metrics import psnr
-from benchmark.noise import add_noise
-from benchmark.registry import get_method, method_names
+from benchmark.core.contract import Noise
+from benchmark.core.metrics import psnr
+from benchmark.core.noise import add_noise
+from benchmark.core.registry import get_method, method_names
 from methods import CLASSICAL
 from methods.rician import (SUFFIXES, base_name, bias_correct, rician_mean, rician_std,
                             rician_vst, variant_name)

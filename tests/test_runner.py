@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from benchmark.contract import Noise
-from benchmark.metrics import score
-from benchmark.noise import add_noise
-from benchmark.registry import get_method, register, resolve_methods, unregister
-from benchmark.runner import NOISY, plan, run_sweep
-from benchmark.store import Store
+from benchmark.core.contract import Noise
+from benchmark.core.metrics import score
+from benchmark.core.noise import add_noise
+from benchmark.core.registry import get_method, register, resolve_methods, unregister
+from benchmark.engine.runner import NOISY, plan, run_sweep
+from benchmark.engine.store import Store
 
 NOISES = [Noise("gaussian", 0.1), Noise("rician", 0.11)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmark.stats import bootstrap_ci, compare, paired_wilcoxon
+from benchmark.core.stats import bootstrap_ci, compare, paired_wilcoxon
 
 
 def test_bootstrap_ci_coverage_near_nominal():

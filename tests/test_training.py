@@ -7,13 +7,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from benchmark.augment import sample_batch  # noqa: E402
+from methods.deep.training.augment import sample_batch  # noqa: E402
 from benchmark.cli import main  # noqa: E402
-from benchmark.data import load_images  # noqa: E402
-from benchmark.errors import BenchError  # noqa: E402
-from benchmark.losses import TrainingLoss, ssim_torch  # noqa: E402
-from benchmark.metrics import ssim  # noqa: E402
-from benchmark.training import TrainConfig, train  # noqa: E402
+from benchmark.data.cards import load_images  # noqa: E402
+from benchmark.core.errors import BenchError  # noqa: E402
+from methods.deep.training.losses import TrainingLoss, ssim_torch  # noqa: E402
+from benchmark.core.metrics import ssim  # noqa: E402
+from methods.deep.training.training import TrainConfig, train  # noqa: E402
 from methods.deep.checkpoints import load_checkpoint  # noqa: E402
 
 
@@ -23,7 +23,7 @@ _SPLITS: dict = {}
 @pytest.fixture(autouse=True)
 def load_each_split_once(monkeypatch):
     """Reading the MNI152 volume is the slow part of a tiny run: do it once per split."""
-    import benchmark.training as training
+    import methods.deep.training.training as training
 
     def cached(card, split):
         key = (card["name"], split)
@@ -147,7 +147,7 @@ def test_init_starts_from_every_weight_of_a_checkpoint(tmp_path):
 
 
 def test_options_added_later_keep_older_run_identities():
-    from benchmark.training import ADDED_FIELDS, config_fields
+    from methods.deep.training.training import ADDED_FIELDS, config_fields
 
     config = TrainConfig(architecture="cdae", noises=[("gaussian", 0.1, 0.1)])
     fields = config_fields(config)

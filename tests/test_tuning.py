@@ -7,10 +7,10 @@ import argparse
 import numpy as np
 import pytest
 
-from benchmark.contract import Noise
-from benchmark.errors import BenchError
-from benchmark.registry import get_method, method_names
-from benchmark.tuning import (choose, grid_for, grid_points, grid_search, load_choices,
+from benchmark.core.contract import Noise
+from benchmark.core.errors import BenchError
+from benchmark.core.registry import get_method, method_names
+from benchmark.engine.tuning import (choose, grid_for, grid_points, grid_search, load_choices,
                               load_grids, save_choices, tuning_tasks)
 
 
@@ -47,8 +47,8 @@ def test_tuning_refuses_the_test_split():
 
 def test_tuning_end_to_end_picks_a_sensible_tv_weight(tmp_path):
     """On a blocky phantom the TV weight chosen from the grid beats the smallest one."""
-    from benchmark.runner import run_sweep
-    from benchmark.store import Store
+    from benchmark.engine.runner import run_sweep
+    from benchmark.engine.store import Store
 
     yy, xx = np.mgrid[:48, :48]
     clean = (((yy // 12) + (xx // 12)) % 2 * 0.6 + 0.2).astype(np.float32)

@@ -13,7 +13,7 @@ from importlib import import_module
 from typing import Sequence
 
 from benchmark.cli.common import Parser
-from benchmark.errors import BenchError
+from benchmark.core.errors import BenchError
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130

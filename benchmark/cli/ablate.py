@@ -1,5 +1,5 @@
 """``bench ablate``: the UNet-DCTD-A ablation (one component removed at a time) or the
-data-fraction study (transfer learning); see benchmark.ablation."""
+data-fraction study (transfer learning); see methods.deep.training.ablation."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def _shown(folder: Path) -> str:
     """``folder`` relative to the project when inside it (tables are committed)."""
-    from benchmark.paths import PROJECT_ROOT
+    from benchmark.core.paths import PROJECT_ROOT
 
     try:
         return str(folder.resolve().relative_to(PROJECT_ROOT))
@@ -51,11 +51,11 @@ def _shown(folder: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark import ablation
+    from methods.deep.training import ablation
     from benchmark.cli.train import parse_noises
-    from benchmark.contract import Noise
-    from benchmark.paths import REPORTS_DIR, RESULTS_DIR
-    from benchmark.training import PROFILES, TrainConfig, noise_tag
+    from benchmark.core.contract import Noise
+    from benchmark.core.paths import REPORTS_DIR, RESULTS_DIR
+    from methods.deep.training.training import PROFILES, TrainConfig, noise_tag
 
     noises = parse_noises(args.noise, args.sigma)
     sigmas = args.test_sigma

@@ -7,13 +7,13 @@ import os
 from pathlib import Path
 
 from benchmark.cli.common import positive_int
-from benchmark.paths import RESULTS_DIR
+from benchmark.core.paths import RESULTS_DIR
 
 BASELINE_DIR = RESULTS_DIR / "baseline"
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    # Building the parser must stay cheap: benchmark.check is imported only when the command runs.
+    # Building the parser must stay cheap: benchmark.engine.check is imported only when the command runs.
     parser = subparsers.add_parser(
         "check",
         help="compare every method on a small fixed subset with the committed baseline",
@@ -37,10 +37,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.check import (check_images, compare, measure, read_baseline,
+    from benchmark.engine.check import (check_images, compare, measure, read_baseline,
                                  write_baseline)
-    from benchmark.errors import BenchError
-    from benchmark.registry import resolve_methods
+    from benchmark.core.errors import BenchError
+    from benchmark.core.registry import resolve_methods
 
     if args.update and args.methods:
         raise BenchError("--update rewrites the whole baseline; drop --methods")
@@ -73,6 +73,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _tolerances() -> dict[str, float]:
-    from benchmark.check import TOLERANCES
+    from benchmark.engine.check import TOLERANCES
 
     return TOLERANCES

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from benchmark.errors import BenchError
-from benchmark.paths import DEFAULT_STORE
+from benchmark.core.errors import BenchError
+from benchmark.core.paths import DEFAULT_STORE
 
 class Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line and exit with status 2."""
@@ -64,8 +64,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def load_split(args: argparse.Namespace):
     """The card and the split's ids (pixels are loaded only when cells are missing)."""
-    from benchmark.data import image_ids, load_card, load_images
-    from benchmark.loaders.detect import path_card
+    from benchmark.data.cards import image_ids, load_card, load_images
+    from benchmark.data.loaders.detect import path_card
 
     card = (path_card(args.data, window=args.window, strict=args.strict) if args.data
             else load_card(args.dataset))
@@ -91,8 +91,8 @@ def load_split(args: argparse.Namespace):
 
 def sweep(args: argparse.Namespace, noises, methods) -> int:
     """Plan and run the cells of ``noises`` x ``methods`` over the split that ``args`` names."""
-    from benchmark.runner import plan, resolve_device, run_sweep
-    from benchmark.store import Store
+    from benchmark.engine.runner import plan, resolve_device, run_sweep
+    from benchmark.engine.store import Store
 
     subset, images = load_split(args)
     device = resolve_device(args.device, methods)
@@ -100,7 +100,7 @@ def sweep(args: argparse.Namespace, noises, methods) -> int:
                  sigma_source=getattr(args, "sigma_source", "oracle"))
 
     def noted_images():  # loaded only when cells are missing; note how they were normalised
-        from benchmark.datalog import record
+        from benchmark.data.log import record
 
         loaded = images()
         record(args.store, loaded)
@@ -132,7 +132,7 @@ def require_store(args: argparse.Namespace) -> None:
 
 
 def make_noises(kind: str, sigmas: Sequence[str]):
-    from benchmark.contract import Noise
+    from benchmark.core.contract import Noise
 
     return [Noise(kind, sigma) for sigma in sigmas]
 
@@ -142,8 +142,8 @@ def print_means(args: argparse.Namespace, noises, methods) -> None:
 
     Only this sweep's cells count: its dataset, split, images, seed, clipping and parameters.
     """
-    from benchmark.runner import method_config
-    from benchmark.store import Store
+    from benchmark.engine.runner import method_config
+    from benchmark.engine.store import Store
 
     subset, _ = load_split(args)
     with Store(args.store) as store:
@@ -192,7 +192,7 @@ def device(args: argparse.Namespace) -> str:
     """The torch device for ``--device`` (and ``--threads`` applied)."""
     import torch
 
-    from benchmark.errors import BenchError
+    from benchmark.core.errors import BenchError
 
     if args.threads:
         torch.set_num_threads(args.threads)

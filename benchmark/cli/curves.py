@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from benchmark.cli.common import add_data_options, add_run_options, load_split, make_noises, sweep
-from benchmark.paths import REPORTS_DIR
+from benchmark.core.paths import REPORTS_DIR
 
 _DEFAULT_SIGMAS = ["0.02", "0.04", "0.06", "0.08", "0.1", "0.12", "0.14", "0.16", "0.18", "0.2"]
 
@@ -30,10 +30,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.registry import resolve_methods
-    from benchmark.report import Selection
-    from benchmark.report_figures import curve_figures
-    from benchmark.store import Store
+    from benchmark.core.registry import resolve_methods
+    from benchmark.report.tables import Selection
+    from benchmark.report.build import curve_figures
+    from benchmark.engine.store import Store
 
     methods = resolve_methods(args.methods)
     if not args.no_run:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmark.errors import BenchError
+from benchmark.core.errors import BenchError
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _card(source: str, *, window: str | None, strict: bool) -> tuple[dict, bool]:
-    from benchmark.data import card_names, load_card
-    from benchmark.loaders.detect import path_card
+    from benchmark.data.cards import card_names, load_card
+    from benchmark.data.loaders.detect import path_card
 
     if Path(source).exists() and not source.endswith(".toml"):
         return path_card(source, window=window, strict=strict), True
@@ -60,7 +60,7 @@ def _card(source: str, *, window: str | None, strict: bool) -> tuple[dict, bool]
 
 
 def info(args: argparse.Namespace) -> int:
-    from benchmark.datainfo import describe
+    from benchmark.data.info import describe
 
     card, is_path = _card(args.source, window=args.window, strict=args.strict)
     split = args.split or ("all" if is_path else "test")
@@ -69,9 +69,9 @@ def info(args: argparse.Namespace) -> int:
 
 
 def convert(args: argparse.Namespace) -> int:
-    from benchmark.convert import convert as write_pngs
-    from benchmark.loaders.common import skipped_line
-    from benchmark.loaders.detect import path_card
+    from benchmark.data.convert import convert as write_pngs
+    from benchmark.data.loaders.common import skipped_line
+    from benchmark.data.loaders.detect import path_card
 
     card = path_card(args.source, window=args.window, strict=args.strict)
     scan, folder = write_pngs(card, args.destination, bits=args.bits)
@@ -82,8 +82,8 @@ def convert(args: argparse.Namespace) -> int:
 
 
 def fetch(args: argparse.Namespace) -> int:
-    from benchmark.data import load_card
-    from benchmark.fetch import fetch as download
+    from benchmark.data.cards import load_card
+    from benchmark.data.fetch import fetch as download
 
     card = load_card(args.name)
     folder = download(card, timeout=args.timeout)

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmark.errors import BenchError
-from benchmark.paths import DEFAULT_STORE
+from benchmark.core.errors import BenchError
+from benchmark.core.paths import DEFAULT_STORE
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -19,7 +19,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.store import Store
+    from benchmark.engine.store import Store
 
     if not args.store.exists():
         raise BenchError(f"--store {args.store} does not exist; run 'bench run' first")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from benchmark.cli.common import (add_data_options, add_run_options, load_split, positive_int,
                                   prepare_output, require_store)
-from benchmark.paths import REPORTS_DIR
+from benchmark.core.paths import REPORTS_DIR
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -41,14 +41,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.errors import BenchError
-    from benchmark.fair import build_fair_table, candidates, fair_cell, write_fair_table
-    from benchmark.paper import TABLES, rows_for
-    from benchmark.registry import get_method, method_names, resolve_methods
-    from benchmark.report import Selection
-    from benchmark.runner import plan, resolve_device, run_sweep
-    from benchmark.store import Store
-    from benchmark.tuning import (choose, load_choices, load_grids, save_choices,
+    from benchmark.core.errors import BenchError
+    from benchmark.report.fair import build_fair_table, candidates, fair_cell, write_fair_table
+    from benchmark.report.paper import TABLES, rows_for
+    from benchmark.core.registry import get_method, method_names, resolve_methods
+    from benchmark.report.tables import Selection
+    from benchmark.engine.runner import plan, resolve_device, run_sweep
+    from benchmark.engine.store import Store
+    from benchmark.engine.tuning import (choose, load_choices, load_grids, save_choices,
                                   tuning_tasks)
 
     if args.split in ("validation",):

@@ -10,7 +10,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.registry import resolve_methods
+    from benchmark.core.registry import resolve_methods
 
     for method in resolve_methods(None):
         params = ", ".join(f"{k}={v!r}" for k, v in method.resolve_params().items()) or "-"

@@ -23,9 +23,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from benchmark.cli.train import parse_noises
-    from benchmark.paths import RESULTS_DIR
-    from benchmark.pretrain import pretrain_config
-    from benchmark.training import train
+    from benchmark.core.paths import RESULTS_DIR
+    from methods.deep.training.pretrain import pretrain_config
+    from methods.deep.training.training import train
 
     out = Path(args.out)
     config = pretrain_config(str(out), str(RESULTS_DIR / "pretrain" / out.stem),

@@ -8,7 +8,7 @@ from pathlib import Path
 from benchmark.cli import report_figures
 from benchmark.cli.common import (add_data_options, add_run_options, load_split, prepare_output,
                                   require_store, sweep)
-from benchmark.paths import REPORTS_DIR
+from benchmark.core.paths import REPORTS_DIR
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -27,10 +27,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.paper import TABLES
-    from benchmark.registry import resolve_methods
-    from benchmark.report import Selection, build_table, write_table
-    from benchmark.store import Store
+    from benchmark.report.paper import TABLES
+    from benchmark.core.registry import resolve_methods
+    from benchmark.report.tables import Selection, build_table, write_table
+    from benchmark.engine.store import Store
 
     methods = resolve_methods(args.methods)
     require_store(args)

@@ -15,7 +15,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--figure-image", metavar="ID", default=None,
                        help="test image of the visual comparisons (default: the middle one)")
     group.add_argument("--training-logs", type=Path, default=None, metavar="DIR",
-                       help="folder of training-log CSVs (default: checkpoints/ in the project)")
+                       help="folder of training-log CSVs (default: the shipped weights folder)")
 
 
 def write(args: argparse.Namespace, *, cells, methods, selection, tables, images, context,
@@ -23,16 +23,16 @@ def write(args: argparse.Namespace, *, cells, methods, selection, tables, images
     """Draw the figures and write the page, unless ``--no-figures``; print where it went."""
     if args.no_figures:
         return
-    from benchmark.html_report import TableItem
-    from benchmark.report_figures import (DEFAULT_TRAINING_LOGS, FigureOptions,
+    from benchmark.report.page import TableItem
+    from benchmark.report.build import (DEFAULT_TRAINING_LOGS, FigureOptions,
                                           write_report_page)
-    from benchmark.runner import resolve_device
+    from benchmark.engine.runner import resolve_device
 
     options = FigureOptions(image_id=args.figure_image,
                             training_logs=args.training_logs or DEFAULT_TRAINING_LOGS,
                             visual=not args.no_visual,
                             device=resolve_device(args.device, methods))
-    from benchmark.report import parameter_notes
+    from benchmark.report.tables import parameter_notes
 
     notes = [context, "Measured: mean ± sample std over N test images (see table<N>.md beside "
              "this page for every note).", *parameter_notes(methods)]

@@ -21,7 +21,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.registry import resolve_methods
+    from benchmark.core.registry import resolve_methods
 
     noises = make_noises(args.noise, args.sigma)
     methods = resolve_methods(args.methods)

@@ -1,4 +1,4 @@
-"""``bench train``: train a deep denoiser on a dataset's train split (see benchmark.training)."""
+"""``bench train``: train a deep denoiser on a dataset's train split (see methods.deep.training.training)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from benchmark.cli.common import add_budget_options, budget, device, positive_int
-from benchmark.errors import BenchError
+from benchmark.core.errors import BenchError
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -53,7 +53,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _sigma_range(text: str) -> tuple[float, float]:
-    from benchmark.contract import Noise
+    from benchmark.core.contract import Noise
 
     lo, _, hi = text.partition(":")
     low, high = Noise("gaussian", lo).sigma, Noise("gaussian", hi or lo).sigma
@@ -63,7 +63,7 @@ def _sigma_range(text: str) -> tuple[float, float]:
 
 
 def parse_noises(kinds: list[str], sigmas: list[str]) -> list[tuple[str, float, float]]:
-    from benchmark.contract import Noise
+    from benchmark.core.contract import Noise
 
     if len(sigmas) not in (1, len(kinds)):
         raise BenchError(f"--sigma has {len(sigmas)} values for {len(kinds)} noise kinds; "
@@ -77,9 +77,9 @@ def parse_noises(kinds: list[str], sigmas: list[str]) -> list[tuple[str, float, 
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.paths import PROJECT_ROOT, RESULTS_DIR
-    from benchmark.runner import resolve_device
-    from benchmark.training import PROFILES, TrainConfig, noise_tag, train
+    from benchmark.core.paths import PROJECT_ROOT, RESULTS_DIR
+    from benchmark.engine.runner import resolve_device
+    from methods.deep.training.training import PROFILES, TrainConfig, noise_tag, train
 
     noises = parse_noises(args.noise, args.sigma)
     profile = {**PROFILES[args.profile], **budget(args)}
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.width:
         arch_config = {"width": args.width}
     tag = f"{args.architecture}-{noise_tag(noises)}"
-    out = args.out or str(PROJECT_ROOT / "checkpoints" / f"{tag}.safetensors")
+    out = args.out or str(PROJECT_ROOT / "methods" / "deep" / "weights" / f"{tag}.safetensors")
     chosen = device(args)
     config = TrainConfig(
         architecture=args.architecture, noises=noises, dataset=args.dataset, profile=args.profile,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmark.contract import Noise
-from benchmark.registry import register
+from benchmark.core.contract import Noise
+from benchmark.core.registry import register
 
 
 def _weights(architecture: str):

@@ -17,11 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from benchmark.contract import BenchError, Noise
+from benchmark.core.contract import BenchError, Noise
 
 #: Where shipped checkpoints live; ``BENCH_CHECKPOINTS`` overrides it.
 CHECKPOINT_DIR = Path(os.environ.get("BENCH_CHECKPOINTS",
-                                     Path(__file__).resolve().parents[2] / "checkpoints"))
+                                     Path(__file__).resolve().parent / "weights"))
 FORMAT = "bench-denoiser/1"
 _SIGMA_TOLERANCE = 1e-6
 

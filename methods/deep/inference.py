@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.contract import Noise
+from benchmark.core.contract import Noise
 from methods.deep.checkpoints import find_checkpoint, load_checkpoint
 from methods.deep.nets import build
 

@@ -19,7 +19,7 @@ def build(architecture: str, config: Mapping[str, Any] | None = None, *,
     With ``defaults=False`` (loading a checkpoint) keys missing from ``config`` take the
     constructor's values, so that a checkpoint written before an option existed still loads.
     """
-    from benchmark.registry import unknown_name
+    from benchmark.core.registry import unknown_name
 
     if architecture not in ARCHITECTURES:
         raise unknown_name("architecture", architecture, list(ARCHITECTURES))

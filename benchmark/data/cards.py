@@ -1,0 +1,112 @@
+"""Clean images: dataset cards in, checked float32 images in [0, 1] out."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmark.core.errors import BenchError
+from benchmark.data.images import check_clean_image, fit_to_size
+from benchmark.data.loaders import LOADERS
+from benchmark.core.paths import CARDS_DIR
+from benchmark.core.registry import unknown_name
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """Clean images of one dataset split, with stable ids and their normalisation."""
+
+    dataset: str
+    split: str
+    ids: tuple[str, ...]
+    images: tuple[np.ndarray, ...]
+    normalisation: str
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def head(self, n: int | None) -> "ImageSet":
+        """The first ``n`` images (all when ``n`` is None)."""
+        if n is None:
+            return self
+        return ImageSet(self.dataset, self.split, self.ids[:n], self.images[:n], self.normalisation)
+
+    def image(self, image_id: str) -> np.ndarray:
+        """The clean image with id ``image_id``."""
+        return self.images[self.ids.index(image_id)]
+
+    def fingerprint(self) -> str:
+        """Short hash of ids and pixels: changes when the split's content changes."""
+        digest = hashlib.sha256()
+        for image_id, image in zip(self.ids, self.images):
+            digest.update(image_id.encode())
+            digest.update(np.ascontiguousarray(image).tobytes())
+        return digest.hexdigest()[:12]
+
+
+def card_names() -> list[str]:
+    """Names of the dataset cards in ``datasets/``."""
+    return sorted(p.stem for p in CARDS_DIR.glob("*.toml"))
+
+
+def load_card(name: str) -> dict[str, Any]:
+    """Read ``datasets/<name>.toml`` (or a path to a card)."""
+    path = Path(name) if name.endswith(".toml") else CARDS_DIR / f"{name}.toml"
+    if not path.is_file():
+        raise unknown_name("dataset", name, card_names())
+    with path.open("rb") as handle:
+        card = tomllib.load(handle)
+    card.setdefault("name", path.stem)
+    card["_root"] = str(path.parent)
+    return card
+
+
+def folder_card(path: str | Path) -> dict[str, Any]:
+    """A card for ``--data DIR``: a folder of images, one split named ``all``."""
+    directory = Path(path).resolve()
+    return {
+        "name": f"folder:{directory}",
+        "loader": {"kind": "folder", "path": str(directory)},
+        "_root": str(directory.parent),
+    }
+
+
+def apply_size_policy(card: dict[str, Any], images, normalisation: str):
+    """The size policy: native sizes, unless the card's ``[loader] size = [H, W]`` asks for one
+    size; then every image is centre-cropped or zero-padded to it (never resampled)."""
+    size = card["loader"].get("size")
+    if not size:
+        return list(images), normalisation
+    size = (int(size[0]), int(size[1]))
+    if "padded" not in normalisation:
+        normalisation += f"; centre-cropped/zero-padded to {size[0]}x{size[1]}"
+    return [fit_to_size(np.asarray(image), size) for image in images], normalisation
+
+
+def load_images(card: dict[str, Any], split: str) -> ImageSet:
+    """Load and check every image of ``split`` described by ``card``."""
+    kind = card["loader"]["kind"]
+    if kind not in LOADERS:
+        raise unknown_name("loader", kind, list(LOADERS))
+    ids, images, normalisation = LOADERS[kind](card, split, Path(card["_root"]))
+    images, normalisation = apply_size_policy(card, images, normalisation)
+    checked = tuple(check_clean_image(image, image_id) for image_id, image in zip(ids, images))
+    return ImageSet(card["name"], split, tuple(ids), checked, normalisation)
+
+
+def load_dataset(name: str = "mni152", split: str = "test") -> ImageSet:
+    """Images of a named dataset card's split (the embedded default: MNI152 test slices)."""
+    return load_images(load_card(name), split)
+
+
+def image_ids(card: dict[str, Any], split: str) -> list[str] | None:
+    """The ids of ``split`` without reading pixels, when the card's loader can tell them."""
+    from benchmark.data.loaders import ID_LISTERS
+
+    lister = ID_LISTERS.get(card["loader"]["kind"])
+    return None if lister is None else lister(card, split)

@@ -1,0 +1,44 @@
+"""Natural images that scikit-image ships inside its package (no download): a pretraining domain.
+
+Each image is converted to grey (``skimage.color.rgb2gray`` for colour images) and divided by
+the maximum of its dtype (255 for uint8), so it lies in [0, 1]. Used to pretrain the UNet
+encoder offline (``bench pretrain``); never a benchmark dataset.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmark.core.errors import BenchError
+
+
+def grey01(image: np.ndarray) -> np.ndarray:
+    """``image`` (grey or RGB, uint8 or bool) as a float32 grey image in [0, 1]."""
+    from skimage.color import rgb2gray
+    from skimage.util import img_as_float
+
+    image = img_as_float(image)
+    if image.ndim == 3:
+        image = rgb2gray(image[..., :3])
+    return np.clip(image, 0.0, 1.0).astype(np.float32)
+
+
+def load(card: dict[str, Any], split: str, root: Path) -> tuple[list[str], list[np.ndarray], str]:
+    """The images of ``split`` (names of ``skimage.data`` functions in the card's ``[splits]``)."""
+    import skimage.data
+
+    splits = card["splits"]
+    if split not in splits:
+        raise BenchError(f"dataset {card['name']!r} has no split {split!r}; "
+                         f"use one of: {', '.join(splits)}")
+    images = []
+    for name in splits[split]:
+        if not hasattr(skimage.data, name):
+            raise BenchError(f"dataset {card['name']!r}: skimage.data has no image {name!r}; "
+                             "fix the card's [splits]")
+        images.append(grey01(getattr(skimage.data, name)()))
+    ids = [f"{card['name']}/{name}" for name in splits[split]]
+    return ids, images, "greyscale (rgb2gray), divided by the dtype maximum"

@@ -1,0 +1,238 @@
+"""The sweep: every (image, noise, sigma, seed, method) cell once, into the store.
+
+A cell's noisy image is drawn from its identity (see :mod:`benchmark.core.noise`), denoised, scored
+and written. A failing cell is recorded with its error and the sweep goes on. Cells already in
+the store with status ``ok`` are skipped, so an interrupted sweep resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+import numpy as np
+
+from benchmark.core.contract import Denoiser, Noise
+from benchmark.data.cards import ImageSet
+from benchmark.core.errors import BenchError
+from benchmark.core.estimate import check_sigma_source, estimate_sigma
+from benchmark.engine.executors import make_executor
+from benchmark.core.masks import anatomy_scores
+from benchmark.core.metrics import score
+from benchmark.core.noise import add_noise
+from benchmark.engine.provenance import git_commit, library_versions, machine
+from benchmark.core.registry import get_method
+from benchmark.engine.store import CellKey, Store
+
+#: The pseudo-method that scores the noisy input itself (the tables' reference row).
+NOISY = "noisy"
+
+
+def config_id(params: dict[str, Any]) -> str:
+    """Short hash of a method's resolved parameters: part of a cell's identity."""
+    text = json.dumps(params, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+#: Suffix of the config of a cell whose method was given an estimated sigma (blind mode).
+ESTIMATED_SUFFIX = "+est"
+
+
+def cell_config(params: dict[str, Any], *, sigma_source: str = "oracle",
+                uses_sigma: bool = True, weights: str = "") -> str:
+    """A cell's ``config``: the parameters' hash, then ``@`` and the ``weights`` digest when
+    given, marked ``+est`` in blind mode.
+
+    A method that does not read sigma gives the same cell in both modes.
+    """
+    config = config_id(params) + (f"@{weights}" if weights else "")
+    if check_sigma_source(sigma_source) == "estimated" and uses_sigma:
+        config += ESTIMATED_SUFFIX
+    return config
+
+
+def method_config(method: Denoiser, params: Mapping[str, Any] | None = None, *,
+                  sigma_source: str = "oracle") -> str:
+    """The ``config`` of ``method``'s cells with ``params`` over its defaults (see
+    :func:`cell_config`); a method with trained weights adds their digest."""
+    resolved = method.resolve_params(params)
+    return cell_config(resolved, sigma_source=sigma_source, uses_sigma=method.uses_sigma,
+                       weights=method.weights(resolved) if method.weights else "")
+
+
+class Split(Protocol):
+    """What planning needs of a split: its names and image ids (an :class:`ImageSet` will do)."""
+
+    dataset: str
+    split: str
+    ids: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Task:
+    """Everything a worker needs to compute one cell (``clean`` is attached just before)."""
+
+    key: CellKey
+    params: dict[str, Any]
+    device: str
+    cost: float
+    clean: np.ndarray | None = None
+    sigma_source: str = "oracle"
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did: cells computed, skipped (already stored) and failed."""
+
+    planned: int = 0
+    skipped: int = 0
+    computed: int = 0
+    failed: list[tuple[CellKey, str]] = field(default_factory=list)
+
+
+def resolve_device(device: str, methods: Sequence[Denoiser]) -> str:
+    """``auto`` -> ``cuda`` when a selected method can use it and PyTorch sees a GPU, else ``cpu``."""
+    if device not in ("auto", "cpu", "cuda"):
+        raise BenchError(f"--device {device!r} is not one of auto, cpu, cuda")
+    if device == "cpu" or not any("cuda" in m.devices for m in methods):
+        return "cpu"
+    try:
+        import torch
+
+        available = torch.cuda.is_available()
+    except ImportError:
+        available = False
+    if device == "cuda" and not available:
+        raise BenchError("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu")
+    return "cuda" if available else "cpu"
+
+
+def plan(
+    images: Split,
+    noises: Sequence[Noise],
+    methods: Sequence[Denoiser],
+    *,
+    seed: int = 0,
+    clip: bool = False,
+    device: str = "cpu",
+    include_noisy: bool = True,
+    sigma_source: str = "oracle",
+    params_for: Callable[[Denoiser, Noise], dict[str, Any] | None] | None = None,
+) -> list[Task]:
+    """Every cell of the sweep, slowest methods first (better load balance).
+
+    ``sigma_source`` ``"estimated"`` gives methods that read sigma an estimate from each noisy
+    image (blind mode); ``params_for(method, noise)`` may override a method's parameters per
+    noise setting (tuned values), ``None`` keeping the defaults.
+    """
+    tasks = []
+    for noise in noises:
+        entries: list[tuple[str, dict[str, Any], str, float, str]] = []
+        if include_noisy:
+            entries.append((NOISY, {}, "cpu", 0.1, "-"))
+        for method in methods:
+            params = method.resolve_params(params_for(method, noise) if params_for else None)
+            method_device = device if device in method.devices else "cpu"
+            config = method_config(method, params, sigma_source=sigma_source)
+            entries.append((method.name, params, method_device, method.cost, config))
+        for image_id in images.ids:
+            for name, params, method_device, cost, config in entries:
+                key = CellKey(images.dataset, images.split, image_id, noise.kind, noise.sigma,
+                              clip, seed, name, config)
+                tasks.append(Task(key, params, method_device, cost,
+                                  sigma_source=sigma_source if name != NOISY else "oracle"))
+    tasks.sort(key=lambda task: -task.cost)  # stable: keeps image order within a method
+    return tasks
+
+
+def evaluate(task: Task) -> tuple[CellKey, dict[str, Any]]:
+    """Compute one cell: draw the noise, denoise, score. Never raises for a method's failure."""
+    key = task.key
+    noise = Noise(key.noise, key.sigma)
+    noisy = add_noise(task.clean, noise, image_id=key.image_id, seed=key.seed, clip=key.clip)
+    result: dict[str, Any] = {"params": task.params, "device": task.device, "extra": {}}
+    try:
+        start = time.perf_counter()
+        if key.method == NOISY:
+            estimate = noisy
+        else:
+            denoiser = get_method(key.method)
+            told = noise
+            if task.sigma_source == "estimated" and denoiser.uses_sigma:
+                told = Noise(key.noise, estimate_sigma(noisy, key.noise))
+                result["extra"].update(sigma_estimated=told.sigma,
+                                       sigma_error=told.sigma / noise.sigma - 1.0)
+            estimate = denoiser(noisy[None], told, device=task.device, params=task.params)[0]
+        result["seconds"] = time.perf_counter() - start
+        result.update(score(task.clean, estimate))
+        result["extra"].update(anatomy_scores(task.clean, estimate))
+        result["status"] = "ok"
+    except Exception as error:  # a failing cell is recorded, the sweep goes on
+        message = " ".join(str(error).split()) or "no message"
+        result.update(status="error", error=f"{type(error).__name__}: {message}"[:500])
+    return key, result
+
+
+def run_sweep(
+    tasks: Sequence[Task],
+    store: Store,
+    images: ImageSet | Callable[[], ImageSet],
+    *,
+    jobs: int = 1,
+    progress: bool = True,
+    command: str = "",
+) -> SweepResult:
+    """Compute the tasks not yet in ``store`` and write each as it finishes.
+
+    Parameters
+    ----------
+    tasks : sequence of Task
+        From :func:`plan`.
+    store : Store
+        Where cells are read from (to skip) and written to.
+    images : ImageSet or callable
+        The clean images, or a function that loads them (called only if a cell is missing).
+    jobs : int
+        Worker processes for CPU cells; 1 runs in this process. Cells on a GPU always run in
+        this process.
+    progress : bool
+        Show a progress bar (cells done, rate, time left) on stderr.
+    command : str
+        The command line, recorded with the run's provenance.
+    """
+    from tqdm import tqdm
+
+    outcome = SweepResult(planned=len(tasks))
+    finished = store.finished(task.key for task in tasks)
+    todo = [task for task in tasks if task.key not in finished]
+    outcome.skipped = len(tasks) - len(todo)
+    if not todo:
+        return outcome
+    if callable(images):
+        images = images()
+    todo = [replace(task, clean=images.image(task.key.image_id)) for task in todo]
+    run_id = store.start_run(command=command, git_commit=git_commit(),
+                             versions=library_versions(), machine=machine())
+    gpu = [task for task in todo if task.device == "cuda"]
+    cpu = [task for task in todo if task.device != "cuda"]
+    bar = tqdm(total=len(todo), unit="cell", disable=not progress, file=sys.stderr,
+               dynamic_ncols=True, desc="cells")
+    executor = make_executor(min(jobs, len(cpu)) if cpu else 1)
+    try:
+        for stream in (make_executor(1).imap_unordered(evaluate, gpu),
+                       executor.imap_unordered(evaluate, cpu)):
+            for key, result in stream:
+                store.put(key, result, run_id=run_id)
+                outcome.computed += 1
+                if result["status"] != "ok":
+                    outcome.failed.append((key, result["error"]))
+                    bar.set_postfix(failed=len(outcome.failed))
+                bar.update()
+    finally:
+        bar.close()
+        executor.close()
+    return outcome

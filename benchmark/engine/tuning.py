@@ -1,0 +1,207 @@
+"""Tuned parameters: a grid search on the validation split per (method, noise kind, sigma).
+
+Grids are data (``methods/grids.toml``, beside the methods' defaults). Each grid point is a
+cell configuration like any other, so its validation cells go through the runner into the
+store (resumable, cached); the chosen values are then written to the store's ``tuned`` table
+and read back by the fair tables. The test split is refused: nothing is tuned on it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from benchmark.core.contract import Denoiser, Noise
+from benchmark.core.errors import BenchError
+from benchmark.core.paths import PROJECT_ROOT
+
+GRIDS_FILE = PROJECT_ROOT / "methods" / "grids.toml"
+TUNING_SPLIT = "validation"
+#: Metrics a grid search may maximise (all higher-is-better): whole image or anatomy only.
+TUNING_METRICS = ("psnr", "ssim", "psnr_anatomy", "ssim_anatomy")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tuned (
+    dataset      TEXT NOT NULL,
+    split        TEXT NOT NULL,
+    noise        TEXT NOT NULL,
+    sigma        REAL NOT NULL,
+    seed         INTEGER NOT NULL,
+    clip         INTEGER NOT NULL,
+    sigma_source TEXT NOT NULL,
+    method       TEXT NOT NULL,
+    metric       TEXT NOT NULL,
+    params       TEXT NOT NULL,
+    score        REAL NOT NULL,
+    n_images     INTEGER NOT NULL,
+    n_points     INTEGER NOT NULL,
+    PRIMARY KEY (dataset, noise, sigma, seed, clip, sigma_source, method, metric)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The grid point chosen for one (method, noise): parameters, validation score, counts."""
+
+    method: str
+    noise: Noise
+    params: dict[str, Any]
+    score: float
+    n_images: int
+    n_points: int
+    scores: tuple[float, ...] = field(default=(), compare=False)
+
+
+def load_grids(path: Path = GRIDS_FILE) -> dict[str, dict[str, list]]:
+    """Every grid of ``path``: method name -> parameter -> values."""
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
+def grid_for(method: Denoiser, grids: Mapping[str, Mapping[str, list]]) -> dict[str, list]:
+    """The grid of ``method``: its own, else that of the longest name it extends (a variant).
+
+    Raises
+    ------
+    BenchError
+        If the grid names a parameter the method does not have.
+    """
+    name = method.name
+    owners = [key for key in grids if name == key or name.startswith((key + ".", key + "-"))]
+    if not owners:
+        return {}
+    grid = dict(grids[max(owners, key=len)])
+    for parameter in grid:
+        method.resolve_params({parameter: grid[parameter][0]})  # unknown -> one-line error
+    return grid
+
+
+def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the grid's values, in file order (``[{}]`` for an empty grid)."""
+    names = list(grid)
+    return [dict(zip(names, values)) for values in itertools.product(*(grid[n] for n in names))]
+
+
+def grid_search(objective: Callable[[dict[str, Any]], float], points: Sequence[dict[str, Any]],
+                *, higher_is_better: bool = True) -> tuple[dict[str, Any], float, list[float]]:
+    """The point with the best finite ``objective``; ties go to the earlier point.
+
+    Returns
+    -------
+    (params, score, scores)
+        The chosen point, its score, and every point's score (NaN where it failed).
+
+    Examples
+    --------
+    >>> grid_search(lambda p: -(p["x"] - 2) ** 2, grid_points({"x": [0, 1, 2, 3]}))[0]
+    {'x': 2}
+    """
+    scores = [float(objective(point)) for point in points]
+    usable = [i for i, s in enumerate(scores) if np.isfinite(s)]
+    if not usable:
+        raise BenchError("grid search: every grid point failed or has no validation cells")
+    sign = 1.0 if higher_is_better else -1.0
+    best = max(usable, key=lambda i: (sign * scores[i], -i))
+    return dict(points[best]), scores[best], scores
+
+
+def tuning_tasks(split, noises: Sequence[Noise], methods: Sequence[Denoiser], *,
+                 grids: Mapping[str, Mapping[str, list]], seed: int = 0, clip: bool = False,
+                 sigma_source: str = "oracle") -> list:
+    """Every validation cell of every grid point (duplicates removed, slow ones first)."""
+    from benchmark.engine.runner import plan
+
+    check_split(split.split)
+    tasks = {}
+    for method in methods:
+        for point in grid_points(grid_for(method, grids)):
+            for task in plan(split, noises, [method], seed=seed, clip=clip,
+                             include_noisy=False, sigma_source=sigma_source,
+                             params_for=lambda m, n, point=point: point):
+                tasks.setdefault(task.key, task)
+    return sorted(tasks.values(), key=lambda task: -task.cost)
+
+
+def choose(cells: pd.DataFrame, split, noises: Sequence[Noise], methods: Sequence[Denoiser], *,
+           grids: Mapping[str, Mapping[str, list]], metric: str = "psnr", seed: int = 0,
+           clip: bool = False, sigma_source: str = "oracle") -> list[Choice]:
+    """Pick each (method, noise)'s grid point by its mean ``metric`` over the split's cells."""
+    from benchmark.engine.runner import method_config
+
+    check_split(split.split)
+    if metric not in TUNING_METRICS:
+        raise BenchError(f"--metric {metric!r}: use one of {', '.join(TUNING_METRICS)}")
+    mine = cells[(cells["dataset"] == split.dataset) & (cells["split"] == split.split)
+                 & cells["image_id"].isin(list(split.ids)) & (cells["seed"] == seed)
+                 & (cells["clip"] == clip) & (cells["status"] == "ok")]
+    choices = []
+    for method in methods:
+        points = grid_points(grid_for(method, grids))
+        for noise in noises:
+            here = mine[(mine["method"] == method.name) & (mine["noise"] == noise.kind)
+                        & ((mine["sigma"] - noise.sigma).abs() < 1e-9)]
+            by_config = here.groupby("config")
+            every_image = set(split.ids)
+
+            def objective(point, method=method, by_config=by_config):
+                # A point counts only if it scored on every image: a mean over the easy images a
+                # point did not fail on must not beat a mean over all of them.
+                config = method_config(method, point, sigma_source=sigma_source)
+                if config not in by_config.groups:
+                    return float("nan")
+                group = by_config.get_group(config)
+                if set(group["image_id"]) != every_image:
+                    return float("nan")
+                return float(np.mean(group[metric]))
+
+            params, score, scores = grid_search(objective, points, higher_is_better=True)
+            n_images = len(every_image)
+            choices.append(Choice(method.name, noise, method.resolve_params(params), score,
+                                  n_images, len(points), tuple(scores)))
+    return choices
+
+
+def check_split(split: str) -> None:
+    """Refuse to tune on anything but the validation split."""
+    if split != TUNING_SPLIT:
+        raise BenchError(f"parameters are tuned on the {TUNING_SPLIT!r} split only, not "
+                         f"{split!r}; the test split never touches tuning")
+
+
+def save_choices(path: Path, dataset: str, choices: Sequence[Choice], *, metric: str,
+                 seed: int = 0, clip: bool = False, sigma_source: str = "oracle") -> None:
+    """Write the chosen values to the ``tuned`` table of the store file at ``path``."""
+    with sqlite3.connect(path, timeout=30) as db:
+        db.executescript(_SCHEMA)
+        db.executemany(
+            "INSERT OR REPLACE INTO tuned VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(dataset, TUNING_SPLIT, c.noise.kind, c.noise.sigma, seed, int(clip), sigma_source,
+              c.method, metric, json.dumps(c.params, sort_keys=True), c.score, c.n_images,
+              c.n_points) for c in choices],
+        )
+    db.close()
+
+
+def load_choices(path: Path, dataset: str, *, metric: str = "psnr", seed: int = 0,
+                 clip: bool = False, sigma_source: str = "oracle") -> dict[tuple[str, str, float], Choice]:
+    """The stored choices as ``{(method, noise kind, sigma): Choice}`` (empty if none)."""
+    if not Path(path).exists():
+        return {}
+    with sqlite3.connect(path, timeout=30) as db:
+        db.executescript(_SCHEMA)
+        rows = db.execute(
+            "SELECT method, noise, sigma, params, score, n_images, n_points FROM tuned WHERE "
+            "dataset = ? AND metric = ? AND seed = ? AND clip = ? AND sigma_source = ?",
+            (dataset, metric, seed, int(clip), sigma_source)).fetchall()
+    db.close()
+    return {(m, kind, float(f"{sigma:.6g}")): Choice(m, Noise(kind, sigma), json.loads(p), score, n, k)
+            for m, kind, sigma, p, score, n, k in rows}

@@ -1,0 +1,189 @@
+"""The figures of ``bench report`` and the HTML page that gathers them with the tables.
+
+Writes ``figures/*.png`` under the report folder and ``index.html`` beside the tables:
+noise-level curves (Figure 3) from the store, visual comparisons (Figures 1, 2, 4) denoised on
+the fly for one test image, and training curves from deep models' training logs. What cannot
+be drawn (too few noise levels in the store, no training logs) is listed on the page, not
+silently dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+
+from benchmark.core.contract import NOISE_KINDS, Denoiser, Noise
+from benchmark.data.cards import ImageSet
+from benchmark.report.figures import (CURVE_SIGMAS, cached_png, curve_data, denoise_panels,
+                               input_key, plot_noise_curves, plot_training_curves,
+                               plot_visual_comparison, training_logs)
+from benchmark.report.page import FigureItem, Page, TableItem, write_page
+from benchmark.report.paper import TABLES
+from benchmark.core.paths import PROJECT_ROOT, RESULTS_DIR
+from benchmark.report.tables import Selection
+from benchmark.engine.runner import method_config
+
+#: Denoised outputs of the visual comparisons, kept so a no-op report does not recompute them.
+PANEL_CACHE = RESULTS_DIR / "visual-cache"
+
+#: Where deep models leave their training logs (``<model>.csv``: epoch, train_loss, ...).
+DEFAULT_TRAINING_LOGS = PROJECT_ROOT / "methods" / "deep" / "weights"
+
+
+@dataclass(frozen=True)
+class FigureOptions:
+    """What to draw: the visual-comparison image, where training logs are, the device."""
+
+    image_id: str | None = None
+    training_logs: Path = DEFAULT_TRAINING_LOGS
+    visual: bool = True
+    device: str = "cpu"
+
+
+def _sigma_list(sigmas: Sequence[float]) -> str:
+    return " ".join(f"{s:g}" for s in sigmas)
+
+
+def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: Selection,
+                  out_dir: Path, *, kinds: Sequence[str] = NOISE_KINDS,
+                  ) -> tuple[list[FigureItem], list[str]]:
+    """Figure 3: one PNG per noise kind that has at least two noise levels in the store."""
+    items, warnings = [], []
+    for kind in kinds:
+        data = curve_data(cells, methods, kind, dataset=selection.dataset, split=selection.split,
+                          seed=selection.seed, clip=selection.clip)
+        if data["sigma"].nunique() < 2:
+            warnings.append(
+                f"Noise-level curves, {kind}: the store holds {data['sigma'].nunique()} noise "
+                f"level(s); run 'bench curves --noise {kind}' (levels {_sigma_list(CURVE_SIGMAS)}) "
+                "first.")
+            continue
+        png = cached_png(out_dir / f"curves-{kind}.png", input_key(kind, data),
+                         lambda: plot_noise_curves(data, kind))
+        levels = sorted(data["sigma"].unique())
+        items.append(FigureItem(
+            f"Figure 3 ({kind}): SSIM and PSNR against noise level",
+            f"{selection.dataset}/{selection.split}, seed {selection.seed}; sigma "
+            f"{_sigma_list(levels)}; lines are means over the test images, bands mean ± 1.96 "
+            "standard errors (normal 95% interval). Cells with each method's current parameters.",
+            png))
+    return items, warnings
+
+
+def visual_key(selection: Selection, image_id: str, noise: Noise,
+               methods: Sequence[Denoiser]) -> str:
+    """What a visual comparison depends on: the image, the noise draw, and each method's cell
+    config (its parameters and, for a trained model, its weights)."""
+    return input_key(selection.dataset, image_id, noise.kind, noise.sigma, selection.seed,
+                     selection.clip, [(m.name, method_config(m)) for m in methods])
+
+
+def visual_figures(images: ImageSet | Callable[[], ImageSet], image_ids: Sequence[str],
+                   methods: Sequence[Denoiser], selection: Selection, options: FigureOptions,
+                   out_dir: Path) -> list[FigureItem]:
+    """Figures 1, 2 and 4: one test image under each table's noise, every method's output.
+
+    A figure whose inputs (:func:`visual_key`) are unchanged
+    is not redrawn, and the images are then not even loaded: as in the store, an image id
+    stands for its content.
+    """
+    image_id = options.image_id or image_ids[len(image_ids) // 2]
+    if image_id not in image_ids:
+        from benchmark.core.registry import unknown_name
+
+        raise unknown_name("image", image_id, list(image_ids))
+    items = []
+    for number, table in enumerate(TABLES, start=1):
+        noise = table.noise
+        title = f"{image_id}, {noise}{', clipped' if selection.clip else ''}, seed {selection.seed}"
+        key = visual_key(selection, image_id, noise, methods)
+
+        def draw(noise=noise, title=title):
+            split = images() if callable(images) else images
+            panels = denoise_panels(split.image(image_id), image_id, noise, methods,
+                                    seed=selection.seed, clip=selection.clip,
+                                    device=options.device, cache=PANEL_CACHE)
+            return plot_visual_comparison(panels, title=title)
+
+        png = cached_png(out_dir / f"visual-{noise.kind}-{noise.sigma:g}.png", key, draw, dpi=90)
+        items.append(FigureItem(
+            f"Figure {number}{' and 4' if noise.kind == 'rician' else ''}: visual comparison, "
+            f"{noise}",
+            "Clean, noisy (the same seeded draw as the store's cell) and each method's output, "
+            "denoised for this page; one intensity window for all, a zoomed inset of the most "
+            "detailed region, absolute-error maps on one colour scale, PSNR/SSIM of this image "
+            "under each panel.", png))
+    return items
+
+
+def training_figures(folder: Path, out_dir: Path) -> tuple[list[FigureItem], list[str]]:
+    """Training curves of every log in ``folder``; a warning when there is none."""
+    logs = training_logs(folder)
+    if not logs:
+        return [], [f"Training curves: no training log (CSV with epoch, train_loss, val_loss, "
+                    f"val_ssim) under {folder}."]
+    items = []
+    for name, log in logs.items():
+        png = cached_png(out_dir / f"training-{name.replace('/', '-')}.png",
+                         input_key(name, log), lambda: plot_training_curves(name, log))
+        items.append(FigureItem(f"Training curves: {name}",
+                                f"From the training log {name} under {folder}; losses per "
+                                "epoch, SSIM on the validation split, best epoch marked.", png))
+    return items, []
+
+
+def write_report_page(
+    cells: pd.DataFrame,
+    methods: Sequence[Denoiser],
+    selection: Selection,
+    tables: Sequence[TableItem],
+    out_dir: Path,
+    *,
+    images: ImageSet | Callable[[], ImageSet],
+    context: str,
+    options: FigureOptions = FigureOptions(),
+    image_ids: Sequence[str] | None = None,
+) -> Path:
+    """Draw every figure into ``out_dir/figures`` and write ``out_dir/index.html``.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        The store's cells (already limited to the split's images).
+    methods : sequence of Denoiser
+        Methods shown, in table order.
+    selection : Selection
+        Dataset, split, seed and clipping of the tables.
+    tables : sequence of TableItem
+        The tables, as built for ``table<N>.md``.
+    out_dir : Path
+        The report folder.
+    images : ImageSet or callable
+        The split's clean images (or a loader, called only if a visual figure is redrawn).
+    context : str
+        One line on the data, shown under the title.
+    options : FigureOptions
+        Image, training-log folder, device; ``visual=False`` skips the on-the-fly denoising.
+    image_ids : sequence of str, optional
+        The split's image ids in order (default: those in ``cells``, sorted).
+
+    Returns
+    -------
+    Path
+        The written ``index.html``.
+    """
+    figure_dir = out_dir / "figures"
+    page = Page("Medical image denoising benchmark", context, tables=list(tables))
+    items, warnings = curve_figures(cells, methods, selection, figure_dir)
+    page.figures += items
+    page.warnings += warnings
+    if options.visual:
+        ids = sorted(set(cells["image_id"])) if image_ids is None else list(image_ids)
+        page.figures[:0] = visual_figures(images, ids, methods, selection, options, figure_dir)
+    items, warnings = training_figures(options.training_logs, figure_dir)
+    page.figures += items
+    page.warnings += warnings
+    return write_page(page, out_dir / "index.html")
