@@ -1,7 +1,7 @@
 """Each registered method's time to denoise one 256 x 256 image (pytest-benchmark).
 
 Not part of the default test run (``testpaths`` is ``tests`` and ``--benchmark-skip`` is in
-``addopts``); see the README for how to run, store and compare runs. The image is the middle
+``addopts``); docs/speed.md says how to run, store and compare runs. The image is the middle
 MNI152 test slice with Gaussian noise sigma 0.1, drawn as the store's cell would draw it.
 """
 
