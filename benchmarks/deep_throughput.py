@@ -5,8 +5,8 @@
 Times the model's forward pass alone, with the 32-px reflected context that ``bench run`` adds
 (so the network sees 320 x 320), on random inputs in [0, 1], after warm-up. On CUDA it
 synchronises after each timed batch and uses channels_last memory (``bench run`` does not).
-bf16 runs under ``torch.autocast``. Prints one Markdown row per (model, precision, batch); the table in docs/speed.md
-is its output.
+bf16 runs under ``torch.autocast``. Prints one Markdown row per (model, precision, batch); the
+throughput table in docs/speed.md is its output.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The README and the docs: tables generated from reports/, links that resolve, an example that runs."""
+"""The README and docs: tables generated from reports/, links that resolve, an example that runs."""
 
 from __future__ import annotations
 
@@ -36,6 +36,12 @@ def _table_rows(markdown: str) -> list[str]:
 def _between(text: str, name: str) -> str:
     start, end = readme.markers(name)
     return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def _env() -> dict[str, str]:
+    """This checkout first on the path of a subprocess started from another folder."""
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path}
 
 
 def _written_docs() -> list[Path]:
@@ -121,8 +127,7 @@ def test_docs_describe_the_software_not_its_making():
 def test_readme_python_example_runs(tmp_path):
     code = re.search(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
     assert code, "the README has no Python example"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-c", code.group(1)], cwd=tmp_path, env=env,
+    done = subprocess.run([sys.executable, "-c", code.group(1)], cwd=tmp_path, env=_env(),
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -196,7 +201,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, damage):
         [sys.executable, "-m", "benchmark.report.readme", "--readme", str(page),
          "--reports", str(reports)],
         cwd=tmp_path, capture_output=True, text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
+        env=_env())
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("readme: error:"), done.stderr
     assert "Traceback" not in done.stderr

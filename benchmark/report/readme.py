@@ -71,7 +71,8 @@ def table_block(report: str, link: str) -> str:
     title = next((line[2:].strip() for line in lines if line.startswith("# ")), None)
     start = next((i for i, line in enumerate(lines) if line.startswith("|")), None)
     if title is None or start is None:
-        raise BenchError(f"{link} has no '# ' title or no Markdown table; rewrite it with bench report")
+        raise BenchError(
+            f"{link} has no '# ' title or no Markdown table; rewrite it with bench report")
     stop = start
     while stop < len(lines) and lines[stop].startswith("|"):
         stop += 1
