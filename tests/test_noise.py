@@ -139,3 +139,26 @@ def test_a_kind_registered_in_one_place_is_known_everywhere():
         unregister_noise("test-uniform")
     with pytest.raises(KeyError, match="unknown noise kind"):
         Noise("test-uniform", 0.1)
+
+
+def test_the_documented_example_of_a_new_kind_runs():
+    """docs/noise.md's Poisson module, as written: a kind in one module, blind mode refused."""
+    import re
+    import types
+    from pathlib import Path
+
+    from benchmark.core.errors import BenchError
+    from benchmark.core.estimate import estimate_sigma
+    from benchmark.core.noise import unregister_noise
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "noise.md").read_text()
+    code = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
+    try:
+        exec(compile(code, "docs/noise.md", "exec"), vars(types.ModuleType("poisson_doc")))
+        y = add_noise(_flat(0.25), Noise("poisson", 0.05), image_id="p").astype(np.float64)
+        assert y.mean() == pytest.approx(0.25, rel=0.01)
+        assert y.std() == pytest.approx(0.05 * np.sqrt(0.25), rel=0.02)  # sigma sqrt(x)
+        with pytest.raises(BenchError, match="--sigma-source oracle"):
+            estimate_sigma(y, "poisson")
+    finally:
+        unregister_noise("poisson")
