@@ -145,10 +145,14 @@ def load_methods() -> None:
     """Import :mod:`methods` once (every shipped denoiser), then the ``BENCH_PLUGINS``."""
     global _loaded
     if not _loaded:
-        _loaded = True
-        importlib.import_module("methods")
-        for entry in plugin_entries():
-            load_plugin(entry)
+        _loaded = True  # first: a plugin that looks a method up must not load itself again
+        try:
+            importlib.import_module("methods")
+            for entry in plugin_entries():
+                load_plugin(entry)
+        except BaseException:
+            _loaded = False
+            raise
 
 
 def plugin_entries() -> list[str]:
@@ -256,9 +260,9 @@ def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
             continue
         method = get_method(name)
         if not applies(method):
+            kinds = [k for k in noise_kinds() if method.applies_to(k)]
             raise BenchError(f"{name} does not apply to {kind} noise (it applies to "
-                             f"{', '.join(method.noise_kinds or ())} noise); drop it or choose "
-                             "that noise")
+                             f"{', '.join(kinds) or 'none'}); drop it or choose that noise")
         seen.setdefault(name, method)
     return list(seen.values())
 
