@@ -12,6 +12,7 @@ from benchmark.core.registry import register
 @register(
     "bilateral",
     params={"range_per_sigma": 2.0, "spatial_sigma": 2.0},
+    grid={"range_per_sigma": [1.0, 2.0, 3.0], "spatial_sigma": [1.0, 2.0, 3.0]},
     summary="Bilateral filter, range sigma = range_per_sigma * sigma (OpenCV)",
 )
 def bilateral(

@@ -12,6 +12,7 @@ from benchmark.core.registry import register
 @register(
     "gaussian-filter",
     params={"width_per_sigma": 10.0},
+    grid={"width_per_sigma": [5.0, 7.5, 10.0, 15.0, 20.0]},
     summary="Gaussian low-pass filter, width = width_per_sigma * sigma px (scipy.ndimage)",
 )
 def gaussian_filter(image: np.ndarray, noise: Noise, *, width_per_sigma: float) -> np.ndarray:

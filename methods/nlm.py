@@ -12,6 +12,7 @@ from benchmark.core.registry import register
 @register(
     "nlm",
     params={"h_per_sigma": 0.8, "patch_size": 5, "patch_distance": 6},
+    grid={"h_per_sigma": [0.6, 0.8, 1.0, 1.2]},
     cost=4.0,
     summary="Non-local means, h = h_per_sigma * sigma, fast mode (scikit-image)",
 )

@@ -12,6 +12,7 @@ from benchmark.core.registry import register
 @register(
     "tv",
     params={"weight_per_sigma": 1.0, "eps": 1e-6, "max_num_iter": 2000},
+    grid={"weight_per_sigma": [0.5, 1.0, 1.5, 2.0, 3.0]},
     summary="Total variation (Chambolle), weight = weight_per_sigma * sigma (scikit-image)",
 )
 def tv_chambolle(

@@ -14,6 +14,7 @@ _WAVELET_PARAMS = {"wavelet": "db2", "mode": "soft"}
 @register(
     "wavelet",
     params=dict(_WAVELET_PARAMS),
+    grid={"wavelet": ["db1", "db2", "sym8"], "mode": ["soft", "hard"]},
     summary="Wavelet soft thresholding, BayesShrink, true sigma (scikit-image/PyWavelets)",
 )
 def wavelet(image: np.ndarray, noise: Noise, *, wavelet: str, mode: str) -> np.ndarray:
@@ -27,6 +28,7 @@ def wavelet(image: np.ndarray, noise: Noise, *, wavelet: str, mode: str) -> np.n
 @register(
     "wavelet.shift-invariant",
     params={**_WAVELET_PARAMS, "max_shifts": 3},
+    grid={"wavelet": ["db2", "sym8"]},
     cost=16.0,
     summary="Cycle-spinning BayesShrink over (max_shifts+1)^2 shifts (scikit-image)",
 )

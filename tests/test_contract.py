@@ -3,26 +3,36 @@
 import numpy as np
 import pytest
 
-from benchmark.core.contract import Noise, as_image_stack
+from benchmark.core.contract import DATA_SHAPES, Noise, as_image_stack, as_stack
 from benchmark.core.errors import BenchError
 from benchmark.core.metrics import psnr
-from benchmark.core.noise import add_noise
-from benchmark.core.registry import get_method, method_names
+from benchmark.core.noise import add_noise, noise_kinds
+from benchmark.core.registry import get_method, method_names, register, unregister
 
 NOISE = Noise("gaussian", 0.1)
 
 
+def _noise_for(name: str) -> Noise:
+    """Gaussian 0.1, or the first kind the method applies to (a Rician-aware variant)."""
+    kind = next(k for k in noise_kinds() if get_method(name).applies_to(k))
+    return Noise(kind, 0.1)
+
+
 @pytest.fixture(scope="module")
-def noisy_pair(small_image):
+def noisy_pairs(small_image):
     stack = np.stack([small_image, small_image[::-1]])
-    noisy = np.stack([add_noise(img, NOISE, image_id=f"contract/{i}")
-                      for i, img in enumerate(stack)])
-    return stack, noisy
+    pairs = {}
+    for kind in noise_kinds():
+        noise = Noise(kind, 0.1)
+        pairs[noise] = stack, np.stack([add_noise(img, noise, image_id=f"contract/{i}")
+                                        for i, img in enumerate(stack)])
+    return pairs
 
 
 @pytest.mark.parametrize("name", method_names())
-def test_contract(name, noisy_pair):
-    clean, noisy = noisy_pair
+def test_contract(name, noisy_pairs):
+    NOISE = _noise_for(name)
+    clean, noisy = noisy_pairs[NOISE]
     before = noisy.copy()
     method = get_method(name)
 
@@ -60,6 +70,9 @@ def test_shape_rule_rejects_bad_stacks(bad, reason):
 
 @pytest.mark.parametrize("kind, sigma, message", [
     ("poisson", 0.1, "unknown noise kind 'poisson'"),
+    ("gausian", 0.1, "Did you mean: gaussian"),
+    ("gaussian", 1.5, r"above the whole \[0, 1\] intensity range"),
+    ("rician", 11, r"above the whole \[0, 1\] intensity range"),
     ("gaussian", 0, "must be a finite number > 0"),
     ("gaussian", -0.1, "must be a finite number > 0"),
     ("gaussian", float("nan"), "must be a finite number > 0"),
@@ -72,3 +85,68 @@ def test_noise_description_is_validated(kind, sigma, message):
 
 def test_sigma_is_canonical():
     assert Noise("gaussian", 0.1000000001) == Noise("gaussian", "0.1")
+
+
+def test_sigma_of_the_whole_range_is_still_accepted():
+    assert Noise("gaussian", 1).sigma == 1.0
+
+
+def _smooth(item, noise, *, width):
+    from scipy import ndimage
+
+    return ndimage.uniform_filter(item, size=width, mode="reflect")
+
+
+@pytest.mark.parametrize("data, good, bad", [
+    ("image", (2, 16, 16), (2, 16)),
+    ("curve", (3, 40), (3, 8, 8)),
+    ("volume", (2, 6, 12, 12), (2, 12, 12)),
+])
+def test_shape_rule_follows_the_declared_data_kind(data, good, bad):
+    """One rule for every kind: the stack has the kind's axes; each item is denoised alone."""
+    name = f"test-{data}-smooth"
+    register(name, params={"width": 3}, uses_sigma=False, data=data)(_smooth)
+    try:
+        method = get_method(name)
+        rng = np.random.default_rng(0)
+        stack = rng.random(good).astype(np.float32)
+        out = method(stack, NOISE)
+        assert out.shape == good and out.dtype == np.float32
+        np.testing.assert_allclose(out[1], _smooth(stack[1], NOISE, width=3), rtol=1e-6)
+        with pytest.raises(BenchError, match=r"\(" + ", ".join(DATA_SHAPES[data]) + r"\)"):
+            method(rng.random(bad), NOISE)
+    finally:
+        unregister(name)
+
+
+def test_as_stack_checks_each_kind_and_refuses_unknown_kinds():
+    assert as_stack(np.zeros((2, 5)), data="curve").dtype == np.float32
+    assert as_stack(np.zeros((1, 2, 3, 4)), data="volume").shape == (1, 2, 3, 4)
+    with pytest.raises(BenchError, match="curves take a stack"):
+        as_stack(np.zeros((2, 5, 5)), data="curve")
+    with pytest.raises(BenchError, match="data kind 'signal'"):
+        as_stack(np.zeros((2, 5)), data="signal")
+
+
+def test_registering_an_unknown_data_kind_is_an_error():
+    with pytest.raises(ValueError, match="data 'signal'"):
+        register("test-signal", data="signal")(_smooth)
+    with pytest.raises(ValueError, match="unknown noise kind 'poison'"):
+        register("test-poison", noise_kinds=("poison",))(_smooth)
+
+
+@pytest.mark.parametrize("profile", ["np", "high", "refilter", "vn"])
+def test_every_bm3d_profile_the_method_offers_runs(profile, noisy_pairs):
+    """bm3d 4.0.3 fails on a scalar sigma with the refiltering profile; the method must not."""
+    clean, noisy = noisy_pairs[NOISE]
+    out = get_method("bm3d")(noisy[:1], NOISE, params={"profile": profile})
+    assert psnr(clean[0], out[0]) > psnr(clean[0], noisy[0]) + 3.0
+
+
+def test_bm3d_refilter_profile_refilters(noisy_pairs):
+    """The refiltering profile really runs its extra residual stage (its output differs)."""
+    clean, noisy = noisy_pairs[NOISE]
+    bm3d = get_method("bm3d")
+    plain = bm3d(noisy[:1], NOISE, params={"profile": "np"})
+    refiltered = bm3d(noisy[:1], NOISE, params={"profile": "refilter"})
+    assert np.abs(refiltered - plain).max() > 1e-4

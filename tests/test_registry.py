@@ -52,3 +52,89 @@ def test_register_returns_the_function_and_variants_share_the_contract():
 def test_resolve_methods_defaults_to_all_and_deduplicates():
     assert [m.name for m in resolve_methods(None)] == method_names()
     assert [m.name for m in resolve_methods(["tv", "tv", "nlm"])] == ["tv", "nlm"]
+
+
+def test_wildcards_select_by_fnmatch_in_registration_order():
+    assert [m.name for m in resolve_methods(["nlm*"])] == ["nlm", "nlm.rician-bc",
+                                                           "nlm.rician-vst"]
+    assert [m.name for m in resolve_methods(["wavelet*"], kind="gaussian")] == [
+        "wavelet", "wavelet.shift-invariant"]
+    with pytest.raises(UnknownNameError, match="no denoiser matches 'nlx\\*'"):
+        resolve_methods(["nlx*"])
+
+
+def test_all_methods_under_a_noise_kind_are_those_that_apply():
+    gaussian = [m.name for m in resolve_methods(None, kind="gaussian")]
+    rician = [m.name for m in resolve_methods(None, kind="rician")]
+    assert not any(".rician-" in n or "-rician-" in n for n in gaussian)
+    assert len(rician) - len(gaussian) == 14 and set(gaussian) < set(rician)
+    assert all(m.base is None for m in resolve_methods(None, variants=False))
+
+
+def test_naming_a_method_that_does_not_apply_is_one_line():
+    with pytest.raises(BenchError, match="tv.rician-bc does not apply to gaussian noise"):
+        resolve_methods(["tv.rician-bc"], kind="gaussian")
+
+
+def test_bench_run_never_runs_rician_variants_under_gaussian_noise(tmp_path):
+    import argparse
+
+    from benchmark.core.contract import Noise
+    from benchmark.engine.runner import plan
+
+    split = argparse.Namespace(dataset="d", split="test", ids=["a"])
+    tasks = plan(split, [Noise("gaussian", 0.1), Noise("rician", 0.1)],
+                 resolve_methods(["tv*"]))
+    by_noise = {kind: {t.key.method for t in tasks if t.key.noise == kind}
+                for kind in ("gaussian", "rician")}
+    assert by_noise["gaussian"] == {"noisy", "tv"}
+    assert by_noise["rician"] == {"noisy", "tv", "tv.rician-bc", "tv.rician-vst"}
+
+
+def test_variants_follow_from_declarations_and_record_their_base():
+    @register("test-plain", params={"k": 1.0}, grid={"k": [0.5, 1.0]})
+    def plain(image, noise, *, k):
+        return image
+
+    @register("test-blind", params={}, uses_sigma=False)
+    def blind(image, noise):
+        return image
+
+    @register("test-gaussian-only.rician-bc", params={})
+    def confusing(image, noise):
+        return image
+
+    try:
+        variants = [get_method(n) for n in method_names() if get_method(n).base == "test-plain"]
+        assert [v.name for v in variants] == ["test-plain.rician-bc", "test-plain.rician-vst"]
+        assert all(v.grid == {"k": [0.5, 1.0]} and v.params == {"k": 1.0} for v in variants)
+        assert not any(get_method(n).base == "test-blind" for n in method_names())
+        # The base is recorded, never parsed from the name.
+        assert get_method("test-gaussian-only.rician-bc").base is None
+        assert get_method("test-gaussian-only.rician-bc-rician-vst").base == \
+            "test-gaussian-only.rician-bc"
+    finally:
+        for name in ("test-plain", "test-blind", "test-gaussian-only.rician-bc"):
+            unregister(name)
+    assert not any(n.startswith("test-") for n in method_names())
+
+
+def test_a_grid_naming_an_unknown_parameter_is_refused():
+    with pytest.raises(ValueError, match="grid parameter 'widht'"):
+        register("test-grid", params={"width": 1.0}, grid={"widht": [1.0]})(
+            lambda image, noise, *, width: image)
+    assert "test-grid" not in method_names()
+
+
+def test_deep_architectures_register_like_classical_methods():
+    from methods.deep.nets import ARCHITECTURES, build, register_architecture
+
+    for name in ARCHITECTURES:
+        method = get_method(name)
+        assert method.batched and not method.uses_sigma and method.weights is not None
+    with pytest.raises(UnknownNameError, match="Did you mean: cdae"):
+        build("cdea")
+    with pytest.raises(ValueError, match="already registered"):
+        register_architecture("cdae", "methods.deep.cdae:CDAE", defaults={}, cost=1.0,
+                              summary="again")
+    assert type(build("cdae")).__name__ == "CDAE"

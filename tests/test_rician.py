@@ -9,9 +9,12 @@ from benchmark.core.contract import Noise
 from benchmark.core.metrics import psnr
 from benchmark.core.noise import add_noise
 from benchmark.core.registry import get_method, method_names
-from methods import CLASSICAL
-from methods.rician import (SUFFIXES, base_name, bias_correct, rician_mean, rician_std,
-                            rician_vst, variant_name)
+from benchmark.core.noise import get_noise_model
+from benchmark.core.noise.rician_vst import bias_correct, rician_mean, rician_std, rician_vst
+
+SUFFIXES = [t.suffix for t in get_noise_model("rician").fair_transforms]
+PAPER_CLASSICAL = ["gaussian-filter", "bilateral", "tv", "wavelet", "wavelet.shift-invariant",
+                   "nlm", "bm3d"]
 
 
 def _rice(nu: float, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -70,10 +73,29 @@ def test_vst_variant_beats_plain_on_rician_phantom():
     assert psnr(clean, vst) > psnr(clean, plain) + 3
 
 
-def test_every_classical_method_has_both_variants():
+def test_every_classical_method_has_both_variants_recording_their_base():
     names = set(method_names())
-    for name in CLASSICAL:
+    assert set(SUFFIXES) == {"rician-bc", "rician-vst"}
+    for name in PAPER_CLASSICAL:
+        joint = "-" if "." in name else "."
         for suffix in SUFFIXES:
-            variant = variant_name(name, suffix)
-            assert variant in names and base_name(variant) == name
-            assert get_method(variant).params == get_method(name).params
+            variant = get_method(f"{name}{joint}{suffix}")
+            assert variant.base == name and variant.name in names
+            assert variant.params == get_method(name).params
+            assert variant.grid == get_method(name).grid
+            assert variant.noise_kinds == ("rician",)
+
+
+def test_every_plain_per_image_method_reading_sigma_gets_the_variants():
+    plain = [get_method(n) for n in method_names() if get_method(n).base is None]
+    for method in plain:
+        derived = {get_method(n).name for n in method_names() if get_method(n).base == method.name}
+        expected = method.uses_sigma and not method.batched
+        assert bool(derived) == expected, method.name
+        assert len(derived) == (len(SUFFIXES) if expected else 0)
+
+
+def test_rician_variants_apply_to_rician_noise_only():
+    variant = get_method("tv.rician-vst")
+    assert variant.applies_to("rician") and not variant.applies_to("gaussian")
+    assert get_method("tv").applies_to("gaussian") and get_method("tv").applies_to("rician")

@@ -27,7 +27,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--baseline", type=Path, default=BASELINE_DIR,
                         help=f"baseline folder (default: {BASELINE_DIR})")
     parser.add_argument("--methods", nargs="+", metavar="NAME",
-                        help="check only these methods (default: all; --update needs all)")
+                        help="check only these methods or patterns such as 'nlm*' (default: all; "
+                             "--update needs all)")
     parser.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1,
                         help="worker processes (default: all cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -55,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"warning: {row.method} failed {row.failed} cell(s) under {noise}; the "
                       "baseline records that, fix the method before committing it")
         return 0
-    changes = compare(baseline, current, only=args.methods)
+    changes = compare(baseline, current,
+                      only=[m.name for m in methods] if args.methods else None)
     shown = [c for c in changes if args.all or c.status != "same"]
     for change in shown:
         print(change.describe())

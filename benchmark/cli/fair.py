@@ -106,8 +106,8 @@ def run(args: argparse.Namespace) -> int:
             cells = store.frame()
             cells = cells[cells["image_id"].isin(subset.ids)]
             selection = Selection(subset.dataset, subset.split, args.seed, args.clip, source)
-            built.append((build_fair_table(cells, table, registered, selection, choices), table,
-                          selection))
+            built.append((build_fair_table(cells, table, registered, selection, choices,
+                                           methods=plain), table, selection))
     for frame, table, selection in built:  # both tables or neither
         paths = write_fair_table(frame, table, args.out, selection=selection,
                                  val_images=args.val_limit, metric=args.metric)

@@ -16,5 +16,6 @@ def run(args: argparse.Namespace) -> int:
         params = ", ".join(f"{k}={v!r}" for k, v in method.resolve_params().items()) or "-"
         sigma = "true sigma" if method.uses_sigma else "blind"
         print(f"{method.name:26s} {sigma:10s} {'/'.join(method.devices):9s} {params}")
-        print(f"{'':26s} {method.summary}")
+        only = f" [{'/'.join(method.noise_kinds)} noise only]" if method.noise_kinds else ""
+        print(f"{'':26s} {method.summary}{only}")
     return 0

@@ -14,7 +14,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--sigma", required=True, nargs="+", metavar="SIGMA",
                         help="one or more noise levels, fractions of the [0, 1] range (e.g. 0.11)")
     parser.add_argument("--methods", nargs="+", metavar="NAME",
-                        help="denoisers to run (default: all; see 'bench methods')")
+                        help="denoisers or patterns such as 'nlm*' (default: all that apply "
+                             "to the noise; see 'bench methods')")
     add_data_options(parser)
     add_run_options(parser)
     return parser
@@ -24,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from benchmark.core.registry import resolve_methods
 
     noises = make_noises(args.noise, args.sigma)
-    methods = resolve_methods(args.methods)
+    methods = resolve_methods(args.methods, kind=noises[0].kind)
     code = sweep(args, noises, methods)
     print_means(args, noises, methods)
     return code

@@ -1,23 +1,40 @@
 """The contract every denoiser implements.
 
-A denoiser takes a float32 stack of noisy images, shape ``(N, H, W)``, in normalised units
-([0, 1] before noise), and a :class:`Noise` description, and returns a finite float32 array of
-the same shape. The shape rule lives in :func:`as_image_stack` and nowhere else, so that it can
-widen (3-D volumes, 1-D curves) in one place.
+A denoiser takes a float32 stack of noisy items in normalised units ([0, 1] before noise) and
+a :class:`Noise` description, and returns a finite float32 array of the same shape. An item is
+what the denoiser declares as its ``data`` kind (:data:`DATA_SHAPES`): a 2-D image (stack
+``(N, H, W)``, the default), a 1-D curve (``(N, T)``) or a 3-D volume (``(N, D, H, W)``). The
+shape rule lives in :func:`as_stack` and nowhere else.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from benchmark.core.errors import BenchError
 
-#: Noise kinds the benchmark knows. :mod:`benchmark.core.noise` holds one sampler for each.
-NOISE_KINDS: tuple[str, ...] = ("gaussian", "rician")
+#: Shape of a stack of each data kind a denoiser may declare, one letter an axis.
+DATA_SHAPES: dict[str, tuple[str, ...]] = {
+    "image": ("N", "H", "W"),
+    "curve": ("N", "T"),
+    "volume": ("N", "D", "H", "W"),
+}
+
+#: Highest noise level accepted: sigma is a fraction of the [0, 1] intensity range.
+SIGMA_MAX = 1.0
+
+
+def __getattr__(name: str):
+    # NOISE_KINDS asks the noise registry, so that a kind added as one file is known here too.
+    if name == "NOISE_KINDS":
+        from benchmark.core.noise import noise_kinds
+
+        return noise_kinds()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -27,21 +44,23 @@ class Noise:
     Parameters
     ----------
     kind : str
-        One of :data:`NOISE_KINDS`.
+        A registered noise kind (:func:`benchmark.core.noise.noise_kinds`; unknown kinds are an
+        error with did-you-mean).
     sigma : float
         Standard deviation of the underlying Gaussian, as a fraction of the normalised intensity
-        range [0, 1]. Rounded to 6 significant digits so that ``0.1`` and ``0.1000000001`` name
-        the same cell.
+        range [0, 1]: ``0 < sigma <= 1``. Rounded to 6 significant digits so that ``0.1`` and
+        ``0.1000000001`` name the same cell.
+
+    A ``Noise`` is part of a cell's identity (with the image, seed and method).
     """
 
     kind: str
     sigma: float
 
     def __post_init__(self) -> None:
-        if self.kind not in NOISE_KINDS:
-            raise BenchError(
-                f"unknown noise kind {self.kind!r}; use one of: {', '.join(NOISE_KINDS)}"
-            )
+        from benchmark.core.noise import get_noise_model
+
+        get_noise_model(self.kind)  # unknown kind -> one line with did-you-mean
         try:
             sigma = float(self.sigma)
         except (TypeError, ValueError):
@@ -51,46 +70,70 @@ class Noise:
                 f"sigma {self.sigma!r} must be a finite number > 0 (a fraction of the [0, 1] "
                 "intensity range, e.g. 0.1)"
             )
+        if sigma > SIGMA_MAX:
+            raise BenchError(
+                f"sigma {self.sigma!r} is above the whole [0, 1] intensity range; give a "
+                "fraction of it, e.g. 0.1"
+            )
         object.__setattr__(self, "sigma", float(f"{sigma:.6g}"))
 
     def __str__(self) -> str:
         return f"{self.kind} sigma={self.sigma:g}"
 
 
-def as_image_stack(images: Any, *, name: str = "images") -> np.ndarray:
-    """Check the contract's shape rule and return a float32 ``(N, H, W)`` view or copy.
+def as_stack(items: Any, *, data: str = "image", name: str = "images") -> np.ndarray:
+    """Check the contract's shape rule for ``data`` items and return a float32 stack.
 
     Parameters
     ----------
-    images : array_like
-        A stack of 2-D images, shape ``(N, H, W)``.
+    items : array_like
+        A stack of items of kind ``data``: shape ``DATA_SHAPES[data]``, e.g. ``(N, H, W)``.
+    data : str
+        ``"image"`` (``(N, H, W)``), ``"curve"`` (``(N, T)``) or ``"volume"``
+        (``(N, D, H, W)``).
     name : str
         What to call the array in error messages.
 
     Returns
     -------
     numpy.ndarray
-        ``images`` as float32; a copy only when the dtype differs.
+        ``items`` as float32; a copy only when the dtype differs.
 
     Raises
     ------
     BenchError
-        If the array is not 3-D, is empty, or holds non-finite values.
+        If the array has the wrong number of axes, is empty, is not real, or holds non-finite
+        values.
+
+    Examples
+    --------
+    >>> as_stack(np.zeros((2, 5)), data="curve").shape
+    (2, 5)
     """
-    stack = np.asarray(images)
-    if stack.ndim != 3 or 0 in stack.shape:
+    axes = DATA_SHAPES.get(data)
+    if axes is None:
+        raise BenchError(f"data kind {data!r} is not one of {', '.join(DATA_SHAPES)}")
+    stack = np.asarray(items)
+    if stack.ndim != len(axes) or 0 in stack.shape:
         raise BenchError(
-            f"{name} has shape {stack.shape}; denoisers take a stack of 2-D images (N, H, W)"
+            f"{name} has shape {stack.shape}; denoisers of {data}s take a stack "
+            f"({', '.join(axes)})"
         )
     if not np.issubdtype(stack.dtype, np.number) or np.iscomplexobj(stack):
-        raise BenchError(f"{name} has dtype {stack.dtype}; give real floating-point images")
+        raise BenchError(f"{name} has dtype {stack.dtype}; give real floating-point {data}s")
     stack = stack.astype(np.float32, copy=False)
     if not np.isfinite(stack).all():
         raise BenchError(f"{name} holds NaN or infinite values; denoisers need finite input")
     return stack
 
 
-#: A per-image denoiser: ``(image (H, W) float32, noise, **params) -> image``.
+def as_image_stack(images: Any, *, name: str = "images") -> np.ndarray:
+    """:func:`as_stack` for 2-D images: a float32 ``(N, H, W)`` stack."""
+    return as_stack(images, data="image", name=name)
+
+
+#: A per-item denoiser: ``(item float32, noise, **params) -> item`` (an item: an image (H, W),
+#: a curve (T,) or a volume (D, H, W), as the denoiser's ``data`` says).
 ImageFunction = Callable[..., np.ndarray]
 
 
@@ -121,6 +164,18 @@ class Denoiser:
         ``weights(params) -> str``: a digest of what decides the output besides ``params``
         (trained weights). It is part of every cell's config, so that new weights make new
         cells instead of reusing the old ones.
+    base : str, optional
+        For a derived variant (e.g. ``tv.rician-vst``), the name of the method it wraps;
+        ``None`` for a method registered in its own right.
+    noise_kinds : tuple of str, optional
+        Noise kinds it applies to; ``None`` (default) means every kind. "All methods" under a
+        noise kind are the methods that apply to it.
+    data : str
+        What one item is: ``"image"`` (default), ``"curve"`` or ``"volume"`` (see
+        :data:`DATA_SHAPES`).
+    grid : mapping
+        Tuning grid: parameter -> values tried by ``bench fair`` on the validation split
+        (each should hold the default). Empty: not tuned. Variants inherit their base's grid.
     """
 
     name: str
@@ -132,6 +187,16 @@ class Denoiser:
     cost: float = 1.0
     summary: str = ""
     weights: Callable[[Mapping[str, Any]], str] | None = None
+    base: str | None = None
+    noise_kinds: tuple[str, ...] | None = None
+    data: str = "image"
+    grid: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+
+    def applies_to(self, kind: str) -> bool:
+        """Whether this method makes sense under noise ``kind`` (its noise model decides)."""
+        from benchmark.core.noise import get_noise_model
+
+        return get_noise_model(kind).accepts(self)
 
     @property
     def family(self) -> str:
@@ -158,12 +223,12 @@ class Denoiser:
         params: Mapping[str, Any] | None = None,
     ) -> np.ndarray:
         """Denoise a stack under the contract: same shape, float32, finite, input untouched."""
-        stack = as_image_stack(images)
+        stack = as_stack(images, data=self.data)
         resolved = self.resolve_params(params)
         if self.batched:
             out = self.function(stack.copy(), noise, device=device, **resolved)
         else:
-            out = np.stack([self.function(image.copy(), noise, **resolved) for image in stack])
+            out = np.stack([self.function(item.copy(), noise, **resolved) for item in stack])
         out = np.asarray(out, dtype=np.float32)
         if out.shape != stack.shape:
             raise RuntimeError(f"{self.name} returned shape {out.shape} for input {stack.shape}")

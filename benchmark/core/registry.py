@@ -1,21 +1,39 @@
 """The denoiser registry: a decorator to register, a lookup that suggests near names.
 
 Importing :mod:`methods` registers every shipped denoiser; :func:`get_method` and
-:func:`method_names` do that import on first use.
+:func:`method_names` do that import on first use, then import the plugins named in the
+environment variable ``BENCH_PLUGINS`` (module names or ``.py`` files, separated by
+``os.pathsep``), so that a method in a file of its own is found by every command and by the
+sweep's worker processes (see ``docs/adding-a-method.md``).
+
+Variants follow from what a method declares: registering a plain per-item method that reads
+sigma also registers one variant per fair transform of every noise model (Rician bias
+correction and VST: ``tv.rician-bc``, ``tv.rician-vst``), with ``base`` set to the method's
+name; the grid a method declares is its variants' grid too.
 """
 
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import importlib
+import importlib.util
+import os
 import re
-from typing import Any, Callable, Mapping
+import sys
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
 
-from benchmark.core.contract import Denoiser, ImageFunction
+from benchmark.core.contract import DATA_SHAPES, Denoiser, ImageFunction
 from benchmark.core.errors import BenchError, UnknownNameError
+from benchmark.core.noise import get_noise_model, noise_kinds
+
+#: Environment variable naming extra modules that register methods.
+PLUGINS_VARIABLE = "BENCH_PLUGINS"
 
 _REGISTRY: dict[str, Denoiser] = {}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)?$")
+_WILDCARD = re.compile(r"[*?\[]")
 _loaded = False
 
 
@@ -29,18 +47,25 @@ def register(
     cost: float = 1.0,
     summary: str = "",
     weights: Callable[[Mapping[str, Any]], str] | None = None,
+    noise_kinds: Sequence[str] | None = None,
+    data: str = "image",
+    grid: Mapping[str, Sequence[Any]] | None = None,
 ) -> Callable[[ImageFunction], ImageFunction]:
     """Register a denoiser function under ``name`` (``family`` or ``family.variant``).
 
-    The decorated function is returned unchanged, so it stays an ordinary function.
+    The keyword arguments are the fields of :class:`~benchmark.core.contract.Denoiser`. The
+    decorated function is returned unchanged, so it stays an ordinary function.
 
     Examples
     --------
     >>> import numpy as np
     >>> from scipy import ndimage
-    >>> @register("example-blur", params={"width": 1.0}, uses_sigma=False)
+    >>> @register("example-blur", params={"width": 1.0}, uses_sigma=False,
+    ...           grid={"width": [0.5, 1.0, 2.0]})
     ... def example_blur(image, noise, *, width):
     ...     return ndimage.gaussian_filter(image, width)
+    >>> get_method("example-blur").grid["width"]
+    [0.5, 1.0, 2.0]
     >>> unregister("example-blur")
     """
 
@@ -56,6 +81,9 @@ def register(
                 cost=cost,
                 summary=summary or (function.__doc__ or "").strip().split("\n")[0],
                 weights=weights,
+                noise_kinds=None if noise_kinds is None else tuple(noise_kinds),
+                data=data,
+                grid={key: list(values) for key, values in (grid or {}).items()},
             )
         )
         return function
@@ -64,7 +92,25 @@ def register(
 
 
 def add(denoiser: Denoiser) -> Denoiser:
-    """Add a ready :class:`Denoiser` (e.g. a variant sharing another's function)."""
+    """Add a ready :class:`Denoiser`, then the variants its declarations call for.
+
+    Raises
+    ------
+    ValueError
+        For a malformed or duplicate name, an unknown data or noise kind, or a grid naming a
+        parameter the method does not have.
+    """
+    _validate(denoiser)
+    _REGISTRY[denoiser.name] = denoiser
+    if denoiser.base is None:
+        for kind in noise_kinds():
+            for transform in get_noise_model(kind).fair_transforms:
+                if transform.accepts(denoiser):
+                    add(transform.variant(denoiser, kind))
+    return denoiser
+
+
+def _validate(denoiser: Denoiser) -> None:
     if not _NAME.match(denoiser.name):
         raise ValueError(
             f"denoiser name {denoiser.name!r} must be 'family' or 'family.variant' in lower-case "
@@ -72,21 +118,80 @@ def add(denoiser: Denoiser) -> Denoiser:
         )
     if denoiser.name in _REGISTRY:
         raise ValueError(f"a denoiser named {denoiser.name!r} is already registered")
-    _REGISTRY[denoiser.name] = denoiser
-    return denoiser
+    if denoiser.data not in DATA_SHAPES:
+        raise ValueError(f"{denoiser.name}: data {denoiser.data!r} is not one of "
+                         f"{', '.join(DATA_SHAPES)}")
+    for kind in denoiser.noise_kinds or ():
+        try:
+            get_noise_model(kind)
+        except UnknownNameError as error:
+            raise ValueError(f"{denoiser.name}: {error}") from None
+    for parameter, values in denoiser.grid.items():
+        if parameter not in denoiser.params:
+            raise ValueError(f"{denoiser.name}: grid parameter {parameter!r} is not one of its "
+                             f"parameters ({', '.join(denoiser.params) or 'none'})")
+        if not values:
+            raise ValueError(f"{denoiser.name}: grid of {parameter!r} is empty")
 
 
 def unregister(name: str) -> None:
-    """Remove a denoiser (for tests and interactive experiments)."""
+    """Remove a denoiser and the variants derived from it (for tests and experiments)."""
     _REGISTRY.pop(name, None)
+    for variant in [d.name for d in _REGISTRY.values() if d.base == name]:
+        _REGISTRY.pop(variant, None)
 
 
 def load_methods() -> None:
-    """Import the :mod:`methods` package once, which registers every shipped denoiser."""
+    """Import :mod:`methods` once (every shipped denoiser), then the ``BENCH_PLUGINS``."""
     global _loaded
     if not _loaded:
-        importlib.import_module("methods")
-        _loaded = True
+        _loaded = True  # first: a plugin that looks a method up must not load itself again
+        try:
+            importlib.import_module("methods")
+            for entry in plugin_entries():
+                load_plugin(entry)
+        except BaseException:
+            _loaded = False
+            raise
+
+
+def plugin_entries() -> list[str]:
+    """The entries of ``BENCH_PLUGINS``: module names or ``.py`` paths, ``os.pathsep``-separated."""
+    return [e.strip() for e in os.environ.get(PLUGINS_VARIABLE, "").split(os.pathsep) if e.strip()]
+
+
+def load_plugin(entry: str) -> None:
+    """Import one plugin: a module name (``my_methods``) or a file (``/path/my_method.py``).
+
+    Raises
+    ------
+    BenchError
+        In one line, when the module cannot be found or fails while being imported.
+    """
+    try:
+        if entry.endswith(".py") or os.sep in entry:
+            path = Path(entry).expanduser().resolve()
+            if not path.is_file():
+                raise BenchError(f"{PLUGINS_VARIABLE} entry {entry!r}: no such file")
+            module_name = "bench_plugin_" + re.sub(r"\W", "_", path.stem)
+            if module_name in sys.modules:
+                return
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                sys.modules.pop(module_name, None)
+                raise
+        else:
+            importlib.import_module(entry)
+    except BenchError:
+        raise
+    except Exception as error:
+        message = " ".join(str(error).split())
+        raise BenchError(f"{PLUGINS_VARIABLE} entry {entry!r} failed to import: "
+                         f"{type(error).__name__}: {message}") from None
 
 
 def method_names() -> list[str]:
@@ -110,13 +215,55 @@ def get_method(name: str) -> Denoiser:
         raise UnknownNameError(_unknown_message("denoiser", name, list(_REGISTRY))) from None
 
 
-def resolve_methods(names: list[str] | None) -> list[Denoiser]:
-    """Look up several names; ``None`` or empty means every registered denoiser."""
+def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
+                    variants: bool = True) -> list[Denoiser]:
+    """Look up several names or shell-style patterns (``'nlm*'``, matched with :mod:`fnmatch`).
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        Names and patterns; ``None`` or empty means every registered denoiser.
+    kind : str, optional
+        A noise kind: "all methods" and pattern matches keep only the methods that apply to
+        it; a method named outright that does not apply is an error.
+    variants : bool
+        With no ``names``: include the derived variants (``base`` set). Patterns and names
+        always may select them.
+
+    Returns
+    -------
+    list of Denoiser
+        In the order given (patterns: registration order), without duplicates.
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown name or a pattern that matches nothing.
+    BenchError
+        For a method named outright that does not apply to noise ``kind``.
+    """
+    registered = method_names()
+    applies = (lambda method: True) if kind is None else (lambda method: method.applies_to(kind))
     if not names:
-        return [get_method(n) for n in method_names()]
+        return [m for m in map(get_method, registered)
+                if applies(m) and (variants or m.base is None)]
     seen: dict[str, Denoiser] = {}
     for name in names:
-        seen.setdefault(name, get_method(name))
+        if _WILDCARD.search(name):
+            matched = fnmatch.filter(registered, name)
+            if not matched:
+                raise UnknownNameError(f"no denoiser matches {name!r}. Available: "
+                                       f"{', '.join(registered)}")
+            for match in matched:
+                if applies(get_method(match)):
+                    seen.setdefault(match, get_method(match))
+            continue
+        method = get_method(name)
+        if not applies(method):
+            kinds = [k for k in noise_kinds() if method.applies_to(k)]
+            raise BenchError(f"{name} does not apply to {kind} noise (it applies to "
+                             f"{', '.join(kinds) or 'none'}); drop it or choose that noise")
+        seen.setdefault(name, method)
     return list(seen.values())
 
 

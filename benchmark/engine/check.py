@@ -136,8 +136,9 @@ def measure(
     cells = cells[(cells["dataset"] == images.dataset) & (cells["split"] == images.split)
                   & cells["image_id"].isin(images.ids) & (cells["seed"] == CHECK_SEED)
                   & ~cells["clip"]]
-    configs = {NOISY: "-", **{m.name: method_config(m) for m in methods}}
-    return {noise: summarise_cells(cells, noise, configs) for noise in noises}
+    configs = {noise: {NOISY: "-", **{m.name: method_config(m) for m in methods
+                                      if m.applies_to(noise.kind)}} for noise in noises}
+    return {noise: summarise_cells(cells, noise, configs[noise]) for noise in noises}
 
 
 def summarise_cells(cells: pd.DataFrame, noise: Noise, configs: dict[str, str]) -> pd.DataFrame:

@@ -125,6 +125,9 @@ def plan(
 ) -> list[Task]:
     """Every cell of the sweep, slowest methods first (better load balance).
 
+    A method that does not apply to a noise kind (:meth:`Denoiser.applies_to`) gets no cell
+    under it.
+
     ``sigma_source`` ``"estimated"`` gives methods that read sigma an estimate from each noisy
     image (blind mode); ``params_for(method, noise)`` may override a method's parameters per
     noise setting (tuned values), ``None`` keeping the defaults.
@@ -135,6 +138,8 @@ def plan(
         if include_noisy:
             entries.append((NOISY, {}, "cpu", 0.1, "-"))
         for method in methods:
+            if not method.applies_to(noise.kind):  # e.g. a Rician-aware variant, Gaussian noise
+                continue
             params = method.resolve_params(params_for(method, noise) if params_for else None)
             method_device = device if device in method.devices else "cpu"
             config = method_config(method, params, sigma_source=sigma_source)

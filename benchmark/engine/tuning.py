@@ -1,6 +1,7 @@
 """Tuned parameters: a grid search on the validation split per (method, noise kind, sigma).
 
-Grids are data (``methods/grids.toml``, beside the methods' defaults). Each grid point is a
+Each method declares its grid where it is registered (``grid=`` beside its defaults; a derived
+variant has its base's grid). Each grid point is a
 cell configuration like any other, so its validation cells go through the runner into the
 store (resumable, cached); the chosen values are then written to the store's ``tuned`` table
 and read back by the fair tables. The test split is refused: nothing is tuned on it.
@@ -11,7 +12,6 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -21,9 +21,7 @@ import pandas as pd
 
 from benchmark.core.contract import Denoiser, Noise
 from benchmark.core.errors import BenchError
-from benchmark.core.paths import PROJECT_ROOT
 
-GRIDS_FILE = PROJECT_ROOT / "methods" / "grids.toml"
 TUNING_SPLIT = "validation"
 #: Metrics a grid search may maximise (all higher-is-better): whole image or anatomy only.
 TUNING_METRICS = ("psnr", "ssim", "psnr_anatomy", "ssim_anatomy")
@@ -61,25 +59,24 @@ class Choice:
     scores: tuple[float, ...] = field(default=(), compare=False)
 
 
-def load_grids(path: Path = GRIDS_FILE) -> dict[str, dict[str, list]]:
-    """Every grid of ``path``: method name -> parameter -> values."""
-    with open(path, "rb") as handle:
-        return tomllib.load(handle)
+def load_grids() -> dict[str, dict[str, list]]:
+    """Every registered method's declared grid: method name -> parameter -> values."""
+    from benchmark.core.registry import get_method, method_names
+
+    return {name: {k: list(v) for k, v in get_method(name).grid.items()}
+            for name in method_names() if get_method(name).grid}
 
 
-def grid_for(method: Denoiser, grids: Mapping[str, Mapping[str, list]]) -> dict[str, list]:
-    """The grid of ``method``: its own, else that of the longest name it extends (a variant).
+def grid_for(method: Denoiser, grids: Mapping[str, Mapping[str, list]] | None = None
+             ) -> dict[str, list]:
+    """The grid of ``method``: ``grids[method.name]`` when given, else the one it declares.
 
     Raises
     ------
     BenchError
         If the grid names a parameter the method does not have.
     """
-    name = method.name
-    owners = [key for key in grids if name == key or name.startswith((key + ".", key + "-"))]
-    if not owners:
-        return {}
-    grid = dict(grids[max(owners, key=len)])
+    grid = dict(grids.get(method.name, {}) if grids is not None else method.grid)
     for parameter in grid:
         method.resolve_params({parameter: grid[parameter][0]})  # unknown -> one-line error
     return grid

@@ -49,14 +49,15 @@ class Cell:
 
 
 def candidates(name: str, names: Sequence[str], noise: Noise) -> list[str]:
-    """Methods that may stand for ``name`` in the fair setting.
+    """Methods that may stand for ``name`` in the fair setting, as the registry declares them.
 
-    Gaussian noise: the method itself. Rician noise: its Rician-aware variants (names that
-    extend ``name`` with a ``rician`` suffix), or the method itself if it has none.
+    The registered variants of ``name`` (``base == name``) that apply to ``noise`` (under
+    Rician noise: its bias-corrected and VST variants), or the method itself if it has none.
     """
-    if noise.kind != "rician":
-        return [name]
-    variants = [n for n in names if n.startswith((name + ".rician-", name + "-rician-"))]
+    from benchmark.core.registry import get_method
+
+    variants = [n for n in names if n != name and get_method(n).base == name
+                and get_method(n).applies_to(noise.kind)]
     return variants or [name]
 
 
@@ -96,8 +97,9 @@ def _per_image(cells: pd.DataFrame, column: str) -> dict[str, float]:
 
 def build_fair_table(cells: pd.DataFrame, table: PaperTable, registered: Mapping[str, Denoiser],
                      selection: Selection, choices: Mapping[tuple[str, str, float], Choice],
-                     *, seed: int = 0) -> pd.DataFrame:
-    """One table, one row per paper method (noisy input first); see the module docstring.
+                     *, seed: int = 0, methods: Sequence[Denoiser] = ()) -> pd.DataFrame:
+    """One table, one row per paper method (noisy input first), then one per other method of
+    ``methods`` (the plain methods a user selected); see the module docstring.
 
     Columns per metric ``m`` and setting ``s`` (``setting`` = paper setting, ``fair``):
     ``paper_m``, ``s_m_mean``, ``s_m_low``, ``s_m_high``, ``s_m_p`` (Wilcoxon vs ``s_m_ref``),
@@ -110,8 +112,10 @@ def build_fair_table(cells: pd.DataFrame, table: PaperTable, registered: Mapping
                  & (cells["seed"] == selection.seed) & (cells["clip"] == selection.clip)]
     paper = rows_for(table.number).set_index("method")
     rows, values = [], {s: {m: {} for m in METRIC_NAMES} for s in SETTINGS}
-    for name in [NOISY] + list(paper.index):
-        row: dict = {"method": name, "paper_label": paper["paper_label"].get(name, "Noisy input"),
+    extra = [m.name for m in methods if m.name not in paper.index and m.name != NOISY]
+    for name in [NOISY] + list(paper.index) + extra:
+        row: dict = {"method": name, "paper_label": paper["paper_label"].get(
+            name, "Noisy input" if name == NOISY else name),
                      "classical": name in registered and not registered[name].batched}
         for metric in METRIC_NAMES:
             row[f"paper_{metric}"] = float(paper[metric].get(name, np.nan))
@@ -284,7 +288,7 @@ def notes(frame: pd.DataFrame, selection: Selection, *, val_images: int | None,
         f"Paper: reported values ({SOURCE}).",
         "Paper setting: plain method, default parameters, treating the noise as Gaussian, given "
         f"the {'true' if selection.sigma_source == 'oracle' else 'estimated'} sigma.",
-        "Fair: parameters tuned by grid search (methods/grids.toml) on the validation split"
+        "Fair: parameters tuned by grid search (each method's declared grid) on the validation split"
         f"{f' ({val_images} images)' if val_images else ''}, maximising mean {metric}, per noise "
         "setting; under Rician noise the better Rician-aware variant on validation "
         "(`.rician-bc`: output bias correction, `.rician-vst`: Foi's VST with exact unbiased "

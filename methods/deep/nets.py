@@ -1,15 +1,70 @@
-"""Build a deep denoiser from its architecture name and configuration (as in a checkpoint)."""
+"""Deep architectures: each registered once, as a denoiser and as a network constructor.
+
+:func:`register_architecture` records an architecture's constructor (as ``"module:Class"``,
+imported on first use so that registering imports no torch) and its default configuration, and
+registers the denoiser that serves its checkpoints; :func:`build` makes a fresh network by name.
+"""
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
 from typing import Any, Mapping
 
-#: Architectures and their default configuration.
-ARCHITECTURES: dict[str, dict[str, Any]] = {
-    "cdae": {"width": 32},
-    "unet-dctda": {"attention": True, "dilation": True, "residual": False,
-                   "image_statistics": False, "input_skip": False},
-}
+#: Architectures and their default configuration (filled by :func:`register_architecture`).
+ARCHITECTURES: dict[str, dict[str, Any]] = {}
+_CONSTRUCTORS: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class _Served:
+    """The batched function of a deep denoiser: the checkpoint trained for the noise."""
+
+    architecture: str
+
+    def __call__(self, stack, noise, *, device: str = "cpu", checkpoint: str = "auto"):
+        from methods.deep.inference import denoise_stack, load_model
+
+        model = load_model(self.architecture, noise, device, checkpoint)
+        return denoise_stack(model, stack, device)
+
+
+@dataclass(frozen=True)
+class _WeightsDigest:
+    architecture: str
+
+    def __call__(self, params) -> str:
+        from methods.deep.checkpoints import weights_digest
+
+        return weights_digest(self.architecture, params["checkpoint"])
+
+
+def register_architecture(name: str, constructor: str, *, defaults: Mapping[str, Any],
+                          cost: float, summary: str) -> None:
+    """Register architecture ``name`` and the denoiser serving its trained checkpoints.
+
+    Parameters
+    ----------
+    name : str
+        Architecture and denoiser name (``cdae``).
+    constructor : str
+        ``"module:Class"`` of the ``torch.nn.Module``, imported by :func:`build`.
+    defaults : mapping
+        Default keyword arguments of the constructor (a checkpoint records its own).
+    cost : float
+        Rough cost relative to a Gaussian filter (scheduling).
+    summary : str
+        One line for listings.
+    """
+    from benchmark.core.registry import register
+
+    if name in ARCHITECTURES:
+        raise ValueError(f"an architecture named {name!r} is already registered")
+    register(name, params={"checkpoint": "auto"}, uses_sigma=False, devices=("cpu", "cuda"),
+             batched=True, cost=cost, weights=_WeightsDigest(name), summary=summary
+             )(_Served(name))
+    ARCHITECTURES[name] = dict(defaults)
+    _CONSTRUCTORS[name] = constructor
 
 
 def build(architecture: str, config: Mapping[str, Any] | None = None, *,
@@ -19,15 +74,11 @@ def build(architecture: str, config: Mapping[str, Any] | None = None, *,
     With ``defaults=False`` (loading a checkpoint) keys missing from ``config`` take the
     constructor's values, so that a checkpoint written before an option existed still loads.
     """
-    from benchmark.core.registry import unknown_name
+    from benchmark.core.registry import load_methods, unknown_name
 
+    load_methods()
     if architecture not in ARCHITECTURES:
         raise unknown_name("architecture", architecture, list(ARCHITECTURES))
     resolved = {**(ARCHITECTURES[architecture] if defaults else {}), **dict(config or {})}
-    if architecture == "cdae":
-        from methods.deep.cdae import CDAE
-
-        return CDAE(**resolved)
-    from methods.deep.unet import UNetDCTDA
-
-    return UNetDCTDA(**resolved)
+    module, _, cls = _CONSTRUCTORS[architecture].partition(":")
+    return getattr(importlib.import_module(module), cls)(**resolved)

@@ -1,9 +1,9 @@
 """Noise models, each draw seeded from the identity of its cell.
 
-Units: images are float32 in [0, 1]; ``sigma`` is a fraction of that range.
-
-- Gaussian: ``y = x + sigma * n``, ``n ~ N(0, 1)`` (the paper's "noise factor 0.1").
-- Rician: ``y = |x + sigma * (n1 + i n2)|``, ``n1, n2 ~ N(0, 1)`` independent (magnitude MRI).
+Units: images are float32 in [0, 1]; ``sigma`` is a fraction of that range. One module of this
+package per kind (``gaussian``, ``rician``) holds its :class:`~.model.NoiseModel`: parameters,
+sampler, sigma estimator, the methods that apply, and its fair transforms. Every module of the
+package is imported here, so adding a kind is adding one file (see ``docs/noise.md``).
 
 No clipping unless asked. The generator for a cell is derived from (image id, noise kind,
 sigma, seed) by SHA-256, so every method sees the identical noisy image and a re-run gives the
@@ -13,29 +13,23 @@ same bits, whatever the order or the process the cell runs in.
 from __future__ import annotations
 
 import hashlib
-from typing import Callable
+import importlib
+import pkgutil
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
-from benchmark.core.contract import NOISE_KINDS, Noise
+from benchmark.core.noise.model import (FairTransform, NoiseModel, get_noise_model, noise_kinds,
+                                        register_noise, unregister_noise)
 
+if TYPE_CHECKING:
+    from benchmark.core.contract import Denoiser, Noise
 
-def _gaussian(clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
-    return clean + sigma * rng.standard_normal(clean.shape)
+__all__ = ["FairTransform", "NoiseModel", "add_noise", "applicable", "cell_rng",
+           "get_noise_model", "noise_kinds", "register_noise", "unregister_noise"]
 
-
-def _rician(clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
-    real = clean + sigma * rng.standard_normal(clean.shape)
-    imaginary = sigma * rng.standard_normal(clean.shape)
-    return np.hypot(real, imaginary)
-
-
-#: One sampler per noise kind: ``(clean float64, sigma, rng) -> noisy float64``.
-SAMPLERS: dict[str, Callable[[np.ndarray, float, np.random.Generator], np.ndarray]] = {
-    "gaussian": _gaussian,
-    "rician": _rician,
-}
-assert set(SAMPLERS) == set(NOISE_KINDS), "every noise kind needs a sampler"
+for _module in pkgutil.iter_modules(__path__):  # one module per kind registers itself
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 
 def cell_rng(image_id: str, noise: Noise, seed: int = 0) -> np.random.Generator:
@@ -68,12 +62,12 @@ def add_noise(
     seed: int = 0,
     clip: bool = False,
 ) -> np.ndarray:
-    """Draw the noisy version of ``clean`` for one cell.
+    """Draw the noisy version of ``clean`` for one cell, with the sampler of ``noise.kind``.
 
     Parameters
     ----------
     clean : numpy.ndarray
-        Clean image in [0, 1], any shape.
+        Clean image (or curve, or volume) in [0, 1], any shape.
     noise : Noise
         Kind and level.
     image_id : str
@@ -91,6 +85,7 @@ def add_noise(
     Examples
     --------
     >>> import numpy as np
+    >>> from benchmark.core.contract import Noise
     >>> x = np.full((4, 4), 0.5, np.float32)
     >>> a = add_noise(x, Noise("rician", 0.1), image_id="demo")
     >>> b = add_noise(x, Noise("rician", 0.1), image_id="demo")
@@ -98,7 +93,14 @@ def add_noise(
     True
     """
     rng = cell_rng(image_id, noise, seed)
-    noisy = SAMPLERS[noise.kind](np.asarray(clean, dtype=np.float64), noise.sigma, rng)
+    model = get_noise_model(noise.kind)
+    noisy = model.sample(np.asarray(clean, dtype=np.float64), noise.sigma, rng)
     if clip:
         noisy = np.clip(noisy, 0.0, 1.0)
     return noisy.astype(np.float32)
+
+
+def applicable(kind: str, methods: Iterable[Denoiser]) -> list[Denoiser]:
+    """The ``methods`` that make sense under noise ``kind`` (the model decides), in order."""
+    model = get_noise_model(kind)
+    return [method for method in methods if model.accepts(method)]

@@ -1,0 +1,145 @@
+"""What a noise kind is: a :class:`NoiseModel`, and the registry that knows every kind.
+
+A noise model holds, for one kind: its parameters (with units), its sampler, its sigma
+estimator (blind mode), which denoisers make sense under it, and its fair transforms (the
+wrappers that make a Gaussian denoiser fit for it, e.g. Rician bias correction and VST). The
+rest of the benchmark asks the model; nothing else names a kind.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, replace
+from typing import Any, Callable, ClassVar, Mapping
+
+import numpy as np
+
+from benchmark.core.errors import UnknownNameError
+
+#: A sampler: ``(clean float64 array, sigma, generator) -> noisy float64 array``.
+Sampler = Callable[[np.ndarray, float, np.random.Generator], np.ndarray]
+
+
+@dataclass(frozen=True)
+class FairTransform:
+    """A wrapper that makes a Gaussian denoiser fit for one noise kind.
+
+    Each transform turns every eligible registered method ``m`` into a variant named
+    ``m.<suffix>`` (``family.variant-<suffix>`` when ``m`` is a variant already), with
+    ``base = m.name`` and ``noise_kinds = (kind,)``: the registry derives it when ``m`` is
+    registered, so no list elsewhere has to name ``m``.
+
+    Parameters
+    ----------
+    suffix : str
+        Name suffix of the variants, e.g. ``"rician-vst"``.
+    summary : str
+        What the wrapper does (appended to the base's summary in listings).
+    wrap : callable
+        ``wrap(base_function) -> function``: the variant's per-item function
+        ``f(item, noise, **params)``, calling ``base_function(item, Noise("gaussian", s), **params)``.
+    """
+
+    suffix: str
+    summary: str
+    wrap: Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]
+
+    def accepts(self, base: Any) -> bool:
+        """Whether ``base`` (a :class:`~benchmark.core.contract.Denoiser`) gets this variant.
+
+        Only plain (not already derived), per-item methods that read sigma and apply to
+        Gaussian noise: the wrapper calls them with Gaussian noise of the stabilised level.
+        """
+        return (base.base is None and not base.batched and base.uses_sigma
+                and base.applies_to("gaussian"))
+
+    def variant(self, base: Any, kind: str) -> Any:
+        """The derived :class:`~benchmark.core.contract.Denoiser` of ``base`` for ``kind``."""
+        joint = "-" if "." in base.name else "."
+        return replace(  # every other field (params, grid, data, devices, weights) as the base's
+            base, name=f"{base.name}{joint}{self.suffix}", function=self.wrap(base.function),
+            params=dict(base.params), base=base.name, noise_kinds=(kind,),
+            cost=base.cost * 1.05, summary=f"{base.name}, {self.summary}",
+        )
+
+
+class NoiseModel:
+    """One noise kind. Subclass it in a module of :mod:`benchmark.core.noise` and decorate
+    the class with :func:`register_noise`; that module is the whole of a new kind.
+
+    Class attributes
+    ----------------
+    kind : str
+        The name used on the command line and in the store (``--noise KIND``).
+    parameters : mapping
+        Each parameter's meaning and unit (today only ``sigma``).
+    fair_transforms : tuple of FairTransform
+        Wrappers that give every eligible method a variant fit for this kind.
+    """
+
+    kind: ClassVar[str] = ""
+    parameters: ClassVar[Mapping[str, str]] = {
+        "sigma": "noise standard deviation, a fraction of the [0, 1] intensity range",
+    }
+    fair_transforms: ClassVar[tuple[FairTransform, ...]] = ()
+
+    def sample(self, clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+        """The noisy version of ``clean`` (float64, any shape) drawn with ``rng``."""
+        raise NotImplementedError
+
+    def estimate_sigma(self, noisy: np.ndarray) -> float:
+        """Sigma estimated from one noisy item (blind mode)."""
+        raise NotImplementedError
+
+    def accepts(self, denoiser: Any) -> bool:
+        """Whether ``denoiser`` makes sense under this noise: it declares this kind, or all."""
+        return denoiser.noise_kinds is None or self.kind in denoiser.noise_kinds
+
+    def __repr__(self) -> str:
+        return f"<noise model {self.kind!r}>"
+
+
+_MODELS: dict[str, NoiseModel] = {}
+
+
+def register_noise(cls: type[NoiseModel]) -> type[NoiseModel]:
+    """Class decorator: register one instance of ``cls`` under ``cls.kind``.
+
+    Raises
+    ------
+    ValueError
+        If the kind is empty or already registered.
+    """
+    if not cls.kind:
+        raise ValueError(f"{cls.__name__} has no 'kind'")
+    if cls.kind in _MODELS:
+        raise ValueError(f"a noise model {cls.kind!r} is already registered")
+    _MODELS[cls.kind] = cls()
+    return cls
+
+
+def noise_kinds() -> tuple[str, ...]:
+    """The registered noise kinds, in registration order."""
+    return tuple(_MODELS)
+
+
+def get_noise_model(kind: str) -> NoiseModel:
+    """The model of noise ``kind``.
+
+    Raises
+    ------
+    UnknownNameError
+        "unknown noise kind 'gausian'. Did you mean: gaussian? Available: gaussian, rician".
+    """
+    try:
+        return _MODELS[kind]
+    except (KeyError, TypeError):
+        close = difflib.get_close_matches(str(kind), list(_MODELS), n=3, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise UnknownNameError(f"unknown noise kind {kind!r}.{hint} Available: "
+                               f"{', '.join(_MODELS)}") from None
+
+
+def unregister_noise(kind: str) -> None:
+    """Remove a noise kind (for tests and interactive experiments)."""
+    _MODELS.pop(kind, None)
