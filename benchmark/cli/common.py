@@ -72,7 +72,7 @@ def load_split(args: argparse.Namespace):
     if args.window and not args.data:
         raise BenchError("--window applies to --data; a dataset card sets its window in "
                          "[normalisation]")
-    card["loader"]["strict"] = card["loader"].get("strict", False) or args.strict
+    card = card.with_loader(strict=card.loader.strict or args.strict)
     split = args.split or ("all" if args.data else "test")
     ids = image_ids(card, split)
     loaded = None
@@ -85,7 +85,7 @@ def load_split(args: argparse.Namespace):
 
     if ids is None:  # this loader cannot list ids without reading: load now, validating early
         ids = list(images().ids)
-    subset = argparse.Namespace(dataset=card["name"], split=split, ids=ids[: args.limit])
+    subset = argparse.Namespace(dataset=card.name, split=split, ids=ids[: args.limit])
     return subset, images
 
 

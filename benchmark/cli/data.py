@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     return {"info": info, "convert": convert, "fetch": fetch}[args.action](args)
 
 
-def _card(source: str, *, window: str | None, strict: bool) -> tuple[dict, bool]:
+def _card(source: str, *, window: str | None, strict: bool):
     from benchmark.data.cards import card_names, load_card
     from benchmark.data.loaders.detect import path_card
 
@@ -55,8 +55,7 @@ def _card(source: str, *, window: str | None, strict: bool) -> tuple[dict, bool]
     if window:
         raise BenchError("--window applies to a path; a card sets its window in [normalisation]")
     card = load_card(source)
-    card["loader"]["strict"] = card["loader"].get("strict", False) or strict
-    return card, False
+    return card.with_loader(strict=card.loader.strict or strict), False
 
 
 def info(args: argparse.Namespace) -> int:
@@ -87,5 +86,5 @@ def fetch(args: argparse.Namespace) -> int:
 
     card = load_card(args.name)
     folder = download(card, timeout=args.timeout)
-    print(f"{card['name']}: files in {folder}; try 'bench data info {card['name']}'")
+    print(f"{card.name}: files in {folder}; try 'bench data info {card.name}'")
     return 0

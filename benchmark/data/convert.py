@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from benchmark.core.errors import BenchError
 from benchmark.data.loaders import SCANNERS
 from benchmark.data.loaders.common import Scan
+
+if TYPE_CHECKING:
+    from benchmark.data.schema import Card
 
 
 def png_name(image_id: str) -> str:
@@ -38,7 +41,7 @@ def quantise(image: np.ndarray, bits: int) -> np.ndarray:
     return np.round(np.clip(image, 0.0, 1.0) * top).astype(np.uint8 if bits == 8 else np.uint16)
 
 
-def convert(card: dict[str, Any], destination: Path, *, bits: int = 8) -> tuple[Scan, Path]:
+def convert(card: Card, destination: Path, *, bits: int = 8) -> tuple[Scan, Path]:
     """Write every image of ``card`` (a DICOM or NIfTI path card) as PNG under ``destination``.
 
     Also writes ``conversion.json`` (source, bits, normalisation, files, skipped inputs).
@@ -50,9 +53,9 @@ def convert(card: dict[str, Any], destination: Path, *, bits: int = 8) -> tuple[
     """
     import imageio.v3 as iio
 
-    kind = card["loader"]["kind"]
+    kind = card.loader.kind
     if kind not in ("dicom", "nifti"):
-        raise BenchError(f"{card['loader']['path']} holds {kind} images, not DICOM or NIfTI; "
+        raise BenchError(f"{card.loader.path} holds {kind} images, not DICOM or NIfTI; "
                          "it needs no conversion (use it with --data directly)")
     if bits not in (8, 16):
         raise BenchError(f"--bits {bits}: PNG takes 8 or 16")
@@ -60,7 +63,7 @@ def convert(card: dict[str, Any], destination: Path, *, bits: int = 8) -> tuple[
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
         raise BenchError(f"{destination} already exists and is not an empty folder; "
                          "choose a new destination or remove it")
-    scan = SCANNERS[kind](card, "all", Path(card["_root"]))
+    scan = SCANNERS[kind](card, "all", card.root)
     partial = destination.with_name(destination.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     files = {}
@@ -70,7 +73,7 @@ def convert(card: dict[str, Any], destination: Path, *, bits: int = 8) -> tuple[
             target.parent.mkdir(parents=True, exist_ok=True)
             iio.imwrite(target, quantise(image, bits))
             files[image_id] = target.relative_to(partial).as_posix()
-        record = {"source": card["loader"]["path"], "kind": kind, "bits": bits,
+        record = {"source": card.loader.path, "kind": kind, "bits": bits,
                   "normalisation": scan.normalisation, "modality": scan.modality,
                   "files": files, "skipped": [list(s) for s in scan.skipped]}
         (partial / "conversion.json").write_text(json.dumps(record, indent=1) + "\n")
