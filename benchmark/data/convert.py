@@ -3,13 +3,15 @@
 The values written are the loader's normalised [0, 1] images (HU through the chosen window for
 CT, the robust percentile for MR) scaled to 8 or 16 bits and rounded, so the PNG folder loads
 back (``--data DST``) to the same images within half a grey level. The folder is written in a
-temporary sibling and renamed at the end: an error leaves nothing half-written.
+unique temporary sibling made for this call (never an existing ``DST.partial``) and renamed at
+the end: an error leaves nothing half-written, and nothing else is removed.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,8 +66,13 @@ def convert(card: Card, destination: Path, *, bits: int = 8) -> tuple[Scan, Path
         raise BenchError(f"{destination} already exists and is not an empty folder; "
                          "choose a new destination or remove it")
     scan = SCANNERS[kind](card, "all", card.root)
-    partial = destination.with_name(destination.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
+    made = [p for p in destination.parents if not p.exists()]  # removed again on failure
+    try:  # a fresh, unique folder of ours next to DST: nothing of the user's is touched
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".partial",
+                                        dir=destination.parent))
+    except OSError as error:
+        raise BenchError(f"cannot write {destination}: {error.strerror or error}") from None
     files = {}
     try:
         for image_id, image in zip(scan.ids, scan.images):
@@ -77,10 +84,16 @@ def convert(card: Card, destination: Path, *, bits: int = 8) -> tuple[Scan, Path
                   "normalisation": scan.normalisation, "modality": scan.modality,
                   "files": files, "skipped": [list(s) for s in scan.skipped]}
         (partial / "conversion.json").write_text(json.dumps(record, indent=1) + "\n")
-        if destination.exists():
-            destination.rmdir()
-        partial.rename(destination)
-    except OSError as error:
+        partial.chmod(0o755)  # mkdtemp makes it private; DST is an ordinary folder
+        partial.rename(destination)  # replaces only an empty DST (rename(2)); else OSError
+    except BaseException as error:
         shutil.rmtree(partial, ignore_errors=True)
-        raise BenchError(f"cannot write {destination}: {error.strerror or error}") from None
+        for parent in made:  # innermost first; only folders this call made, and only if empty
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+        if isinstance(error, OSError):
+            raise BenchError(f"cannot write {destination}: {error.strerror or error}") from None
+        raise
     return scan, destination

@@ -4,15 +4,16 @@ Every file-reading loader asks :func:`check_image` or :func:`check_volume` with 
 from the file's header (PIL, tifffile, pydicom, nibabel), before a byte of pixel data is
 decoded, so a small compressed file that would expand to many gigabytes is refused at once.
 
-The defaults keep loading within a few GiB on a 24 GiB machine (docs/data.md gives the
-measurements): decoding costs about 40 bytes a pixel or voxel at its peak (the stored values,
-float64 copies for scaling, the float32 slices kept), so
+The defaults keep loading within a few GiB on a 24 GiB machine. Measured peaks (resident
+memory over that of a tiny input): a 256^3 int16 NIfTI volume takes about 33 bytes a voxel
+(the stored values, the float64 volume, its normalised copy, the float32 slices kept), a
+4096^2 16-bit PNG about 18 bytes a pixel, DICOM somewhat more (float64 modality values). So
 
-- :data:`MAX_PIXELS` = 2**26 (8192 x 8192, 64 Mpx) peaks near 2.5 GiB for one image, and is
-  four times the largest mammogram (about 4096 x 4096);
-- :data:`MAX_VOXELS` = 2**26 + 2**25 (96 Mvox, e.g. 512 x 512 x 384) peaks near 4 GiB, ten
-  times an IXI or BrainWeb volume (7-10 Mvox), and the images the run holds and copies stay
-  well inside the rest of the memory.
+- :data:`MAX_PIXELS` = 2**26 (8192 x 8192, 67 Mpx) peaks near 2.5 GiB for one image even at
+  DICOM's rate, and is four times a large mammogram (about 4096 x 4096);
+- :data:`MAX_VOXELS` = 100 M (e.g. 512 x 512 x 381) peaks near 3.1 GiB, ten times an IXI or
+  BrainWeb volume (7-10 Mvox), leaving most of the memory to the run, which holds and copies
+  the slices; a 512^3 volume (134 M) must be asked for.
 
 Raise them with ``BENCH_MAX_PIXELS`` / ``BENCH_MAX_VOXELS`` (a count, ``K``/``M``/``G`` suffixes
 allowed), with ``--max-pixels`` / ``--max-voxels`` where a command takes data options, or in a
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from benchmark.data.schema import Card
 
 MAX_PIXELS = 1 << 26
-MAX_VOXELS = (1 << 26) + (1 << 25)
+MAX_VOXELS = 100_000_000
 
 class TooLarge(BenchError):
     """An image or volume over its size limit: an error, never a skipped input."""
