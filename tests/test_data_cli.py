@@ -182,3 +182,37 @@ def test_a_run_records_the_normalisation_beside_the_cells(tmp_path, capsys):
     notes = recorded(store).set_index("dataset")
     assert len(notes) == 2 and set(notes["images"]) == {3}
     assert "CT window lung" in notes.loc[f"dicom:{tmp_path / 'ct'}?window=lung", "normalisation"]
+
+
+def test_convert_keeps_a_users_partial_folder(tmp_path, capsys):
+    ct_series(tmp_path / "ct")
+    users = tmp_path / "png.partial"
+    users.mkdir()
+    (users / "mine.txt").write_text("keep")
+    code, _, _ = bench(capsys, "data", "convert", str(tmp_path / "ct"), str(tmp_path / "png"),
+                       "--window", "brain")
+    assert code == 0 and len(list((tmp_path / "png").glob("*.png"))) == 3
+    code, _, err = bench(capsys, "data", "convert", str(tmp_path / "ct"), str(tmp_path / "png"),
+                         "--window", "brain")  # refused: DST exists
+    assert code == 2 and (users / "mine.txt").read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ct", "png", "png.partial"]
+
+
+def test_a_data_folder_is_read_once_per_run(tmp_path, capsys, caplog, monkeypatch):
+    import imageio.v3 as iio
+
+    from benchmark.data.loaders import folder
+
+    (tmp_path / "img").mkdir()
+    for k in range(2):
+        grey = (np.arange(1024).reshape(32, 32) % 250 + k).astype(np.uint8)
+        iio.imwrite(tmp_path / "img" / f"{k}.png", np.dstack([grey] * 3))  # colour: warns
+    calls = []
+    scan = folder.scan
+    monkeypatch.setattr(folder, "scan", lambda *a: calls.append(a) or scan(*a))
+    code, out, err = bench(capsys, "run", "--noise", "gaussian", "--sigma", "0.1", "--methods",
+                           "gaussian-filter", "--data", str(tmp_path / "img"),
+                           "--store", str(tmp_path / "s.sqlite"), "--quiet", "--jobs", "1")
+    assert code == 0 and len(calls) == 1
+    warnings = [r for r in caplog.records if "converted to grey" in r.getMessage()]
+    assert len(warnings) == 1
