@@ -77,19 +77,24 @@ def _shape(shape: Sequence[int]) -> str:
     return " x ".join(str(int(n)) for n in shape)
 
 
+def _count(number: int, unit: str) -> str:
+    """``134217728, 'vox'`` -> ``'134.2 Mvox'``; small counts in full."""
+    return f"{number / 1e6:.1f} M{unit}" if number >= 100_000 else f"{number:,} {unit}"
+
+
 def check_image(shape: Sequence[int], where: str, card: Card | None = None) -> None:
     """Refuse a 2-D image (rows, columns) over the pixel limit, before it is decoded."""
     pixels, limit = math.prod(int(n) for n in shape), max_pixels(card)
     if pixels > limit:
-        raise TooLarge(f"{where}: an image of {_shape(shape)} = {pixels / 1e6:.1f} Mpx is over "
-                         f"the limit of {limit / 1e6:.1f} Mpx; if you trust the file and have the "
-                         "memory, raise it with --max-pixels N or BENCH_MAX_PIXELS=N")
+        raise TooLarge(f"{where}: an image of {_shape(shape)} = {_count(pixels, 'px')} is over "
+                       f"the limit of {_count(limit, 'px')}; if you trust the file and have the "
+                       "memory, raise it with --max-pixels N or BENCH_MAX_PIXELS=N")
 
 
 def check_volume(shape: Sequence[int], where: str, card: Card | None = None) -> None:
     """Refuse a volume (or a stack of pages or frames) over the voxel limit, before decoding."""
     voxels, limit = math.prod(int(n) for n in shape), max_voxels(card)
     if voxels > limit:
-        raise TooLarge(f"{where}: a volume of {_shape(shape)} = {voxels / 1e6:.1f} Mvox is over "
-                         f"the limit of {limit / 1e6:.1f} Mvox; if you trust the file and have "
-                         "the memory, raise it with --max-voxels N or BENCH_MAX_VOXELS=N")
+        raise TooLarge(f"{where}: a volume of {_shape(shape)} = {_count(voxels, 'vox')} is "
+                       f"over the limit of {_count(limit, 'vox')}; if you trust the file and have "
+                       "the memory, raise it with --max-voxels N or BENCH_MAX_VOXELS=N")

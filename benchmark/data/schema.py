@@ -155,9 +155,10 @@ def _describe(kind: Any) -> str:
         return " or ".join(_describe(a) for a in args if a is not type(None))
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            return f"a list of {_describe(args[0])}"
-        return f"a list of {len(args)} {_describe(args[0])}"
-    return {str: "text", int: "integer", float: "number", bool: "true/false"}.get(kind, str(kind))
+            return f"a list (each {_describe(args[0])})"
+        return f"a list of {len(args)} values (each {_describe(args[0])})"
+    return {str: "text", int: "an integer", float: "a number", bool: "true or false"}.get(
+        kind, str(kind))
 
 
 def _convert(value: Any, kind: Any) -> Any:
