@@ -118,7 +118,8 @@ def deflated_dicom(path: Path, side: int) -> Path:
     meta.MediaStorageSOPInstanceUID = generate_uid()
     meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
     ds = Dataset()
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
     ds.Modality, ds.SeriesInstanceUID, ds.PatientID = "CT", "1.2.3", "test"
     ds.Rows = ds.Columns = side
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"

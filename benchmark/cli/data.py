@@ -79,7 +79,8 @@ def convert(args: argparse.Namespace) -> int:
     from benchmark.data.loaders.common import skipped_line
     from benchmark.data.loaders.detect import path_card
 
-    card = path_card(args.source, window=args.window, strict=args.strict).with_loader(**limits(args))
+    card = path_card(args.source, window=args.window, strict=args.strict)
+    card = card.with_loader(**limits(args))
     scan, folder = write_pngs(card, args.destination, bits=args.bits)
     print(f"{len(scan.ids)} PNG ({args.bits}-bit) -> {folder}; normalisation: {scan.normalisation}")
     if scan.skipped:
