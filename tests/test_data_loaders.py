@@ -300,3 +300,21 @@ def test_nifti_non_finite_zero_is_explicit_and_recorded(tmp_path):
     assert list(loaded.ids) == ["v.nii/z000", "v.nii/z001"]
     assert "3 NaN/inf voxels set to 0" in loaded.normalisation
     assert np.count_nonzero(np.rot90(loaded.images[1], -1)[0, :3]) == 0
+
+
+@pytest.mark.parametrize("axis", ["sagittal", "coronal", "axial"])
+def test_nifti_slices_are_the_volume_planes_rotated(tmp_path, axis):
+    """Each slice is the plane of the (canonical) volume, normalised and rotated: the same
+    values np.take gives, through a view instead of a copy."""
+    import nibabel as nib
+
+    volume = np.random.default_rng(1).uniform(1, 100, (14, 13, 12)).astype(np.float32)
+    nib.save(nib.Nifti1Image(volume, np.eye(4)), tmp_path / "v.nii.gz")
+    card = path_card(tmp_path / "v.nii.gz").with_loader(axis=axis)
+    loaded = load_images(card, "all")
+    index = {"sagittal": 0, "coronal": 1, "axial": 2}[axis]
+    scale = np.percentile(volume.astype(np.float64), 99.5) - volume.min()
+    assert len(loaded) == volume.shape[index]
+    for k, image in enumerate(loaded.images):
+        expected = np.clip((np.rot90(np.take(volume, k, axis=index)) - volume.min()) / scale, 0, 1)
+        np.testing.assert_allclose(image, expected, atol=1e-6)
