@@ -86,7 +86,8 @@ def load_split(args: argparse.Namespace):
 
     Kept on ``args``, so that the steps of one command (sweep, then means) read a folder once.
     """
-    key = (args.data, args.dataset, args.window, args.strict, args.split, args.limit)
+    key = (args.data, args.dataset, args.window, args.strict, args.split, args.limit,
+           getattr(args, "max_pixels", None), getattr(args, "max_voxels", None))
     cache = vars(args).setdefault("_loaded_splits", {})
     if key not in cache:
         cache[key] = _load_split(args)
