@@ -23,7 +23,7 @@ _SPLITS: dict = {}
 
 
 def _cached(card, split):
-    key = (card["name"], split)
+    key = (card.name, split)
     if key not in _SPLITS:
         _SPLITS[key] = load_images(card, split)
     return _SPLITS[key]

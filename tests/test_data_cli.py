@@ -13,6 +13,7 @@ from dicom_factory import write_dicom
 from benchmark.cli import main
 from benchmark.data.cards import load_images
 from benchmark.data.loaders.detect import path_card
+from benchmark.data.schema import parse_card
 
 
 def bench(capsys, *argv):
@@ -119,9 +120,11 @@ def test_fetch_offline_fails_at_once_with_where_to_put_files(tmp_path, capsys, m
     from benchmark.data.fetch import fetch
 
     monkeypatch.setenv("BENCH_DATA", str(tmp_path / "data"))
-    card = {"name": "toy", "loader": {"kind": "nifti"}, "_root": str(tmp_path),
-            "local": {"folder": "toy", "layout": "toy.nii.gz"},
-            "fetch": {"page": "https://example.org", "urls": ["http://127.0.0.1:9/toy.tar"]}}
+    card = parse_card({"name": "toy", "loader": {"kind": "nifti"},
+                       "local": {"folder": "toy", "layout": "toy.nii.gz"},
+                       "fetch": {"page": "https://example.org",
+                                 "urls": ["http://127.0.0.1:9/toy.tar"]}},
+                      source="toy", root=tmp_path)
     start = time.perf_counter()
     with pytest.raises(Exception) as error:
         fetch(card, timeout=2)
@@ -143,12 +146,13 @@ def test_fetch_checks_md5_unpacks_and_the_card_loads(tmp_path, monkeypatch):
         tar.add(tmp_path / "toy.nii.gz", arcname="toy.nii.gz")
     digest = hashlib.md5((tmp_path / "toy.tar").read_bytes()).hexdigest()
     monkeypatch.setenv("BENCH_DATA", str(tmp_path / "data"))
-    card = {"name": "toy", "loader": {"kind": "nifti"}, "_root": str(tmp_path),
-            "local": {"folder": "toy"},
+    spec = {"name": "toy", "loader": {"kind": "nifti"}, "local": {"folder": "toy"},
             "fetch": {"urls": [(tmp_path / "toy.tar").as_uri()], "md5": ["0" * 32]}}
+    card = parse_card(spec, source="toy", root=tmp_path)
     with pytest.raises(Exception, match="differs from the published"):
         fetch(card)
-    card["fetch"]["md5"] = [digest]
+    spec["fetch"]["md5"] = [digest]
+    card = parse_card(spec, source="toy", root=tmp_path)
     folder = fetch(card)
     assert folder == tmp_path / "data" / "toy" and (folder / "toy.nii.gz").is_file()
     assert not (folder / "toy.tar").exists()
@@ -160,9 +164,9 @@ def test_shipped_cards_name_source_licence_and_layout():
 
     for name in ("ixi-t1", "ixi-t2", "ixi-pd", "brainweb", "kaggle-brain-tumor", "pancreas-ct"):
         card = load_card(name)
-        assert card["source"].startswith("http") and card["licence"] and card["local"]["layout"]
-        assert card["fetch"].get("urls") or card["fetch"].get("manual")
-        assert {"train", "validation", "test"} <= set(card["splits"])
+        assert card.source.startswith("http") and card.licence and card.local.layout
+        assert card.fetch.urls or card.fetch.manual
+        assert {"train", "validation", "test"} <= set(card.splits)
 
 
 def test_a_run_records_the_normalisation_beside_the_cells(tmp_path, capsys):
@@ -178,3 +182,37 @@ def test_a_run_records_the_normalisation_beside_the_cells(tmp_path, capsys):
     notes = recorded(store).set_index("dataset")
     assert len(notes) == 2 and set(notes["images"]) == {3}
     assert "CT window lung" in notes.loc[f"dicom:{tmp_path / 'ct'}?window=lung", "normalisation"]
+
+
+def test_convert_keeps_a_users_partial_folder(tmp_path, capsys):
+    ct_series(tmp_path / "ct")
+    users = tmp_path / "png.partial"
+    users.mkdir()
+    (users / "mine.txt").write_text("keep")
+    code, _, _ = bench(capsys, "data", "convert", str(tmp_path / "ct"), str(tmp_path / "png"),
+                       "--window", "brain")
+    assert code == 0 and len(list((tmp_path / "png").glob("*.png"))) == 3
+    code, _, err = bench(capsys, "data", "convert", str(tmp_path / "ct"), str(tmp_path / "png"),
+                         "--window", "brain")  # refused: DST exists
+    assert code == 2 and (users / "mine.txt").read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ct", "png", "png.partial"]
+
+
+def test_a_data_folder_is_read_once_per_run(tmp_path, capsys, caplog, monkeypatch):
+    import imageio.v3 as iio
+
+    from benchmark.data.loaders import folder
+
+    (tmp_path / "img").mkdir()
+    for k in range(2):
+        grey = (np.arange(1024).reshape(32, 32) % 250 + k).astype(np.uint8)
+        iio.imwrite(tmp_path / "img" / f"{k}.png", np.dstack([grey] * 3))  # colour: warns
+    calls = []
+    scan = folder.scan
+    monkeypatch.setattr(folder, "scan", lambda *a: calls.append(a) or scan(*a))
+    code, out, err = bench(capsys, "run", "--noise", "gaussian", "--sigma", "0.1", "--methods",
+                           "gaussian-filter", "--data", str(tmp_path / "img"),
+                           "--store", str(tmp_path / "s.sqlite"), "--quiet", "--jobs", "1")
+    assert code == 0 and len(calls) == 1
+    warnings = [r for r in caplog.records if "converted to grey" in r.getMessage()]
+    assert len(warnings) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 
@@ -13,6 +14,7 @@ from benchmark.data.cards import load_images
 from benchmark.core.errors import BenchError
 from benchmark.data.loaders.detect import path_card
 from benchmark.data.loaders.intensity import WINDOWS, parse_window, window
+from benchmark.data.schema import Normalisation
 
 
 def load(path, split="all", **options):
@@ -162,7 +164,7 @@ def test_nifti_axial_slices_with_range_and_nan_slice(tmp_path):
     volume[3, 3, 6] = np.nan
     write_nifti(tmp_path / "v.nii.gz", volume)
     card = path_card(tmp_path / "v.nii.gz")
-    card["loader"]["slices"] = [4, 8]
+    card = card.with_loader(slices=(4, 8))
     loaded = load_images(card, "all")
     assert list(loaded.ids) == ["v.nii.gz/z004", "v.nii.gz/z005", "v.nii.gz/z007"]  # z006: NaN
     assert loaded.images[0].shape == (24, 20)  # rotated anterior-up
@@ -170,7 +172,7 @@ def test_nifti_axial_slices_with_range_and_nan_slice(tmp_path):
     top, low = np.percentile(finite, 99.5), finite.min()
     expected = np.clip((np.rot90(volume[:, :, 5]) - low) / (top - low), 0, 1)
     np.testing.assert_allclose(loaded.images[1], expected, rtol=1e-5, atol=1e-6)
-    card["loader"]["strict"] = True
+    card = card.with_loader(strict=True)
     with pytest.raises(BenchError, match="NaN"):
         load_images(card, "all")
 
@@ -216,7 +218,7 @@ def test_png_8_and_16_bit_and_rgb_with_warning(tmp_path, caplog):
 def test_size_policy_crops_or_pads_every_loader(tmp_path):
     write_nifti(tmp_path / "v.nii", np.arange(30 * 20 * 2, dtype=np.float32).reshape(30, 20, 2))
     card = path_card(tmp_path / "v.nii")
-    card["loader"]["size"] = [16, 40]
+    card = card.with_loader(size=(16, 40))
     loaded = load_images(card, "all")
     assert {img.shape for img in loaded.images} == {(16, 40)}
     assert "zero-padded to 16x40" in loaded.normalisation
@@ -256,7 +258,7 @@ def test_dicom_slice_range_is_taken_along_the_ordered_series(tmp_path):
         write_dicom(tmp_path / "s" / f"{name}.dcm", ramp(start=int(z) * 100), modality="MR",
                     position=(0, 0, z))
     card = path_card(tmp_path / "s")
-    card["loader"]["slices"] = [1, 3]
+    card = card.with_loader(slices=(1, 3))
     assert list(load_images(card, "all").ids) == ["c.dcm", "b.dcm"]
 
 
@@ -283,7 +285,7 @@ def test_card_window_as_centre_width_list_and_garbled_file_window(tmp_path):
     card = path_card(tmp_path / "ct")
     with pytest.raises(BenchError, match="without WindowCenter"):  # empty values: no window
         load_images(card, "all")
-    card["normalisation"] = {"method": "window", "window": [128, 256]}
+    card = dataclasses.replace(card, normalisation=Normalisation("window", window=(128, 256)))
     assert load_images(card, "all").images[0].flat[64] == pytest.approx(0.25)
 
 
@@ -293,8 +295,26 @@ def test_nifti_non_finite_zero_is_explicit_and_recorded(tmp_path):
     write_nifti(tmp_path / "v.nii", volume)
     card = path_card(tmp_path / "v.nii")
     assert list(load_images(card, "all").ids) == ["v.nii/z000"]
-    card["loader"]["non_finite"] = "zero"
+    card = card.with_loader(non_finite="zero")
     loaded = load_images(card, "all")
     assert list(loaded.ids) == ["v.nii/z000", "v.nii/z001"]
     assert "3 NaN/inf voxels set to 0" in loaded.normalisation
     assert np.count_nonzero(np.rot90(loaded.images[1], -1)[0, :3]) == 0
+
+
+@pytest.mark.parametrize("axis", ["sagittal", "coronal", "axial"])
+def test_nifti_slices_are_the_volume_planes_rotated(tmp_path, axis):
+    """Each slice is the plane of the (canonical) volume, normalised and rotated: the same
+    values np.take gives, through a view instead of a copy."""
+    import nibabel as nib
+
+    volume = np.random.default_rng(1).uniform(1, 100, (14, 13, 12)).astype(np.float32)
+    nib.save(nib.Nifti1Image(volume, np.eye(4)), tmp_path / "v.nii.gz")
+    card = path_card(tmp_path / "v.nii.gz").with_loader(axis=axis)
+    loaded = load_images(card, "all")
+    index = {"sagittal": 0, "coronal": 1, "axial": 2}[axis]
+    scale = np.percentile(volume.astype(np.float64), 99.5) - volume.min()
+    assert len(loaded) == volume.shape[index]
+    for k, image in enumerate(loaded.images):
+        expected = np.clip((np.rot90(np.take(volume, k, axis=index)) - volume.min()) / scale, 0, 1)
+        np.testing.assert_allclose(image, expected, atol=1e-6)

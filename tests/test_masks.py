@@ -54,6 +54,6 @@ def test_card_documents_the_recipe_in_use():
     from benchmark.data.cards import load_card
     from benchmark.core.masks import DEFAULT_RECIPE
 
-    card = dict(load_card("mni152")["anatomy"])
+    card = asdict(load_card("mni152").anatomy)
     assert card.pop("method") == "threshold-morphology"
     assert card == asdict(DEFAULT_RECIPE)

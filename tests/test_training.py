@@ -26,7 +26,7 @@ def load_each_split_once(monkeypatch):
     import methods.deep.training.training as training
 
     def cached(card, split):
-        key = (card["name"], split)
+        key = (card.name, split)
         if key not in _SPLITS:
             _SPLITS[key] = load_images(card, split)
         return _SPLITS[key]

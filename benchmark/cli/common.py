@@ -41,12 +41,31 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                              "(--window=-600,1500 for a negative centre)")
     parser.add_argument("--strict", action="store_true",
                         help="unreadable or unusable files/slices are errors, not skipped")
+    add_limit_options(parser)
     parser.add_argument("--split", default=None,
                         help="split of the card (default: test; a --data folder has 'all')")
     parser.add_argument("--limit", type=positive_int, default=None, metavar="N",
                         help="use only the first N images of the split")
     parser.add_argument("--seed", type=int, default=0, help="noise replicate (default: 0)")
     parser.add_argument("--clip", action="store_true", help="clip noisy images to [0, 1]")
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """``--max-pixels`` / ``--max-voxels``: raise the size guards (benchmark.data.limits)."""
+    parser.add_argument("--max-pixels", metavar="N", default=None,
+                        help="largest image to decode, in pixels (default 8192^2 = 67108864, or "
+                             "$BENCH_MAX_PIXELS; K/M/G suffixes allowed)")
+    parser.add_argument("--max-voxels", metavar="N", default=None,
+                        help="largest volume to decode, in voxels (default 100M, or "
+                             "$BENCH_MAX_VOXELS)")
+
+
+def limits(args: argparse.Namespace) -> dict:
+    """The ``[loader]`` fields that ``--max-pixels`` / ``--max-voxels`` set, parsed."""
+    from benchmark.data.limits import parse_count
+
+    return {field: parse_count(getattr(args, field), "--" + field.replace("_", "-"))
+            for field in ("max_pixels", "max_voxels") if getattr(args, field, None)}
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -63,7 +82,19 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def load_split(args: argparse.Namespace):
-    """The card and the split's ids (pixels are loaded only when cells are missing)."""
+    """The card and the split's ids (pixels are loaded only when cells are missing).
+
+    Kept on ``args``, so that the steps of one command (sweep, then means) read a folder once.
+    """
+    key = (args.data, args.dataset, args.window, args.strict, args.split, args.limit,
+           getattr(args, "max_pixels", None), getattr(args, "max_voxels", None))
+    cache = vars(args).setdefault("_loaded_splits", {})
+    if key not in cache:
+        cache[key] = _load_split(args)
+    return cache[key]
+
+
+def _load_split(args: argparse.Namespace):
     from benchmark.data.cards import image_ids, load_card, load_images
     from benchmark.data.loaders.detect import path_card
 
@@ -72,7 +103,7 @@ def load_split(args: argparse.Namespace):
     if args.window and not args.data:
         raise BenchError("--window applies to --data; a dataset card sets its window in "
                          "[normalisation]")
-    card["loader"]["strict"] = card["loader"].get("strict", False) or args.strict
+    card = card.with_loader(strict=card.loader.strict or args.strict, **limits(args))
     split = args.split or ("all" if args.data else "test")
     ids = image_ids(card, split)
     loaded = None
@@ -85,7 +116,7 @@ def load_split(args: argparse.Namespace):
 
     if ids is None:  # this loader cannot list ids without reading: load now, validating early
         ids = list(images().ids)
-    subset = argparse.Namespace(dataset=card["name"], split=split, ids=ids[: args.limit])
+    subset = argparse.Namespace(dataset=card.name, split=split, ids=ids[: args.limit])
     return subset, images
 
 

@@ -76,6 +76,49 @@ def parse_noises(kinds: list[str], sigmas: list[str]) -> list[tuple[str, float, 
     return noises
 
 
+def check_init(path: str, architecture: str, arch_config: dict, out: str) -> None:
+    """Refuse an ``--init`` file at once: missing, not safetensors, truncated, of another model
+    or configuration, or with tensors of other names or shapes than the model being trained.
+
+    Reads the file's header only; the model is built (no data, no training) to compare shapes.
+    """
+    import json
+
+    from methods.deep.checkpoints import inspect_checkpoint
+    from methods.deep.nets import ARCHITECTURES, build
+
+    where = Path(path)
+    if not where.is_file():
+        raise BenchError(f"--init {path}: no such file; give a checkpoint written by bench train")
+    if where.resolve() == Path(out).resolve():
+        raise BenchError(f"--init {path} is also the output; copy it elsewhere first or pass "
+                         "another --out (the first epoch would overwrite it)")
+    try:
+        shapes, meta = inspect_checkpoint(where)
+    except BenchError as error:
+        raise BenchError(f"--init: {error}") from None
+    ours = {**ARCHITECTURES[architecture], **arch_config}
+    try:
+        theirs = {**ARCHITECTURES.get(meta.get("architecture", ""), {}),
+                  **json.loads(meta.get("arch_config", "{}"))}
+    except (json.JSONDecodeError, TypeError):
+        theirs = None
+    if meta.get("architecture") != architecture or theirs != ours:
+        held = f"{meta['architecture']} {theirs}" if "architecture" in meta else "no architecture"
+        raise BenchError(f"--init {path}: it holds {held}, not {architecture} {ours}; give a "
+                         "checkpoint of the same model")
+    wanted = {k: tuple(v.shape) for k, v in build(architecture, ours).state_dict().items()}
+    if shapes != wanted:
+        wrong = sorted(set(wanted) ^ set(shapes)) or sorted(
+            k for k in wanted if wanted[k] != shapes[k])
+        first = wrong[0]
+        detail = (f"{first}: {list(shapes[first])} where the model has {list(wanted[first])}"
+                  if first in shapes and first in wanted else
+                  f"{first} {'missing' if first in wanted else 'not in the model'}")
+        raise BenchError(f"--init {path}: its tensors do not fit {architecture} {ours} "
+                         f"({len(wrong)} differ; {detail}); give a checkpoint of the same model")
+
+
 def run(args: argparse.Namespace) -> int:
     from benchmark.core.paths import PROJECT_ROOT, RESULTS_DIR
     from benchmark.engine.runner import resolve_device
@@ -95,6 +138,8 @@ def run(args: argparse.Namespace) -> int:
         arch_config = {"width": args.width}
     tag = f"{args.architecture}-{noise_tag(noises)}"
     out = args.out or str(PROJECT_ROOT / "methods" / "deep" / "weights" / f"{tag}.safetensors")
+    if args.init:  # refused at once, before any data are read or a weight is trained
+        check_init(args.init, args.architecture, arch_config, out)
     chosen = device(args)
     config = TrainConfig(
         architecture=args.architecture, noises=noises, dataset=args.dataset, profile=args.profile,

@@ -6,7 +6,6 @@ import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -15,6 +14,7 @@ from benchmark.data.images import check_clean_image, fit_to_size
 from benchmark.data.loaders import LOADERS
 from benchmark.core.paths import CARDS_DIR
 from benchmark.core.registry import unknown_name
+from benchmark.data.schema import Card, Loader, parse_card
 
 
 @dataclass(frozen=True)
@@ -54,49 +54,61 @@ def card_names() -> list[str]:
     return sorted(p.stem for p in CARDS_DIR.glob("*.toml"))
 
 
-def load_card(name: str) -> dict[str, Any]:
+def read_card(path: str | Path) -> Card:
+    """The checked :class:`Card` in the TOML file ``path``.
+
+    Raises
+    ------
+    BenchError
+        One line naming the file: unreadable, not TOML (with the parser's message), or not a
+        valid card (see :func:`benchmark.data.schema.parse_card`).
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise BenchError(f"dataset card {path} is not valid TOML: {error}") from None
+    except OSError as error:
+        raise BenchError(f"cannot read dataset card {path}: {error.strerror or error}") from None
+    return parse_card(data, source=str(path), root=path.parent, default_name=path.stem)
+
+
+def load_card(name: str) -> Card:
     """Read ``datasets/<name>.toml`` (or a path to a card)."""
     path = Path(name) if name.endswith(".toml") else CARDS_DIR / f"{name}.toml"
     if not path.is_file():
+        if name.endswith(".toml"):
+            raise BenchError(f"dataset card {path} does not exist; give a .toml file or one of: "
+                             f"{', '.join(card_names())}")
         raise unknown_name("dataset", name, card_names())
-    with path.open("rb") as handle:
-        card = tomllib.load(handle)
-    card.setdefault("name", path.stem)
-    card["_root"] = str(path.parent)
-    return card
+    return read_card(path)
 
 
-def folder_card(path: str | Path) -> dict[str, Any]:
+def folder_card(path: str | Path) -> Card:
     """A card for ``--data DIR``: a folder of images, one split named ``all``."""
     directory = Path(path).resolve()
-    return {
-        "name": f"folder:{directory}",
-        "loader": {"kind": "folder", "path": str(directory)},
-        "_root": str(directory.parent),
-    }
+    return Card(name=f"folder:{directory}", loader=Loader(kind="folder", path=str(directory)),
+                root=directory.parent)
 
 
-def apply_size_policy(card: dict[str, Any], images, normalisation: str):
+def apply_size_policy(card: Card, images, normalisation: str):
     """The size policy: native sizes, unless the card's ``[loader] size = [H, W]`` asks for one
     size; then every image is centre-cropped or zero-padded to it (never resampled)."""
-    size = card["loader"].get("size")
+    size = card.loader.size
     if not size:
         return list(images), normalisation
-    size = (int(size[0]), int(size[1]))
     if "padded" not in normalisation:
         normalisation += f"; centre-cropped/zero-padded to {size[0]}x{size[1]}"
     return [fit_to_size(np.asarray(image), size) for image in images], normalisation
 
 
-def load_images(card: dict[str, Any], split: str) -> ImageSet:
+def load_images(card: Card, split: str) -> ImageSet:
     """Load and check every image of ``split`` described by ``card``."""
-    kind = card["loader"]["kind"]
-    if kind not in LOADERS:
-        raise unknown_name("loader", kind, list(LOADERS))
-    ids, images, normalisation = LOADERS[kind](card, split, Path(card["_root"]))
+    ids, images, normalisation = LOADERS[card.loader.kind](card, split, card.root)
     images, normalisation = apply_size_policy(card, images, normalisation)
     checked = tuple(check_clean_image(image, image_id) for image_id, image in zip(ids, images))
-    return ImageSet(card["name"], split, tuple(ids), checked, normalisation)
+    return ImageSet(card.name, split, tuple(ids), checked, normalisation)
 
 
 def load_dataset(name: str = "mni152", split: str = "test") -> ImageSet:
@@ -104,9 +116,9 @@ def load_dataset(name: str = "mni152", split: str = "test") -> ImageSet:
     return load_images(load_card(name), split)
 
 
-def image_ids(card: dict[str, Any], split: str) -> list[str] | None:
+def image_ids(card: Card, split: str) -> list[str] | None:
     """The ids of ``split`` without reading pixels, when the card's loader can tell them."""
     from benchmark.data.loaders import ID_LISTERS
 
-    lister = ID_LISTERS.get(card["loader"]["kind"])
+    lister = ID_LISTERS.get(card.loader.kind)
     return None if lister is None else lister(card, split)

@@ -3,21 +3,26 @@
 The values written are the loader's normalised [0, 1] images (HU through the chosen window for
 CT, the robust percentile for MR) scaled to 8 or 16 bits and rounded, so the PNG folder loads
 back (``--data DST``) to the same images within half a grey level. The folder is written in a
-temporary sibling and renamed at the end: an error leaves nothing half-written.
+unique temporary sibling made for this call (never an existing ``DST.partial``) and renamed at
+the end: an error leaves nothing half-written, and nothing else is removed.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from benchmark.core.errors import BenchError
 from benchmark.data.loaders import SCANNERS
 from benchmark.data.loaders.common import Scan
+
+if TYPE_CHECKING:
+    from benchmark.data.schema import Card
 
 
 def png_name(image_id: str) -> str:
@@ -38,7 +43,7 @@ def quantise(image: np.ndarray, bits: int) -> np.ndarray:
     return np.round(np.clip(image, 0.0, 1.0) * top).astype(np.uint8 if bits == 8 else np.uint16)
 
 
-def convert(card: dict[str, Any], destination: Path, *, bits: int = 8) -> tuple[Scan, Path]:
+def convert(card: Card, destination: Path, *, bits: int = 8) -> tuple[Scan, Path]:
     """Write every image of ``card`` (a DICOM or NIfTI path card) as PNG under ``destination``.
 
     Also writes ``conversion.json`` (source, bits, normalisation, files, skipped inputs).
@@ -50,9 +55,9 @@ def convert(card: dict[str, Any], destination: Path, *, bits: int = 8) -> tuple[
     """
     import imageio.v3 as iio
 
-    kind = card["loader"]["kind"]
+    kind = card.loader.kind
     if kind not in ("dicom", "nifti"):
-        raise BenchError(f"{card['loader']['path']} holds {kind} images, not DICOM or NIfTI; "
+        raise BenchError(f"{card.loader.path} holds {kind} images, not DICOM or NIfTI; "
                          "it needs no conversion (use it with --data directly)")
     if bits not in (8, 16):
         raise BenchError(f"--bits {bits}: PNG takes 8 or 16")
@@ -60,9 +65,14 @@ def convert(card: dict[str, Any], destination: Path, *, bits: int = 8) -> tuple[
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
         raise BenchError(f"{destination} already exists and is not an empty folder; "
                          "choose a new destination or remove it")
-    scan = SCANNERS[kind](card, "all", Path(card["_root"]))
-    partial = destination.with_name(destination.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
+    scan = SCANNERS[kind](card, "all", card.root)
+    made = [p for p in destination.parents if not p.exists()]  # removed again on failure
+    try:  # a fresh, unique folder of ours next to DST: nothing of the user's is touched
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".partial",
+                                        dir=destination.parent))
+    except OSError as error:
+        raise BenchError(f"cannot write {destination}: {error.strerror or error}") from None
     files = {}
     try:
         for image_id, image in zip(scan.ids, scan.images):
@@ -70,14 +80,20 @@ def convert(card: dict[str, Any], destination: Path, *, bits: int = 8) -> tuple[
             target.parent.mkdir(parents=True, exist_ok=True)
             iio.imwrite(target, quantise(image, bits))
             files[image_id] = target.relative_to(partial).as_posix()
-        record = {"source": card["loader"]["path"], "kind": kind, "bits": bits,
+        record = {"source": card.loader.path, "kind": kind, "bits": bits,
                   "normalisation": scan.normalisation, "modality": scan.modality,
                   "files": files, "skipped": [list(s) for s in scan.skipped]}
         (partial / "conversion.json").write_text(json.dumps(record, indent=1) + "\n")
-        if destination.exists():
-            destination.rmdir()
-        partial.rename(destination)
-    except OSError as error:
+        partial.chmod(0o755)  # mkdtemp makes it private; DST is an ordinary folder
+        partial.rename(destination)  # replaces only an empty DST (rename(2)); else OSError
+    except BaseException as error:
         shutil.rmtree(partial, ignore_errors=True)
-        raise BenchError(f"cannot write {destination}: {error.strerror or error}") from None
+        for parent in made:  # innermost first; only folders this call made, and only if empty
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+        if isinstance(error, OSError):
+            raise BenchError(f"cannot write {destination}: {error.strerror or error}") from None
+        raise
     return scan, destination

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from benchmark.data.cards import apply_size_policy, load_images
 from benchmark.data.images import check_clean_image
 from benchmark.data.loaders import SCANNERS
+
+if TYPE_CHECKING:
+    from benchmark.data.schema import Card
 
 
 @dataclass
@@ -52,7 +54,7 @@ class DataInfo:
         return out
 
 
-def describe(card: dict[str, Any], split: str) -> DataInfo:
+def describe(card: Card, split: str) -> DataInfo:
     """Load ``split`` of ``card`` as the benchmark would, and report what came in and what not.
 
     Raises
@@ -60,9 +62,9 @@ def describe(card: dict[str, Any], split: str) -> DataInfo:
     BenchError
         Exactly when loading it for a run would (bad input, nothing usable, ``strict`` skips).
     """
-    kind = card["loader"]["kind"]
+    kind = card.loader.kind
     if kind in SCANNERS:
-        scan = SCANNERS[kind](card, split, Path(card["_root"]))
+        scan = SCANNERS[kind](card, split, card.root)
         images, normalisation = apply_size_policy(card, scan.images, scan.normalisation)
         images = [check_clean_image(image, image_id) for image_id, image in zip(scan.ids, images)]
         facts = dict(files=scan.files, dtype=scan.source_dtype, modality=scan.modality,
@@ -70,11 +72,11 @@ def describe(card: dict[str, Any], split: str) -> DataInfo:
     else:  # a loader without a scan (the MNI template): what it returns is all there is
         loaded = load_images(card, split)
         images, normalisation = list(loaded.images), loaded.normalisation
-        facts = dict(files=None, dtype="float32", modality=card.get("modality", "unknown"),
+        facts = dict(files=None, dtype="float32", modality=card.modality or "unknown",
                      source_range=None, skipped=[])
     shapes = Counter(f"{image.shape[0]}x{image.shape[1]}" for image in images)
     low = min(float(np.min(image)) for image in images)
     high = max(float(np.max(image)) for image in images)
-    return DataInfo(name=card["name"], kind=kind, split=split, count=len(images),
+    return DataInfo(name=card.name, kind=kind, split=split, count=len(images),
                     shapes=dict(shapes.most_common()), normalised_range=(low, high),
                     normalisation=normalisation, **facts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -83,16 +84,80 @@ def read_metadata(path: Path) -> dict[str, str]:
         return dict(handle.metadata() or {})
 
 
+#: Bytes a safetensors header may take (the format's own readers cap it at 100 MB).
+_HEADER_LIMIT = 100_000_000
+_DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "I16": 2, "U16": 2,
+                "F16": 2, "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
+
+
+def inspect_checkpoint(path: Path) -> tuple[dict[str, tuple[int, ...]], dict[str, str]]:
+    """Tensor shapes and metadata of a safetensors file, checked without loading a tensor.
+
+    The 8-byte header length, the JSON header, every tensor's dtype, shape and byte range,
+    and the file's length are checked against each other, so a file that is not
+    safetensors, or a truncated one, is refused before any training or inference starts.
+
+    Raises
+    ------
+    BenchError
+        One line naming the file and what is wrong with it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise BenchError(f"checkpoint {path} does not exist; give a .safetensors file written "
+                         "by bench train")
+    size = path.stat().st_size
+
+    def bad(why: str) -> BenchError:
+        return BenchError(f"checkpoint {path} is not a readable safetensors file ({why}); "
+                          "give a checkpoint written by bench train")
+
+    with path.open("rb") as handle:
+        prefix = handle.read(8)
+        if len(prefix) < 8:
+            raise bad(f"{size} bytes, shorter than the 8-byte header length")
+        length = int.from_bytes(prefix, "little")
+        if length > min(_HEADER_LIMIT, size - 8):
+            raise bad(f"a header of {length} bytes in a file of {size}")
+        try:
+            header = json.loads(handle.read(length))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise bad("its header is not JSON") from None
+    if not isinstance(header, dict):
+        raise bad("its header is not a JSON object")
+    metadata = header.pop("__metadata__", None) or {}
+    shapes, end = {}, 0
+    for name, info in header.items():
+        try:
+            start, stop = (int(v) for v in info["data_offsets"])
+            shape = tuple(int(n) for n in info["shape"])
+            width = _DTYPE_BYTES[info["dtype"]]
+        except (KeyError, TypeError, ValueError):
+            raise bad(f"tensor {name!r} has no valid dtype, shape or data_offsets") from None
+        if stop - start != width * math.prod(shape) or start < 0:
+            raise bad(f"tensor {name!r}: {stop - start} bytes for shape {list(shape)}")
+        shapes[name], end = shape, max(end, stop)
+    if size != 8 + length + end:
+        raise bad(f"{size} bytes where the header promises {8 + length + end}: truncated or "
+                  "padded")
+    return shapes, {str(k): str(v) for k, v in metadata.items()}
+
+
 def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
-    """Tensors (as float32 where floating) and metadata of a checkpoint file."""
+    """Tensors (as float32 where floating) and metadata of a checkpoint file.
+
+    Raises
+    ------
+    BenchError
+        For a missing, truncated or non-safetensors file (:func:`inspect_checkpoint`).
+    """
     import torch
     from safetensors.torch import load_file
 
     path = Path(path)
-    if not path.is_file():
-        raise BenchError(f"checkpoint {path} does not exist")
+    _, metadata = inspect_checkpoint(path)
     tensors = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
-    return tensors, read_metadata(path)
+    return tensors, metadata
 
 
 def train_command(architecture: str, noise: Noise) -> str:

@@ -14,11 +14,14 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from benchmark.core.errors import BenchError
+
+if TYPE_CHECKING:
+    from benchmark.data.schema import Card
 
 log = logging.getLogger("benchmark.data.cards")
 
@@ -85,9 +88,9 @@ def warn_skipped(scan: Scan, where: str) -> None:
                     skipped_line(scan, where))
 
 
-def is_strict(card: dict[str, Any]) -> bool:
+def is_strict(card: Card) -> bool:
     """Whether the card (or ``--strict``) asks for skipped inputs to be errors."""
-    return bool(card["loader"].get("strict", False))
+    return card.loader.strict
 
 
 def add_slice(scan: Scan, image_id: str, image: np.ndarray) -> None:
@@ -109,7 +112,7 @@ def add_slice(scan: Scan, image_id: str, image: np.ndarray) -> None:
         scan.images.append(np.ascontiguousarray(image, dtype=np.float32))
 
 
-def split_files(files: list[Path], base: Path, card: dict[str, Any], split: str) -> list[Path]:
+def split_files(files: list[Path], base: Path, card: Card, split: str) -> list[Path]:
     """The files of ``split``, chosen by the card's ``[splits.NAME]`` table.
 
     A split is ``include`` (glob patterns on the path relative to the data folder; default all),
@@ -118,40 +121,39 @@ def split_files(files: list[Path], base: Path, card: dict[str, Any], split: str)
     whole path) hashes into ``[lo, hi)`` of 100 buckets. Hashing by subject keeps every slice of
     one subject in one split. Without ``[splits]`` the only split is ``all``.
     """
-    splits = {k: v for k, v in card.get("splits", {}).items() if isinstance(v, dict)}
+    splits = card.splits
     if not splits:
         if split not in ("all", "test"):
-            raise BenchError(f"{card['name']} has a single split 'all', not {split!r}; drop --split")
+            raise BenchError(f"{card.name} has a single split 'all', not {split!r}; drop --split")
         return files
     if split not in splits:
-        raise BenchError(f"dataset {card['name']!r} has no split {split!r}; "
+        raise BenchError(f"dataset {card.name!r} has no split {split!r}; "
                          f"use one of: {', '.join(splits)}")
     spec = splits[split]
-    group = card["splits"].get("group")
+    group = splits.group
     chosen = []
     for path in files:
         rel = path.relative_to(base).as_posix() if path != base else path.name
-        if not any(fnmatch.fnmatch(rel, p) for p in spec.get("include", ["*"])):
+        if not any(fnmatch.fnmatch(rel, p) for p in spec.include):
             continue
-        if any(fnmatch.fnmatch(rel, p) for p in spec.get("exclude", [])):
+        if any(fnmatch.fnmatch(rel, p) for p in spec.exclude):
             continue
-        if "buckets" in spec:
+        if spec.buckets is not None:
             match = re.search(group, rel) if group else None
             subject = match.group(0) if match else rel
             bucket = int(hashlib.sha256(subject.encode()).hexdigest(), 16) % 100
-            low, high = spec["buckets"]
+            low, high = spec.buckets
             if not low <= bucket < high:
                 continue
         chosen.append(path)
     return chosen
 
 
-def slices_of(card: dict[str, Any], split: str) -> Any:
+def slices_of(card: Card, split: str) -> Any:
     """The ``slices`` of ``[splits.NAME]`` when it sets them (slabs of one volume), else the loader's."""
-    table = card.get("splits", {}).get(split)
-    if isinstance(table, dict) and "slices" in table:
-        return table["slices"]
-    return card["loader"].get("slices")
+    if split in card.splits and card.splits[split].slices is not None:
+        return card.splits[split].slices
+    return card.loader.slices
 
 
 def slice_range(length: int, spec: Any, step: int = 1) -> range:

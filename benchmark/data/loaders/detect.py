@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from benchmark.core.errors import BenchError
 from benchmark.data.loaders import dicom, folder, nifti
+from benchmark.data.schema import Card, Loader, Normalisation
 
 #: Kind of a --data path -> the loader kind in :data:`benchmark.data.loaders.LOADERS`.
 KINDS = ("dicom", "nifti", "folder")
@@ -48,7 +48,7 @@ def kind_of(path: Path) -> str:
     return next(iter(counts))
 
 
-def path_card(path: str | Path, *, window: str | None = None, strict: bool = False) -> dict[str, Any]:
+def path_card(path: str | Path, *, window: str | None = None, strict: bool = False) -> Card:
     """A card for ``--data PATH``: one split ``all``; ``window`` is a CT window (DICOM, NIfTI in HU).
 
     The card's name holds the kind, the absolute path and any option that changes pixels, so
@@ -56,14 +56,12 @@ def path_card(path: str | Path, *, window: str | None = None, strict: bool = Fal
     """
     where = Path(path).expanduser().resolve()
     kind = kind_of(where)
-    card: dict[str, Any] = {"loader": {"kind": kind, "path": str(where), "strict": strict},
-                            "_root": str(where.parent)}
-    name = f"{kind}:{where}"
+    name, normalisation = f"{kind}:{where}", Normalisation()
     if window is not None:
         if kind == "folder":
             raise BenchError("--window applies to DICOM or NIfTI in Hounsfield units, not to "
                              "PNG/JPEG/TIFF images; drop --window")
-        card["normalisation"] = {"method": "window", "window": window}
+        normalisation = Normalisation(method="window", window=window)
         name += f"?window={window}"
-    card["name"] = name
-    return card
+    return Card(name=name, loader=Loader(kind=kind, path=str(where), strict=strict),
+                root=where.parent, normalisation=normalisation)

@@ -19,20 +19,30 @@ listed (``strict`` makes them errors); a folder mixing modalities is an error.
 
 from __future__ import annotations
 
+import io
 import warnings
+import zlib
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from benchmark.core.errors import BenchError
+from benchmark.data.limits import check_image, check_volume
 from benchmark.data.loaders.common import (Scan, add_slice, finish, is_strict, log, slice_range,
                                       slices_of, split_files, warn_skipped)
 from benchmark.data.loaders.intensity import normalise_volume, parse_window, to_grey, window
 from benchmark.data.loaders.location import require_location
 
+if TYPE_CHECKING:
+    from benchmark.data.schema import Card, Normalisation
+
 SKIPPED_NAMES = {"DICOMDIR"}
+
+#: Most bytes of a deflated file inflated to read its header (pydicom would inflate it all).
+HEADER_BUDGET = 8 << 20
+PIXEL_DATA = 0x7FE00010
 
 
 def is_dicom(path: Path) -> bool:
@@ -55,11 +65,45 @@ def candidate_files(where: Path) -> list[Path]:
                   and not any(part.startswith(".") for part in p.relative_to(where).parts))
 
 
+def _deflated_header(path: Path):
+    """The header of a Deflated Explicit VR file, inflating at most :data:`HEADER_BUDGET` bytes.
+
+    pydicom inflates a deflated file whole even to stop before its pixels, so a small file can
+    take gigabytes before its size is known; None when ``path`` is not deflated.
+    """
+    from pydicom.filereader import _read_file_meta_info, read_dataset, read_preamble
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    with path.open("rb") as handle:
+        if read_preamble(handle, False) is None:
+            return None
+        meta = _read_file_meta_info(handle)
+        if meta.get("TransferSyntaxUID") != DeflatedExplicitVRLittleEndian:
+            return None
+        inflater, head = zlib.decompressobj(-zlib.MAX_WBITS), bytearray()
+        while len(head) < HEADER_BUDGET:
+            chunk = inflater.unconsumed_tail or handle.read(1 << 16)
+            if not chunk:
+                break
+            head += inflater.decompress(chunk, HEADER_BUDGET - len(head))
+    ds = read_dataset(io.BytesIO(bytes(head)), False, True,
+                      stop_when=lambda tag, vr, length: tag == PIXEL_DATA)
+    ds.file_meta = meta
+    return ds
+
+
 def _read(path: Path, header_only: bool):
     """pydicom's reader; files without the preamble are accepted only when they look like images."""
     import pydicom
     from pydicom.errors import InvalidDicomError
 
+    if header_only:
+        try:
+            ds = _deflated_header(path)
+        except InvalidDicomError:
+            ds = None
+        if ds is not None:
+            return ds
     try:
         return pydicom.dcmread(path, stop_before_pixels=header_only)
     except InvalidDicomError:
@@ -190,14 +234,14 @@ def file_window(datasets: list) -> tuple[float, float] | None:
 
 
 def normalise_series(values: list[np.ndarray], datasets: list, modality: str,
-                     spec: dict[str, Any], where: str) -> tuple[list[np.ndarray], str]:
+                     spec: Normalisation, where: str) -> tuple[list[np.ndarray], str]:
     """Map one series' modality values to [0, 1] (see the module docstring)."""
-    method = spec.get("method", "window" if modality == "CT" else "percentile")
+    method = spec.method or ("window" if modality == "CT" else "percentile")
     if method == "window":
         if modality != "CT":
             raise BenchError(f"{where}: a CT window was asked for a {modality} series; windows "
                              "are in Hounsfield units, drop --window for non-CT data")
-        chosen = spec.get("window", "file")
+        chosen = spec.window or "file"
         if isinstance(chosen, (list, tuple)):  # a card's [centre, width]
             chosen = ",".join(str(v) for v in chosen)
         label, cw = parse_window(chosen)
@@ -218,15 +262,15 @@ def normalise_series(values: list[np.ndarray], datasets: list, modality: str,
     return out, how
 
 
-def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
+def scan(card: Card, split: str, root: Path) -> Scan:
     """Read, order, rescale and normalise every DICOM image of ``split``."""
     with warnings.catch_warnings():  # pydicom warns on odd header values as they are read;
         warnings.filterwarnings("ignore", module=r"pydicom\.")  # the outcome is reported instead
         return _scan(card, split)
 
 
-def _scan(card: dict[str, Any], split: str) -> Scan:
-    spec = card["loader"]
+def _scan(card: Card, split: str) -> Scan:
+    spec = card.loader
     where = require_location(card)
     base = where.parent if where.is_file() else where
     files = candidate_files(where)
@@ -238,10 +282,14 @@ def _scan(card: dict[str, Any], split: str) -> Scan:
     for path in files:  # first pass: headers only, to group, check and order
         try:
             ds = read_dataset(path, header_only=True)
-            header_int(ds, "NumberOfFrames")
+            frames, rows, columns = (header_int(ds, key) for key in
+                                     ("NumberOfFrames", "Rows", "Columns"))
         except BenchError as error:
             result.skip(path.relative_to(base).as_posix(), str(error))
             continue
+        check_image((rows, columns), str(path), card)  # before any pixel is decoded
+        if frames > 1:
+            check_volume((frames, rows, columns), str(path), card)
         series[str(ds.get("SeriesInstanceUID", "no-series-uid"))].append((ds, path))
     modalities = Counter(str(ds.get("Modality", "OT")) for members in series.values()
                          for ds, _ in members)
@@ -255,7 +303,7 @@ def _scan(card: dict[str, Any], split: str) -> Scan:
         members.sort(key=lambda item: order_key(*item))
         entries = [(ds, path, k) for ds, path in members
                    for k in range(header_int(ds, "NumberOfFrames"))]
-        chosen = slice_range(len(entries), slices_of(card, split), int(spec.get("step", 1)))
+        chosen = slice_range(len(entries), slices_of(card, split), spec.step)
         wanted: dict[Path, list[int]] = defaultdict(list)
         for i in chosen:
             wanted[entries[i][1]].append(entries[i][2])
@@ -285,7 +333,7 @@ def _scan(card: dict[str, Any], split: str) -> Scan:
         for v in values:
             result.widen(v)
         normalised, how = normalise_series(values, kept, result.modality,
-                                           card.get("normalisation", {}), str(where))
+                                           card.normalisation, str(where))
         if str(kept[0].get("PhotometricInterpretation", "")) == "MONOCHROME1":
             normalised = [1.0 - v for v in normalised]
             how += "; MONOCHROME1 inverted"
@@ -301,7 +349,7 @@ def _scan(card: dict[str, Any], split: str) -> Scan:
     return finish(result, str(where), strict=is_strict(card))
 
 
-def load(card: dict[str, Any], split: str, root: Path) -> tuple[list[str], list[np.ndarray], str]:
+def load(card: Card, split: str, root: Path) -> tuple[list[str], list[np.ndarray], str]:
     """The loader contract: ``(ids, images, normalisation)`` of the card's ``split``."""
     result = scan(card, split, root)
     warn_skipped(result, str(require_location(card)))

@@ -8,19 +8,52 @@ and listed (``strict`` makes them errors).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from benchmark.core.errors import BenchError
+from benchmark.data.limits import check_image, check_volume
 from benchmark.data.loaders.common import (Scan, add_slice, finish, is_strict, log, split_files,
                                       warn_skipped)
 from benchmark.data.loaders.intensity import dtype_scale, to_grey
 from benchmark.data.loaders.location import require_location
 
+if TYPE_CHECKING:
+    from benchmark.data.schema import Card
+
 SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+@contextlib.contextmanager
+def _our_size_guard():
+    """Pillow's own bomb check off for this read: :func:`header_shape` has checked the size
+    against our limit, which a user may have raised above Pillow's."""
+    from PIL import Image
+
+    saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+def header_shape(path: Path) -> tuple[int, int, int]:
+    """``(pages, rows, columns)`` of an image file from its header, decoding no pixel."""
+    if path.suffix.lower() in (".tif", ".tiff"):
+        import tifffile
+
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages.first
+            return len(tif.pages), int(page.imagelength), int(page.imagewidth)
+    from PIL import Image
+
+    with _our_size_guard(), Image.open(path) as image:  # lazy: reads the header only
+        width, height = image.size
+        return int(getattr(image, "n_frames", 1)), int(height), int(width)
 
 
 def decode(path: Path) -> np.ndarray:
@@ -31,11 +64,25 @@ def decode(path: Path) -> np.ndarray:
         return np.asarray(tifffile.imread(path))
     import imageio.v3 as iio
 
-    return np.asarray(iio.imread(path, plugin="pillow"))
+    with _our_size_guard():
+        return np.asarray(iio.imread(path, plugin="pillow"))
+
+
+def check_size(path: Path, card: Card | None = None) -> None:
+    """Refuse a file over the pixel or voxel limit from its header (unreadable headers pass:
+    :func:`decode` then says what is wrong)."""
+    try:
+        pages, rows, columns = header_shape(path)
+    except Exception:  # not an image we can parse: the decoder reports it
+        return
+    check_image((rows, columns), str(path), card)
+    if pages > 1:
+        check_volume((pages, rows, columns), str(path), card)
 
 
 def read_image(path: Path) -> np.ndarray:
     """:func:`decode`, with any decoder failure as a one-line BenchError."""
+    check_size(path)
     try:
         return decode(path)
     except Exception as error:  # any decoder failure is a bad file to the user
@@ -67,7 +114,7 @@ def planes(image: np.ndarray) -> tuple[list[np.ndarray], bool]:
     raise BenchError(f"image of shape {image.shape} is neither grey, colour nor a page stack")
 
 
-def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
+def scan(card: Card, split: str, root: Path) -> Scan:
     """Read every image of ``split`` in the card's folder (or the single file it names)."""
     where = require_location(card)
     files = [where] if where.is_file() else image_files(where)
@@ -76,10 +123,11 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
         raise BenchError(f"{where} holds no .png, .jpg, .tif or .tiff images; "
                          "point --data at a folder of them")
     files = split_files(files, base, card, split)
-    result = Scan(files=len(files), modality=card.get("modality", "unknown"))
+    result = Scan(files=len(files), modality=card.modality or "unknown")
     dtypes, colour = set(), 0
     for path in files:
         name = f"{base.name}/{path.relative_to(base).as_posix()}"
+        check_size(path, card)
         try:
             raw = decode(path)
         except Exception as error:  # any decoder failure: skipped and named
@@ -126,7 +174,7 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
     return finish(result, str(where), strict=is_strict(card))
 
 
-def load(card: dict[str, Any], split: str, root: Path) -> tuple[list[str], list[np.ndarray], str]:
+def load(card: Card, split: str, root: Path) -> tuple[list[str], list[np.ndarray], str]:
     """The loader contract: ``(ids, images, normalisation)`` of the folder's ``split``."""
     result = scan(card, split, root)
     warn_skipped(result, str(require_location(card)))

@@ -7,11 +7,14 @@ dataset's normalisation, so a number in a table can be traced to how its pixels 
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from benchmark.core.errors import BenchError
+
+if TYPE_CHECKING:
+    from benchmark.data.schema import Normalisation
 
 #: CT display windows as (centre, width) in HU. Usual radiology settings; Radiopaedia's
 #: "Windowing (CT)" gives the ranges they are taken from (e.g. subdural W 130-300, L 50-100).
@@ -103,18 +106,18 @@ def to_grey(image: np.ndarray) -> np.ndarray:
         return rgb2gray(rgb)
 
 
-def normalise_volume(volume: np.ndarray, spec: dict[str, Any], default: str) -> tuple[np.ndarray, str]:
+def normalise_volume(volume: np.ndarray, spec: Normalisation, default: str) -> tuple[np.ndarray, str]:
     """Apply a card's ``[normalisation]`` to a whole volume.
 
     ``method`` is ``percentile`` (``high``, default 99.5), ``window`` (``window`` = a preset name
     or ``[centre, width]``; values must be HU), ``volume-max`` (divide by the maximum) or
     ``none`` (values must already lie in [0, 1]); ``default`` is used when the card names none.
     """
-    method = spec.get("method", default)
+    method = spec.method or default
     if method == "percentile":
-        return percentile_scale(volume, float(spec.get("high", PERCENTILE)))
+        return percentile_scale(volume, float(spec.high))
     if method == "window":
-        chosen = spec.get("window", "abdomen")
+        chosen = spec.window or "abdomen"
         label, cw = parse_window(chosen if isinstance(chosen, str)
                                  else ",".join(str(v) for v in chosen))
         if cw is None:

@@ -13,15 +13,18 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from benchmark.core.errors import BenchError
 from benchmark.core.paths import PROJECT_ROOT
 
+if TYPE_CHECKING:
+    from benchmark.data.schema import Card
 
-def env_name(card: dict[str, Any]) -> str:
+
+def env_name(card: Card) -> str:
     """The environment variable that points a card at its files (``BENCH_DATA_<NAME>``)."""
-    return "BENCH_DATA_" + re.sub(r"[^A-Z0-9]", "_", str(card["name"]).upper())
+    return "BENCH_DATA_" + re.sub(r"[^A-Z0-9]", "_", card.name.upper())
 
 
 def data_root() -> Path:
@@ -29,26 +32,27 @@ def data_root() -> Path:
     return Path(os.environ.get("BENCH_DATA", PROJECT_ROOT / "data"))
 
 
-def card_location(card: dict[str, Any]) -> Path:
+def card_location(card: Card) -> Path:
     """The file or folder a card reads (see the module docstring for the order)."""
     override = os.environ.get(env_name(card))
     if override:
         return Path(override).expanduser()
-    path = card["loader"].get("path")
-    if path:
-        path = Path(path).expanduser()
-        return path if path.is_absolute() else Path(card["_root"]) / path
-    folder = card.get("local", {}).get("folder")
+    if card.loader.path:
+        path = Path(card.loader.path).expanduser()
+        return path if path.is_absolute() else card.root / path
+    folder = card.local.folder
     if not folder:
-        raise BenchError(f"dataset card {card['name']!r} names no [loader] path nor [local] folder")
+        raise BenchError(f"dataset card {card.name!r} names no [loader] path nor [local] folder")
     return data_root() / folder
 
 
-def require_location(card: dict[str, Any]) -> Path:
+def require_location(card: Card) -> Path:
     """:func:`card_location`, or a one-line error that says how to provide the files."""
     where = card_location(card)
     if not where.exists():
-        hint = (f"run 'bench data fetch {card['name']}'" if card.get("fetch") else "put the files there")
-        raise BenchError(f"dataset {card['name']!r}: {where} does not exist; {hint}, or set "
+        hint = (f"run 'bench data fetch {card.name}'" if card.fetch.urls or card.fetch.manual
+                or card.fetch.page
+                else "put the files there")
+        raise BenchError(f"dataset {card.name!r}: {where} does not exist; {hint}, or set "
                          f"{env_name(card)}=/path/to/the/files")
     return where

@@ -13,15 +13,19 @@ volume is normalised on its own by the card's ``[normalisation]`` (default: robu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from benchmark.core.errors import BenchError
 from benchmark.data.loaders.common import (Scan, add_slice, finish, is_strict, slice_range,
                                       slices_of, split_files, warn_skipped)
+from benchmark.data.limits import TooLarge, check_volume
 from benchmark.data.loaders.intensity import normalise_volume
 from benchmark.data.loaders.location import require_location
+
+if TYPE_CHECKING:
+    from benchmark.data.schema import Card
 
 SUFFIXES = (".nii", ".nii.gz", ".mnc", ".mnc.gz")
 AXES = {"sagittal": 0, "coronal": 1, "axial": 2, 0: 0, 1: 1, 2: 2}
@@ -32,69 +36,86 @@ def is_volume(path: Path) -> bool:
     return path.is_file() and path.name.lower().endswith(SUFFIXES)
 
 
-def read_volume(path: Path, volume: int = 0) -> tuple[np.ndarray, str]:
+def read_volume(path: Path, volume: int = 0, card: Card | None = None) -> tuple[np.ndarray, str]:
     """The canonical-oriented 3-D data of ``path`` as float64, and its stored dtype.
+
+    The shape is read from the header and checked against the voxel limit
+    (:func:`benchmark.data.limits.check_volume`) before any voxel is decompressed.
 
     Raises
     ------
     BenchError
         When nibabel cannot parse the file, or the data are not 3-D (or 4-D with ``volume``).
+    TooLarge
+        When the volume is over the voxel limit.
     """
     import nibabel as nib
 
     try:
-        image = nib.as_closest_canonical(nib.load(path))
-        dtype = str(image.get_data_dtype())
-        data = np.asarray(image.dataobj, dtype=np.float64)  # scl_slope/inter applied
+        image = nib.load(path)  # the header only: data stay on disk until asked for
     except ImportError as error:  # MINC2 is HDF5
         raise BenchError(f"reading it needs the Python package {error.name!r}; pip install it"
                          ) from None
     except Exception as error:  # nibabel raises many kinds for a damaged file
         raise BenchError(f"not a readable NIfTI/MINC file ({type(error).__name__})") from None
-    if data.ndim == 4:
-        if not 0 <= volume < data.shape[3]:
-            raise BenchError(f"4-D file with {data.shape[3]} volumes; volume = {volume} is out of range")
-        data = data[..., volume]
+    shape = tuple(int(n) for n in image.shape)
+    while len(shape) > 3 and shape[-1] == 1:
+        shape = shape[:-1]
+    if len(shape) == 4:
+        if not 0 <= volume < shape[3]:
+            raise BenchError(f"4-D file with {shape[3]} volumes; volume = {volume} is out of range")
+    elif len(shape) != 3:
+        raise BenchError(f"data of shape {shape}; expected a 3-D volume")
+    check_volume(shape[:3], str(path), card)
+    try:
+        if len(shape) == 4:
+            image = image.slicer[:, :, :, volume]  # reads this volume only
+        elif image.ndim > 3:
+            image = image.slicer[(slice(None),) * 3 + (0,) * (image.ndim - 3)]
+        image = nib.as_closest_canonical(image)
+        dtype = str(image.get_data_dtype())
+        data = np.asarray(image.dataobj, dtype=np.float64)  # scl_slope/inter applied
+    except Exception as error:  # nibabel raises many kinds for a damaged file
+        raise BenchError(f"not a readable NIfTI/MINC file ({type(error).__name__})") from None
     while data.ndim > 3 and data.shape[-1] == 1:
         data = data[..., 0]
-    if data.ndim != 3:
-        raise BenchError(f"data of shape {data.shape}; expected a 3-D volume")
     return data, dtype
 
 
-def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
+def scan(card: Card, split: str, root: Path) -> Scan:
     """Slices of every volume of ``split``, each volume normalised on its own."""
-    spec = card["loader"]
+    spec = card.loader
     where = require_location(card)
     base = where.parent if where.is_file() else where
     files = [where] if where.is_file() else sorted(p for p in where.rglob("*") if is_volume(p))
     if not files:
         raise BenchError(f"{where} holds no .nii, .nii.gz or .mnc file; point --data at one")
-    axis_name = spec.get("axis", "axial")
-    if axis_name not in AXES:
-        raise BenchError(f"axis = {axis_name!r}; use axial, coronal, sagittal or 0, 1, 2")
+    axis_name = spec.axis
     axis = AXES[axis_name]
     files = split_files(files, base, card, split)
-    result = Scan(files=len(files), modality=card.get("modality", "MR"))
+    result = Scan(files=len(files), modality=card.modality or "MR")
     dtypes, methods, filled = set(), set(), 0
     for path in files:
         name = path.relative_to(base).as_posix()
         try:
-            data, dtype = read_volume(path, int(spec.get("volume", 0)))
+            data, dtype = read_volume(path, spec.volume, card)
             bad = ~np.isfinite(data)
-            if spec.get("non_finite") == "zero" and bad.any():  # asked for by the card, recorded
+            if spec.non_finite == "zero" and bad.any():  # asked for by the card, recorded
                 data[bad] = 0.0
                 filled += int(bad.sum())
-            normalised, how = normalise_volume(data, card.get("normalisation", {}), "percentile")
+            normalised, how = normalise_volume(data, card.normalisation, "percentile")
+        except TooLarge:
+            raise
         except BenchError as error:
             result.skip(name, str(error))
             continue
         dtypes.add(dtype)
         result.widen(data)
         methods.add(how)
-        chosen = slice_range(data.shape[axis], slices_of(card, split), int(spec.get("step", 1)))
+        chosen = slice_range(data.shape[axis], slices_of(card, split), spec.step)
         for index in chosen:
-            plane = np.rot90(np.take(normalised, index, axis=axis))
+            # plain indexing is a view; np.take copies through a slow path on this F-order array
+            plane = np.rot90(normalised[(slice(None),) * axis + (index,)])
             add_slice(result, f"{name}/{'xyz'[axis]}{index:03d}", plane)
     result.source_dtype = "/".join(sorted(dtypes)) or "unknown"
     if len(methods) > 1:  # several volumes: the rule without each volume's numbers
@@ -106,7 +127,7 @@ def scan(card: dict[str, Any], split: str, root: Path) -> Scan:
     return finish(result, str(where), strict=is_strict(card))
 
 
-def load(card: dict[str, Any], split: str, root: Path) -> tuple[list[str], list[np.ndarray], str]:
+def load(card: Card, split: str, root: Path) -> tuple[list[str], list[np.ndarray], str]:
     """The loader contract: ``(ids, images, normalisation)`` of the card's ``split``."""
     result = scan(card, split, root)
     warn_skipped(result, str(require_location(card)))

@@ -8,11 +8,14 @@ encoder offline (``bench pretrain``); never a benchmark dataset.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from benchmark.core.errors import BenchError
+
+if TYPE_CHECKING:
+    from benchmark.data.schema import Card
 
 
 def grey01(image: np.ndarray) -> np.ndarray:
@@ -26,19 +29,20 @@ def grey01(image: np.ndarray) -> np.ndarray:
     return np.clip(image, 0.0, 1.0).astype(np.float32)
 
 
-def load(card: dict[str, Any], split: str, root: Path) -> tuple[list[str], list[np.ndarray], str]:
+def load(card: Card, split: str, root: Path) -> tuple[list[str], list[np.ndarray], str]:
     """The images of ``split`` (names of ``skimage.data`` functions in the card's ``[splits]``)."""
     import skimage.data
 
-    splits = card["splits"]
+    splits = card.splits
     if split not in splits:
-        raise BenchError(f"dataset {card['name']!r} has no split {split!r}; "
+        raise BenchError(f"dataset {card.name!r} has no split {split!r}; "
                          f"use one of: {', '.join(splits)}")
+    names = splits[split].images
     images = []
-    for name in splits[split]:
+    for name in names:
         if not hasattr(skimage.data, name):
-            raise BenchError(f"dataset {card['name']!r}: skimage.data has no image {name!r}; "
+            raise BenchError(f"dataset {card.name!r}: skimage.data has no image {name!r}; "
                              "fix the card's [splits]")
         images.append(grey01(getattr(skimage.data, name)()))
-    ids = [f"{card['name']}/{name}" for name in splits[split]]
+    ids = [f"{card.name}/{name}" for name in names]
     return ids, images, "greyscale (rgb2gray), divided by the dtype maximum"

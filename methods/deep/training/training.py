@@ -25,6 +25,7 @@ import numpy as np
 from methods.deep.training.augment import sample_batch
 from benchmark.core.contract import Noise
 from benchmark.data.cards import ImageSet, load_card, load_images
+from benchmark.data.schema import Card
 from benchmark.core.errors import BenchError
 from methods.deep.training.losses import SSIM_WEIGHT, TrainingLoss, load_state_file
 from benchmark.core.metrics import psnr, ssim
@@ -100,7 +101,7 @@ def noise_tag(noises: list[tuple[str, float, float]]) -> str:
     return "_".join(parts)
 
 
-def _validation_set(card: dict, config: TrainConfig) -> tuple[ImageSet, list[tuple[Noise, list]]]:
+def _validation_set(card: Card, config: TrainConfig) -> tuple[ImageSet, list[tuple[Noise, list]]]:
     images = load_images(card, "validation")
     if config.val_limit and len(images) > config.val_limit:
         picks = np.linspace(0, len(images) - 1, config.val_limit).round().astype(int)
@@ -115,7 +116,7 @@ def _validation_set(card: dict, config: TrainConfig) -> tuple[ImageSet, list[tup
     return images, sets
 
 
-def _train_images(card: dict, config: TrainConfig) -> ImageSet:
+def _train_images(card: Card, config: TrainConfig) -> ImageSet:
     images = load_images(card, "train")
     if not 0 < config.train_fraction <= 1:
         raise BenchError(f"--train-fraction {config.train_fraction}: give a number in (0, 1]")
@@ -364,7 +365,7 @@ def train(config: TrainConfig, *, progress: bool = True,
                 "architecture": config.architecture,
                 "arch_config": {**build_config(config)},
                 "noise": [{"kind": k, "sigma_min": lo, "sigma_max": hi} for k, lo, hi in config.noises],
-                "dataset": card["name"],
+                "dataset": card.name,
                 "train_fingerprint": fingerprint["train"],
                 "validation_fingerprint": fingerprint["validation"],
                 "train_command": config.command,
