@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from benchmark.cli.common import (add_data_options, add_run_options, make_noises, print_means,
-                                  sweep)
+from benchmark.cli.common import (add_data_options, add_run_options, data_options, print_sweep,
+                                  run_options)
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -21,10 +21,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.core.registry import resolve_methods
+    from benchmark.workflows import run as run_workflow
 
-    noises = make_noises(args.noise, args.sigma)
-    methods = resolve_methods(args.methods)
-    code = sweep(args, noises, methods)
-    print_means(args, noises, methods)
+    result = run_workflow(noise=args.noise, sigma=args.sigma, methods=args.methods,
+                          **data_options(args), **run_options(args))
+    code = print_sweep(result.sweep, result.store)
+    summary = result.summary()
+    if summary:
+        print(summary)
     return code
