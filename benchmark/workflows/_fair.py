@@ -152,21 +152,23 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = 4, metric: st
         plain = [registered[n] for n in names if n in paper]
     data_options = dict(dataset=dataset, data=data, window=window, strict=strict)
     subset, images = load_split(**data_options, split=split, limit=limit)
+    images = noted(images, store)
     common = dict(seed=seed, clip=clip, sigma_source=sigma_source)
     sweeping = dict(jobs=jobs, progress_bar=progress_bar, command=command, progress=progress)
     grids = load_grids() if grids is None else {k: dict(v) for k, v in grids.items()}
+    if run:  # loaded once for both tables, and only when a cell is missing
+        val_subset, val_images = load_split(**data_options, split="validation", limit=val_limit)
+        val_images = noted(val_images, store)
     with Store(store) as opened:
         built = []
         for table in TABLES:
             tuning = test = None
             if run:
-                val_subset, val_images = load_split(**data_options, split="validation",
-                                                    limit=val_limit)
-                tuning = _tune(opened, table, val_subset, noted(val_images, store), plain, names, registered,
+                tuning = _tune(opened, table, val_subset, val_images, plain, names, registered,
                                grids=grids, metric=metric, **common, **sweeping)
             choices = load_choices(opened.path, subset.dataset, metric=metric, **common)
             if run:
-                test = _test(opened, table, subset, noted(images, store), plain, registered, choices,
+                test = _test(opened, table, subset, images, plain, registered, choices,
                              device=device, **common, **sweeping)
             cells = opened.frame()
             cells = cells[cells["image_id"].isin(subset.ids)]
