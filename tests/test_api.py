@@ -35,7 +35,7 @@ def test_public_names_resolve_to_the_library_objects():
     from benchmark.core.contract import Denoiser, Noise
     from benchmark.core.noise import add_noise
     from benchmark.core.registry import get_method
-    from benchmark.workflows import fair, report, run
+    from benchmark.workflows import fair, run
 
     assert benchmark.Denoiser is Denoiser and benchmark.Noise is Noise
     assert benchmark.add_noise is add_noise and benchmark.get_method is get_method
@@ -47,7 +47,6 @@ def test_public_names_resolve_to_the_library_objects():
     assert set(benchmark.__all__) <= set(dir(benchmark))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         benchmark.nope
-    del report  # the workflow is reached by calling the package
 
 
 def test_no_layer_below_imports_the_workflows_or_the_cli():
