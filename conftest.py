@@ -12,7 +12,7 @@ if find_spec("torch") is None:
     collect_ignore += [f"methods/deep/{name}.py" for name in ("blocks", "cdae", "resnet", "unet")]
 
 #: Docstring examples that take more than a few seconds (marked slow like the tests).
-SLOW_DOCTESTS = {"benchmark.workflows._fair.fair"}
+SLOW_DOCTESTS = {"benchmark.workflows._fair.fair", "benchmark.workflows._curves.curves"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -30,7 +30,8 @@ class CurvesResult:
     store : pathlib.Path
         The run store the cells are in.
     figures : list of FigureItem
-        One a noise kind with at least two levels in the store (title, PNG path, caption).
+        One a noise kind with at least two levels in the store (title, caption, PNG bytes; the
+        PNG is also written to ``folder``).
     warnings : list of str
         What could not be drawn, and why.
     sweeps : list of SweepResult
@@ -81,6 +82,21 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
     -------
     CurvesResult
         The figures drawn and what could not be.
+
+    Examples
+    --------
+    Two noise levels, one filter, one image:
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> result = curves(noise=["gaussian"], sigma=[0.05, 0.1], methods=["gaussian-filter"],
+    ...                 limit=1, out=folder, store=folder / "bench.sqlite")
+    >>> [outcome.computed for outcome in result.sweeps]
+    [4]
+    >>> [item.title for item in result.figures]
+    ['Figure 3 (gaussian): SSIM and PSNR against noise level']
+    >>> sorted(path.name for path in result.folder.glob("*.png"))
+    ['curves-gaussian.png']
     """
     from benchmark.core.registry import resolve_methods
     from benchmark.report.build import curve_figures
