@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
@@ -51,7 +51,7 @@ class FairTable:
     """
 
     table: "PaperTable"
-    frame: "pd.DataFrame"
+    frame: "pd.DataFrame" = field(repr=False)
     choices: list["Choice"]
     tuning: "SweepResult | None"
     test: "SweepResult | None"

@@ -34,7 +34,7 @@ class TableResult:
     """
 
     table: "PaperTable"
-    frame: "pd.DataFrame"
+    frame: "pd.DataFrame" = field(repr=False)
     paths: list[Path]
 
 
@@ -67,7 +67,7 @@ class ReportResult:
     store: Path
     tables: list[TableResult]
     sweep: "SweepResult | None"
-    cells: "pd.DataFrame"
+    cells: "pd.DataFrame" = field(repr=False)
     page: Path | None = None
     paths: list[Path] = field(default_factory=list)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -43,7 +43,7 @@ class RunResult:
     methods: list[str]
     store: Path
     sweep: "SweepResult"
-    cells: "pd.DataFrame"
+    cells: "pd.DataFrame" = field(repr=False)
 
     def means(self, noise: Noise | None = None) -> "pd.DataFrame":
         """Mean metrics per method for ``noise`` (default: the first noise setting swept)."""
