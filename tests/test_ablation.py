@@ -165,7 +165,7 @@ def test_missing_weights_file_fails_before_writing(tmp_path):
 
 
 def test_tables_name_the_models_folder_relative_to_the_project(tmp_path):
-    from benchmark.cli.ablate import _shown
+    from benchmark.workflows._train import _shown
     from benchmark.core.paths import PROJECT_ROOT
 
     assert _shown(PROJECT_ROOT / "results" / "ablation" / "x") == "results/ablation/x"

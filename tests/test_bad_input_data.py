@@ -319,7 +319,7 @@ def test_train_init_refuses_a_bad_file_before_training(tmp_path, capsys, monkeyp
 
 
 def test_a_good_init_file_passes_the_check(tmp_path):
-    from benchmark.cli.train import check_init
+    from benchmark.workflows._train import check_init
 
     path = _cdae_checkpoint(tmp_path / "init.safetensors")
     check_init(str(path), "cdae", {}, str(tmp_path / "out.safetensors"))  # no error

@@ -4,9 +4,8 @@ data-fraction study (transfer learning); see methods.deep.training.ablation."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from benchmark.cli.common import add_budget_options, budget, device, positive_int
+from benchmark.cli.common import add_budget_options, budget, positive_int
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -40,54 +39,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def _shown(folder: Path) -> str:
-    """``folder`` relative to the project when inside it (tables are committed)."""
-    from benchmark.core.paths import PROJECT_ROOT
-
-    try:
-        return str(folder.resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(folder)
-
-
 def run(args: argparse.Namespace) -> int:
-    from methods.deep.training import ablation
-    from benchmark.cli.train import parse_noises
-    from benchmark.core.contract import Noise
-    from benchmark.core.paths import REPORTS_DIR, RESULTS_DIR
-    from methods.deep.training.training import PROFILES, TrainConfig, noise_tag
+    from benchmark.workflows import ablate
 
-    noises = parse_noises(args.noise, args.sigma)
-    sigmas = args.test_sigma
-    test_noises = [Noise(kind, s) for kind, lo, hi in noises for s in (sigmas or [(lo + hi) / 2])]
-    tag = f"{args.study}-{noise_tag(noises)}"
-    folder = Path(args.folder) if args.folder else RESULTS_DIR / "ablation" / tag
-    base = TrainConfig(
-        architecture="unet-dctda", noises=noises, dataset=args.dataset, profile=args.profile,
-        **{**PROFILES[args.profile], **budget(args)}, perceptual_weights=args.perceptual_weights,
-        encoder_weights=args.encoder_weights, seed=args.seed, device=device(args),
-        command=getattr(args, "command_line", "bench ablate"))
-    if args.study == "components":
-        variants = ablation.component_variants(base)
-    else:
-        variants = ablation.transfer_variants(args.encoder_weights, args.fractions)
-    reports = Path(args.reports) if args.reports else REPORTS_DIR
-    rows = ablation.run_study(base, variants, folder, test_noises, test_limit=args.test_limit,
-                              progress=not args.quiet)
-    command = getattr(args, "command_line", "bench ablate")
-    notes = (f"Made by `{command}`. Test split of {args.dataset}, whole image, mean ± std over N "
-             f"images; Δ against the "
-             + ("full model." if args.study == "components" else
-                "scratch run with the same fraction.")
-             + f" Models in `{_shown(folder)}`.")
-    if args.study == "components":
-        ablation.write_table(rows, reports / "ablation", title="Ablation of UNet-DCTD-A",
-                             notes=notes)
-    else:
-        ablation.write_table(rows, reports / "transfer",
-                             title="Transfer learning: train fraction, scratch vs pretrained",
-                             notes=notes)
-        ablation.plot_transfer(rows, reports / "transfer.png")
-    name = "ablation" if args.study == "components" else "transfer"
-    print(f"wrote {reports / name}.md and .csv ({len(rows)} rows)")
+    result = ablate(study=args.study, noise=args.noise, sigma=args.sigma,
+                    test_sigma=args.test_sigma, profile=args.profile,
+                    encoder_weights=args.encoder_weights,
+                    perceptual_weights=args.perceptual_weights, fractions=args.fractions,
+                    dataset=args.dataset, test_limit=args.test_limit, folder=args.folder,
+                    reports=args.reports, budget=budget(args), seed=args.seed,
+                    device=args.device, threads=args.threads, progress_bar=not args.quiet,
+                    command=getattr(args, "command_line", "bench ablate"))
+    print(f"wrote {result.table.with_suffix('')}.md and .csv ({len(result.rows)} rows)")
     return 0

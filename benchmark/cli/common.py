@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
-from typing import Sequence
 
 from benchmark.core.errors import BenchError
 from benchmark.core.paths import DEFAULT_STORE
@@ -81,122 +79,27 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                              "estimated from each noisy image (blind mode)")
 
 
-def load_split(args: argparse.Namespace):
-    """The card and the split's ids (pixels are loaded only when cells are missing).
-
-    Kept on ``args``, so that the steps of one command (sweep, then means) read a folder once.
-    """
-    key = (args.data, args.dataset, args.window, args.strict, args.split, args.limit,
-           getattr(args, "max_pixels", None), getattr(args, "max_voxels", None))
-    cache = vars(args).setdefault("_loaded_splits", {})
-    if key not in cache:
-        cache[key] = _load_split(args)
-    return cache[key]
+def data_options(args: argparse.Namespace) -> dict:
+    """The data options of :func:`add_data_options`, as workflow keyword arguments."""
+    return dict(dataset=args.dataset, data=args.data, window=args.window, strict=args.strict,
+                split=args.split, limit=args.limit, seed=args.seed, clip=args.clip, **limits(args))
 
 
-def _load_split(args: argparse.Namespace):
-    from benchmark.data.cards import image_ids, load_card, load_images
-    from benchmark.data.loaders.detect import path_card
-
-    card = (path_card(args.data, window=args.window, strict=args.strict) if args.data
-            else load_card(args.dataset))
-    if args.window and not args.data:
-        raise BenchError("--window applies to --data; a dataset card sets its window in "
-                         "[normalisation]")
-    card = card.with_loader(strict=card.loader.strict or args.strict, **limits(args))
-    split = args.split or ("all" if args.data else "test")
-    ids = image_ids(card, split)
-    loaded = None
-
-    def images():
-        nonlocal loaded
-        if loaded is None:
-            loaded = load_images(card, split).head(args.limit)
-        return loaded
-
-    if ids is None:  # this loader cannot list ids without reading: load now, validating early
-        ids = list(images().ids)
-    subset = argparse.Namespace(dataset=card.name, split=split, ids=ids[: args.limit])
-    return subset, images
+def run_options(args: argparse.Namespace) -> dict:
+    """The run options of :func:`add_run_options` (and the command line), as workflow keyword
+    arguments."""
+    return dict(jobs=args.jobs, device=args.device, store=args.store,
+                sigma_source=getattr(args, "sigma_source", "oracle"),
+                progress_bar=not args.quiet, command=getattr(args, "command_line", "bench"))
 
 
-def sweep(args: argparse.Namespace, noises, methods) -> int:
-    """Plan and run the cells of ``noises`` x ``methods`` over the split that ``args`` names."""
-    from benchmark.engine.runner import plan, resolve_device, run_sweep
-    from benchmark.engine.store import Store
-
-    subset, images = load_split(args)
-    device = resolve_device(args.device, methods)
-    tasks = plan(subset, noises, methods, seed=args.seed, clip=args.clip, device=device,
-                 sigma_source=getattr(args, "sigma_source", "oracle"))
-
-    def noted_images():  # loaded only when cells are missing; note how they were normalised
-        from benchmark.data.log import record
-
-        loaded = images()
-        record(args.store, loaded)
-        return loaded
-
-    with Store(args.store) as store:
-        outcome = run_sweep(tasks, store, noted_images, jobs=args.jobs, progress=not args.quiet,
-                            command=args.command_line)
-    print(f"{outcome.computed} cells computed, {outcome.skipped} already in {args.store}, "
+def print_sweep(outcome, store: Path) -> int:
+    """Print what a sweep did (cells computed, cached, failed and the first failures)."""
+    print(f"{outcome.computed} cells computed, {outcome.skipped} already in {store}, "
           f"{len(outcome.failed)} failed")
     for key, error in outcome.failed[:10]:
         print(f"  failed: {key.method} on {key.image_id} ({key.noise} {key.sigma:g}): {error}")
     return 0
-
-
-def prepare_output(folder: Path) -> None:
-    """Create the report folder before any work, or explain in one line why it can't be."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise BenchError(f"--out {folder}: {error.strerror}; give a writable folder") from None
-
-
-def require_store(args: argparse.Namespace) -> None:
-    """With ``--no-run`` the store must exist: an empty table would overwrite a report."""
-    if args.no_run and not Path(args.store).is_file():
-        raise BenchError(f"--store {args.store} does not exist; run without --no-run to compute "
-                         "the cells, or give the right store")
-
-
-def make_noises(kind: str, sigmas: Sequence[str]):
-    from benchmark.core.contract import Noise
-
-    return [Noise(kind, sigma) for sigma in sigmas]
-
-
-def print_means(args: argparse.Namespace, noises, methods) -> None:
-    """Print each method's mean metrics for each noise setting over the split ``args`` names.
-
-    Only this sweep's cells count: its dataset, split, images, seed, clipping and parameters.
-    """
-    from benchmark.engine.runner import method_config
-    from benchmark.engine.store import Store
-
-    subset, _ = load_split(args)
-    with Store(args.store) as store:
-        cells = store.frame()
-    cells = cells[(cells["dataset"] == subset.dataset) & (cells["split"] == subset.split)
-                  & (cells["clip"] == args.clip) & cells["image_id"].isin(subset.ids)]
-
-    source = getattr(args, "sigma_source", "oracle")
-    configs = {"noisy": "-", **{m.name: method_config(m, sigma_source=source) for m in methods}}
-    for noise in noises:
-        picked = cells[(cells["noise"] == noise.kind) & ((cells["sigma"] - noise.sigma).abs() < 1e-9)
-                       & (cells["seed"] == args.seed) & (cells["status"] == "ok")
-                       & (cells["method"].map(configs) == cells["config"])]
-        if picked.empty:
-            continue
-        order = [name for name in configs if name in set(picked["method"])]
-        columns = ["psnr", "ssim"] + [c for c in ("psnr_anatomy", "ssim_anatomy", "sigma_error")
-                                      if c in picked and picked[c].notna().any()] + ["seconds"]
-        means = picked.groupby("method")[columns].mean().loc[order]
-        print(f"\n{noise}: mean over {picked['image_id'].nunique()} images")
-        print(means.round({"psnr": 2, "ssim": 4, "psnr_anatomy": 2, "ssim_anatomy": 4,
-                           "sigma_error": 4, "seconds": 3}).to_string())
 
 
 def add_budget_options(parser: argparse.ArgumentParser) -> None:
@@ -213,21 +116,9 @@ def add_budget_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def budget(args: argparse.Namespace) -> dict:
+def budget(args: argparse.Namespace):
     """The profile overrides given on the command line."""
+    from benchmark.workflows import Budget
+
     keys = ("epochs", "steps", "crop", "batch", "lr", "val_limit")
-    return {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
-
-
-def device(args: argparse.Namespace) -> str:
-    """The torch device for ``--device`` (and ``--threads`` applied)."""
-    import torch
-
-    from benchmark.core.errors import BenchError
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    chosen = "cpu" if args.device == "cpu" else ("cuda" if torch.cuda.is_available() else "cpu")
-    if args.device == "cuda" and chosen != "cuda":
-        raise BenchError("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu")
-    return chosen
+    return Budget(**{k: getattr(args, k) for k in keys if getattr(args, k) is not None})

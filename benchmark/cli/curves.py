@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmark.cli.common import add_data_options, add_run_options, load_split, make_noises, sweep
+from benchmark.cli.common import (add_data_options, add_run_options, data_options, print_sweep,
+                                  run_options)
 from benchmark.core.paths import REPORTS_DIR
 
 _DEFAULT_SIGMAS = ["0.02", "0.04", "0.06", "0.08", "0.1", "0.12", "0.14", "0.16", "0.18", "0.2"]
@@ -30,24 +31,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.core.registry import resolve_methods
-    from benchmark.report.tables import Selection
-    from benchmark.report.build import curve_figures
-    from benchmark.engine.store import Store
+    from benchmark.workflows import curves
 
-    methods = resolve_methods(args.methods)
-    if not args.no_run:
-        for kind in args.noise:
-            sweep(args, make_noises(kind, args.sigma), methods)
-    subset, _ = load_split(args)
-    with Store(args.store) as store:
-        cells = store.frame()
-    cells = cells[cells["image_id"].isin(subset.ids)]
-    selection = Selection(subset.dataset, subset.split, args.seed, args.clip)
-    items, warnings = curve_figures(cells, methods, selection, args.out / "figures",
-                                    kinds=args.noise)
-    for item in items:
-        print(f"{item.title} -> {args.out / 'figures'}")
-    for warning in warnings:
+    result = curves(noise=args.noise, sigma=args.sigma, methods=args.methods, out=args.out,
+                    run=not args.no_run, **data_options(args), **run_options(args))
+    for outcome in result.sweeps:
+        print_sweep(outcome, result.store)
+    for item in result.figures:
+        print(f"{item.title} -> {result.folder}")
+    for warning in result.warnings:
         print(warning)
     return 0

@@ -1,11 +1,7 @@
 """``bench fair``: Tables 1-2 with the paper's values, the paper's setting and a fair setting.
 
-1. Tunes every classical method (and, for Rician noise, its Rician-aware variants) on the
-   validation split by grid search (cells cached in the store, choices in its ``tuned`` table).
-2. Runs the test cells of the paper's setting (plain, default parameters) and of the fair
-   setting (the best tuned candidate on validation).
-3. Writes ``table1_fair.md/.csv`` and ``table2_fair.md/.csv`` with bootstrap intervals,
-   Wilcoxon marks, anatomy metrics and a generated paragraph on the rankings.
+Tunes on validation, runs the test cells of both settings and writes ``tableN_fair.md/.csv``:
+see :func:`benchmark.workflows.fair`.
 """
 
 from __future__ import annotations
@@ -15,8 +11,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from benchmark.cli.common import (add_data_options, add_run_options, load_split, positive_int,
-                                  prepare_output, require_store)
+from benchmark.cli.common import (add_data_options, add_run_options, data_options, positive_int,
+                                  run_options)
 from benchmark.core.paths import REPORTS_DIR
 
 
@@ -41,75 +37,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.core.errors import BenchError
-    from benchmark.report.fair import build_fair_table, candidates, fair_cell, write_fair_table
-    from benchmark.report.paper import TABLES, rows_for
-    from benchmark.core.registry import get_method, method_names, resolve_methods
-    from benchmark.report.tables import Selection
-    from benchmark.engine.runner import plan, resolve_device, run_sweep
-    from benchmark.engine.store import Store
-    from benchmark.engine.tuning import (choose, load_choices, load_grids, save_choices,
-                                  tuning_tasks)
+    from benchmark.workflows import fair
 
-    if args.split in ("validation",):
-        raise BenchError("--split validation: the fair tables report the test split; tuning "
-                         "already uses validation")
-    require_store(args)
-    prepare_output(args.out)
-    names = method_names()
-    registered = {name: get_method(name) for name in names}
-    if args.methods:
-        plain = resolve_methods(args.methods)
-    else:
-        paper = {m for t in TABLES for m in rows_for(t.number)["method"]}
-        plain = [registered[n] for n in names if n in paper]
-    subset, images = load_split(args)
-    validation_args = argparse.Namespace(**{**vars(args), "split": "validation",
-                                            "limit": args.val_limit})
-    command = getattr(args, "command_line", None) or shlex.join(["bench", *sys.argv[1:]])
-    source = args.sigma_source
-    common = dict(seed=args.seed, clip=args.clip, sigma_source=source)
-    grids = load_grids()
-    with Store(args.store) as store:
-        built = []
-        for table in TABLES:
-            noise = table.noise
-            tuned = [registered[c] for m in plain if not m.batched
-                     for c in candidates(m.name, names, noise)]
-            if not args.no_run:
-                val_subset, val_images = load_split(validation_args)
-                tasks = tuning_tasks(val_subset, [noise], tuned, grids=grids, **common)
-                outcome = run_sweep(tasks, store, val_images, jobs=args.jobs,
-                                    progress=not args.quiet, command=command)
-                print(f"Table {table.number} tuning on {val_subset.dataset}/validation "
-                      f"({len(val_subset.ids)} images): {outcome.computed} cells computed, "
-                      f"{outcome.skipped} cached, {len(outcome.failed)} failed")
-                choices = choose(store.frame(), val_subset, [noise], tuned, grids=grids,
-                                 metric=args.metric, **common)
-                save_choices(store.path, val_subset.dataset, choices, metric=args.metric,
-                             **common)
-            choices = load_choices(store.path, subset.dataset, metric=args.metric, **common)
-            if not args.no_run:
-                device = resolve_device(args.device, plain)
-                tasks = plan(subset, [noise], plain, device=device, **common)
-                for method in plain:
-                    cell = fair_cell(method, noise, registered, choices, source)
-                    if cell is not None:  # duplicates of the plain cells are dropped below
-                        tasks += plan(subset, [noise], [registered[cell.method]], device=device,
-                                      include_noisy=False, params_for=lambda m, n, p=cell.params: p,
-                                      **common)
-                tasks = sorted({t.key: t for t in tasks}.values(), key=lambda t: -t.cost)
-                outcome = run_sweep(tasks, store, images, jobs=args.jobs,
-                                    progress=not args.quiet, command=command)
-                print(f"Table {table.number} test cells: {outcome.computed} computed, "
-                      f"{outcome.skipped} cached, {len(outcome.failed)} failed")
-            cells = store.frame()
-            cells = cells[cells["image_id"].isin(subset.ids)]
-            selection = Selection(subset.dataset, subset.split, args.seed, args.clip, source)
-            built.append((build_fair_table(cells, table, registered, selection, choices,
-                                           methods=plain), table, selection))
-    for frame, table, selection in built:  # both tables or neither
-        paths = write_fair_table(frame, table, args.out, selection=selection,
-                                 val_images=args.val_limit, metric=args.metric)
-        print(f"Table {table.number} (fair) -> " + ", ".join(str(p) for p in paths))
+    options = run_options(args)
+    options["command"] = getattr(args, "command_line", None) or shlex.join(["bench", *sys.argv[1:]])
+    result = fair(methods=args.methods, val_limit=args.val_limit, metric=args.metric,
+                  out=args.out, run=not args.no_run, **data_options(args), **options,
+                  progress=print)
+    for table in result.tables:
+        print(f"Table {table.table.number} (fair) -> " + ", ".join(str(p) for p in table.paths))
     return 0

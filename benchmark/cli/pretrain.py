@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from benchmark.cli.common import add_budget_options, budget, device
+from benchmark.cli.common import add_budget_options, budget
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -22,17 +21,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.cli.train import parse_noises
-    from benchmark.core.paths import RESULTS_DIR
-    from methods.deep.training.pretrain import pretrain_config
-    from methods.deep.training.training import train
+    from benchmark.workflows import pretrain
 
-    out = Path(args.out)
-    config = pretrain_config(str(out), str(RESULTS_DIR / "pretrain" / out.stem),
-                             noises=parse_noises(args.noise, args.sigma),
-                             command=getattr(args, "command_line", "bench pretrain"),
-                             seed=args.seed, device=device(args), **budget(args))
-    summary = train(config, progress=not args.quiet)
+    result = pretrain(out=args.out, noise=args.noise, sigma=args.sigma, budget=budget(args),
+                      seed=args.seed, device=args.device, threads=args.threads,
+                      progress_bar=not args.quiet,
+                      command=getattr(args, "command_line", "bench pretrain"))
+    summary = result.summary
     print(f"best epoch {summary['best_epoch']} (validation SSIM {summary['best_val_ssim']:.4f} on "
-          f"held-out natural images); encoder for --encoder-weights pretrained:{out}")
+          f"held-out natural images); encoder for --encoder-weights pretrained:{result.checkpoint}")
     return 0

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from benchmark.cli import report_figures
-from benchmark.cli.common import (add_data_options, add_run_options, load_split, prepare_output,
-                                  require_store, sweep)
+from benchmark.cli.common import (add_data_options, add_run_options, data_options, print_sweep,
+                                  run_options)
 from benchmark.core.paths import REPORTS_DIR
 
 
@@ -27,36 +27,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.report.paper import TABLES
-    from benchmark.core.registry import resolve_methods
-    from benchmark.report.tables import Selection, build_table, write_table
-    from benchmark.engine.store import Store
+    from benchmark.workflows import report
 
-    # the paper's setting: plain methods by default; the variants are in bench fair
-    methods = resolve_methods(args.methods, variants=False)
-    require_store(args)
-    prepare_output(args.out)
-    if not args.no_run:
-        sweep(args, [table.noise for table in TABLES], methods)
-    subset, images = load_split(args)
-    with Store(args.store) as store:
-        cells = store.frame()
-    cells = cells[cells["image_id"].isin(subset.ids)]
-    selection = Selection(subset.dataset, subset.split, args.seed, args.clip, args.sigma_source)
-    context = (f"Data: {subset.dataset}, split {subset.split}; seed {args.seed}"
-               f"{', noisy images clipped to [0, 1]' if args.clip else ''}; "
-               f"sigma source: {args.sigma_source}.")
-    built = []
-    for table in TABLES:
-        frame = build_table(cells, table, methods, selection)
-        note = context
-        errors = frame["sigma_error_mean"].dropna()
-        if args.sigma_source == "estimated" and len(errors):
-            note += (f" Mean relative error of the estimated sigma: {errors.mean():+.2%} "
-                     "(per method in the CSV's sigma_error_mean).")
-        paths = write_table(frame, table, args.out, context=note, methods=methods)
-        print(f"Table {table.number} ({table.noise}) -> " + ", ".join(str(p) for p in paths))
-        built.append((f"Table {table.number}: {table.caption}", frame))
-    report_figures.write(args, cells=cells, methods=methods, selection=selection, tables=built,
-                         images=images, context=context, image_ids=subset.ids)
+    result = report(methods=args.methods, out=args.out, run=not args.no_run,
+                    **data_options(args), **run_options(args),
+                    **report_figures.figure_options(args))
+    if result.sweep is not None:
+        print_sweep(result.sweep, result.store)
+    for table in result.tables:
+        print(f"Table {table.table.number} ({table.table.noise}) -> "
+              + ", ".join(str(p) for p in table.paths))
+    if result.page is not None:
+        print(f"Figures -> {args.out / 'figures'}; page -> {result.page}")
     return 0

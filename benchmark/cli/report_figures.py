@@ -1,4 +1,4 @@
-"""Options and the call that add figures and ``index.html`` to ``bench report``."""
+"""Options that add figures and ``index.html`` to ``bench report``."""
 
 from __future__ import annotations
 
@@ -18,25 +18,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                        help="folder of training-log CSVs (default: the shipped weights folder)")
 
 
-def write(args: argparse.Namespace, *, cells, methods, selection, tables, images, context,
-          image_ids=None) -> None:
-    """Draw the figures and write the page, unless ``--no-figures``; print where it went."""
-    if args.no_figures:
-        return
-    from benchmark.report.page import TableItem
-    from benchmark.report.build import (DEFAULT_TRAINING_LOGS, FigureOptions,
-                                          write_report_page)
-    from benchmark.engine.runner import resolve_device
-
-    options = FigureOptions(image_id=args.figure_image,
-                            training_logs=args.training_logs or DEFAULT_TRAINING_LOGS,
-                            visual=not args.no_visual,
-                            device=resolve_device(args.device, methods))
-    from benchmark.report.tables import parameter_notes
-
-    notes = [context, "Measured: mean ± sample std over N test images (see table<N>.md beside "
-             "this page for every note).", *parameter_notes(methods)]
-    items = [TableItem(title, frame, notes) for title, frame in tables]
-    path = write_report_page(cells, methods, selection, items, args.out, images=images,
-                             context=context, options=options, image_ids=image_ids)
-    print(f"Figures -> {args.out / 'figures'}; page -> {path}")
+def figure_options(args: argparse.Namespace) -> dict:
+    """The options of :func:`add_options`, as keyword arguments of the report workflow."""
+    return dict(figures=not args.no_figures, visual=not args.no_visual,
+                figure_image=args.figure_image, training_logs=args.training_logs)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from benchmark.cli.common import (add_data_options, add_run_options, make_noises, print_means,
-                                  sweep)
+from benchmark.cli.common import (add_data_options, add_run_options, data_options, print_sweep,
+                                  run_options)
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -14,18 +14,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--sigma", required=True, nargs="+", metavar="SIGMA",
                         help="one or more noise levels, fractions of the [0, 1] range (e.g. 0.11)")
     parser.add_argument("--methods", nargs="+", metavar="NAME",
-                        help="denoisers or patterns such as 'nlm*' (default: all that apply "
-                             "to the noise; see 'bench methods')")
+                        help="denoisers to run (default: all; see 'bench methods')")
     add_data_options(parser)
     add_run_options(parser)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    from benchmark.core.registry import resolve_methods
+    from benchmark.workflows import run as run_workflow
 
-    noises = make_noises(args.noise, args.sigma)
-    methods = resolve_methods(args.methods, kind=noises[0].kind)
-    code = sweep(args, noises, methods)
-    print_means(args, noises, methods)
+    result = run_workflow(noise=args.noise, sigma=args.sigma, methods=args.methods,
+                          **data_options(args), **run_options(args))
+    code = print_sweep(result.sweep, result.store)
+    summary = result.summary()
+    if summary:
+        print(summary)
     return code

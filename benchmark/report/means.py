@@ -1,0 +1,66 @@
+"""Each method's mean metrics over the cells of one sweep (what ``bench run`` prints).
+
+Only the sweep's own cells count: its dataset, split, images, seed, clipping and each method's
+current parameters; an older cell with other parameters never enters a mean.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+
+from benchmark.core.contract import Denoiser, Noise
+from benchmark.engine.runner import NOISY, Split, method_config
+
+#: Mean columns shown beside PSNR and SSIM when the cells hold them.
+OPTIONAL_COLUMNS = ("psnr_anatomy", "ssim_anatomy", "sigma_error")
+#: Decimals of each column when printed.
+DIGITS = {"psnr": 2, "ssim": 4, "psnr_anatomy": 2, "ssim_anatomy": 4, "sigma_error": 4,
+          "seconds": 3}
+
+
+def sweep_cells(cells: pd.DataFrame, split: Split, noises: Sequence[Noise],
+                methods: Sequence[Denoiser], *, seed: int = 0, clip: bool = False,
+                sigma_source: str = "oracle") -> pd.DataFrame:
+    """The ok cells of the sweep ``split`` x ``noises`` x ``methods`` (with the noisy input),
+    one row an image and a method, as :meth:`benchmark.engine.store.Store.frame` gives them."""
+    configs = {NOISY: "-", **{m.name: method_config(m, sigma_source=sigma_source)
+                              for m in methods}}
+    cells = cells[(cells["dataset"] == split.dataset) & (cells["split"] == split.split)
+                  & (cells["clip"] == clip) & cells["image_id"].isin(split.ids)]
+    wanted = pd.Series(False, index=cells.index)
+    for noise in noises:
+        wanted |= (cells["noise"] == noise.kind) & ((cells["sigma"] - noise.sigma).abs() < 1e-9)
+    picked = cells[wanted & (cells["seed"] == seed) & (cells["status"] == "ok")
+                   & (cells["method"].map(configs) == cells["config"])]
+    return picked.reset_index(drop=True)
+
+
+def mean_table(cells: pd.DataFrame, noise: Noise, order: Sequence[str]) -> pd.DataFrame:
+    """Mean metrics per method (rows in ``order``) of ``cells`` under ``noise``; empty if none.
+
+    Columns: psnr, ssim, the optional anatomy and sigma-error columns the cells hold, seconds.
+    """
+    picked = cells[(cells["noise"] == noise.kind)
+                   & ((cells["sigma"] - noise.sigma).abs() < 1e-9)]
+    if picked.empty:
+        return pd.DataFrame(columns=["psnr", "ssim", "seconds"])
+    present = set(picked["method"])
+    columns = ["psnr", "ssim"] + [c for c in OPTIONAL_COLUMNS
+                                  if c in picked and picked[c].notna().any()] + ["seconds"]
+    return picked.groupby("method")[columns].mean().loc[[m for m in order if m in present]]
+
+
+def format_means(cells: pd.DataFrame, noises: Sequence[Noise], order: Sequence[str]) -> str:
+    """One block per noise setting: a heading with N images, then the rounded means."""
+    blocks = []
+    for noise in noises:
+        means = mean_table(cells, noise, order)
+        if means.empty:
+            continue
+        picked = cells[(cells["noise"] == noise.kind)
+                       & ((cells["sigma"] - noise.sigma).abs() < 1e-9)]
+        blocks.append(f"\n{noise}: mean over {picked['image_id'].nunique()} images\n"
+                      + means.round(DIGITS).to_string())
+    return "\n".join(blocks)

@@ -1,0 +1,238 @@
+"""The ``fair`` workflow: Tables 1-2 with the paper's values, the paper's setting and a fair one.
+
+1. Tunes every classical method (and, for Rician noise, its Rician-aware variants) on the
+   validation split by grid search (cells cached in the store, choices in its ``tuned`` table).
+2. Runs the test cells of the paper's setting (plain, default parameters) and of the fair
+   setting (the best tuned candidate on validation).
+3. Writes ``table1_fair.md/.csv`` and ``table2_fair.md/.csv`` with bootstrap intervals,
+   Wilcoxon marks, anatomy metrics and a generated paragraph on the rankings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+from benchmark.core.errors import BenchError
+from benchmark.workflows._report import prepare_output, require_store
+from benchmark.workflows._split import (Progress, Subset, check_positive, default_reports,
+                                        default_store, load_split, noted, say)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from benchmark.core.contract import Denoiser
+    from benchmark.engine.runner import SweepResult
+    from benchmark.engine.store import Store
+    from benchmark.engine.tuning import Choice
+    from benchmark.report.paper import PaperTable
+
+
+@dataclass(frozen=True)
+class FairTable:
+    """One fair table.
+
+    Attributes
+    ----------
+    table : PaperTable
+        Its number, noise setting and caption.
+    frame : pandas.DataFrame
+        One row a plain method: the paper's values, the paper's setting and the fair setting
+        (means, bootstrap intervals, Wilcoxon marks, the fair cell's method and parameters).
+    choices : list of Choice
+        The tuned parameters read from the store's ``tuned`` table.
+    tuning : SweepResult or None
+        The validation cells of the grid search (``None`` with ``run=False``).
+    test : SweepResult or None
+        The test cells of both settings (``None`` with ``run=False``).
+    paths : list of pathlib.Path
+        The files written (``tableN_fair.md``, ``.csv``).
+    """
+
+    table: "PaperTable"
+    frame: "pd.DataFrame" = field(repr=False)
+    choices: list["Choice"]
+    tuning: "SweepResult | None"
+    test: "SweepResult | None"
+    paths: list[Path]
+
+
+@dataclass(frozen=True)
+class FairResult:
+    """What :func:`fair` wrote: the test images, the folder, the store and both tables."""
+
+    subset: Subset
+    out: Path
+    store: Path
+    tables: list[FairTable]
+
+
+def fair(*, methods: Sequence[str] | None = None, val_limit: int = 4, metric: str = "psnr",
+         grids: Mapping[str, Mapping[str, Sequence]] | None = None,
+         out: str | Path | None = None, run: bool = True, dataset: str = "mni152",
+         data: str | Path | None = None, window: str | None = None, strict: bool = False, max_pixels: int | None = None,
+        max_voxels: int | None = None,
+         split: str | None = None, limit: int | None = None, seed: int = 0, clip: bool = False,
+         jobs: int = 1, device: str = "auto", store: str | Path | None = None,
+         sigma_source: str = "oracle", progress: Progress | None = None,
+         progress_bar: bool = False, command: str = "benchmark.fair()") -> FairResult:
+    """Tables 1-2 as the paper reported them, in the paper's setting and in a fair setting.
+
+    The same as ``bench fair``: tune (grid search on ``val_limit`` validation images, choices
+    saved in the store), run the test cells of both settings, write ``tableN_fair.md/.csv``.
+    Both tables are written, or neither.
+
+    Parameters
+    ----------
+    methods : sequence of str, optional
+        Plain methods in the tables (default: the paper's, where registered).
+    val_limit : int
+        Validation images used for tuning.
+    metric : {"psnr", "ssim", "psnr_anatomy", "ssim_anatomy"}
+        Metric the grid search maximises on validation.
+    grids : mapping, optional
+        Method name -> parameter -> values tried (default: ``methods/grids.toml``); a variant
+        uses its plain method's grid.
+    out : str or path, optional
+        Report folder (default: the project's ``reports/``).
+    run : bool
+        Tune and compute missing cells; ``False`` only reads the store (which must exist).
+    dataset, data, window, strict, split, limit, seed, clip, jobs, device, store, sigma_source
+        As for :func:`benchmark.run`; ``split`` may not be ``"validation"``.
+    progress : callable, optional
+        Called with one line of text after each tuning and test sweep.
+    progress_bar : bool
+        Show a progress bar of the cells on stderr.
+    command : str
+        Recorded with the runs' provenance.
+
+    Returns
+    -------
+    FairResult
+        Each table's frame, choices, sweeps and files.
+
+    Examples
+    --------
+    One filter, a two-point grid, one validation and two test images (the default grids on
+    the whole split take minutes):
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> result = fair(methods=["gaussian-filter"], val_limit=1, limit=2,
+    ...               grids={"gaussian-filter": {"width_per_sigma": [5.0, 10.0]}},
+    ...               out=folder, store=folder / "bench.sqlite")
+    >>> [t.table.number for t in result.tables]
+    [1, 2]
+    >>> [p.name for p in result.tables[0].paths]
+    ['table1_fair.md', 'table1_fair.csv']
+    """
+    from benchmark.core.registry import get_method, method_names, resolve_methods
+    from benchmark.engine.store import Store
+    from benchmark.engine.tuning import TUNING_METRICS, load_choices, load_grids
+    from benchmark.report.fair import build_fair_table, write_fair_table
+    from benchmark.report.paper import TABLES, rows_for
+    from benchmark.report.tables import Selection
+
+    if split in ("validation",):
+        raise BenchError("--split validation: the fair tables report the test split; tuning "
+                         "already uses validation")
+    if metric not in TUNING_METRICS:
+        raise BenchError(f"metric {metric!r} is not one of {', '.join(TUNING_METRICS)}")
+    check_positive("val_limit", val_limit)
+    store = Path(store) if store is not None else default_store()
+    out = Path(out) if out is not None else default_reports()
+    require_store(store, run)
+    prepare_output(out)
+    names = method_names()
+    registered = {name: get_method(name) for name in names}
+    if methods:
+        plain = resolve_methods(list(methods))
+    else:
+        paper = {m for t in TABLES for m in rows_for(t.number)["method"]}
+        plain = [registered[n] for n in names if n in paper]
+    data_options = dict(dataset=dataset, data=data, window=window, strict=strict,
+                        max_pixels=max_pixels, max_voxels=max_voxels)
+    subset, images = load_split(**data_options, split=split, limit=limit)
+    images = noted(images, store)
+    common = dict(seed=seed, clip=clip, sigma_source=sigma_source)
+    sweeping = dict(jobs=jobs, progress_bar=progress_bar, command=command, progress=progress)
+    grids = load_grids() if grids is None else {k: dict(v) for k, v in grids.items()}
+    if run:  # loaded once for both tables, and only when a cell is missing
+        val_subset, val_images = load_split(**data_options, split="validation", limit=val_limit)
+        val_images = noted(val_images, store)
+    with Store(store) as opened:
+        built = []
+        for table in TABLES:
+            tuning = test = None
+            if run:
+                tuning = _tune(opened, table, val_subset, val_images, plain, names, registered,
+                               grids=grids, metric=metric, **common, **sweeping)
+            choices = load_choices(opened.path, subset.dataset, metric=metric, **common)
+            if run:
+                test = _test(opened, table, subset, images, plain, registered, choices,
+                             device=device, **common, **sweeping)
+            cells = opened.frame()
+            cells = cells[cells["image_id"].isin(subset.ids)]
+            selection = Selection(subset.dataset, subset.split, seed, clip, sigma_source)
+            built.append((build_fair_table(cells, table, registered, selection, choices,
+                                           methods=plain), table,
+                          selection, choices, tuning, test))
+    tables = []
+    for frame, table, selection, choices, tuning, test in built:  # both tables or neither
+        paths = write_fair_table(frame, table, out, selection=selection, val_images=val_limit,
+                                 metric=metric)
+        tables.append(FairTable(table, frame, list(choices), tuning, test, list(paths)))
+    return FairResult(subset, out, store, tables)
+
+
+def _tune(store: "Store", table: "PaperTable", val_subset: Subset, val_images,
+          plain: Sequence["Denoiser"], names: Sequence[str],
+          registered: Mapping[str, "Denoiser"], *, grids, metric: str, seed: int, clip: bool,
+          sigma_source: str, jobs: int, progress_bar: bool, command: str,
+          progress: Progress | None) -> "SweepResult":
+    """Grid search on validation for every tunable candidate of ``plain``; save the choices."""
+    from benchmark.engine.runner import run_sweep
+    from benchmark.engine.tuning import choose, save_choices, tuning_tasks
+    from benchmark.report.fair import candidates
+
+    common = dict(seed=seed, clip=clip, sigma_source=sigma_source)
+    noise = table.noise
+    tuned = [registered[c] for m in plain if not m.batched
+             for c in candidates(m.name, names, noise)]
+    tasks = tuning_tasks(val_subset, [noise], tuned, grids=grids, **common)
+    outcome = run_sweep(tasks, store, val_images, jobs=jobs, progress=progress_bar,
+                        command=command)
+    say(progress, f"Table {table.number} tuning on {val_subset.dataset}/validation "
+                  f"({len(val_subset.ids)} images): {outcome.computed} cells computed, "
+                  f"{outcome.skipped} cached, {len(outcome.failed)} failed")
+    choices = choose(store.frame(), val_subset, [noise], tuned, grids=grids, metric=metric,
+                     **common)
+    save_choices(store.path, val_subset.dataset, choices, metric=metric, **common)
+    return outcome
+
+
+def _test(store: "Store", table: "PaperTable", subset: Subset, images,
+          plain: Sequence["Denoiser"], registered: Mapping[str, "Denoiser"],
+          choices: Sequence["Choice"], *, device: str, seed: int, clip: bool, sigma_source: str,
+          jobs: int, progress_bar: bool, command: str,
+          progress: Progress | None) -> "SweepResult":
+    """The test cells of the paper's setting and of the fair setting for ``table``."""
+    from benchmark.engine.runner import plan, resolve_device, run_sweep
+    from benchmark.report.fair import fair_cell
+
+    common = dict(seed=seed, clip=clip, sigma_source=sigma_source)
+    noise = table.noise
+    device = resolve_device(device, plain)
+    tasks = plan(subset, [noise], plain, device=device, **common)
+    for method in plain:
+        cell = fair_cell(method, noise, registered, choices, sigma_source)
+        if cell is not None:  # duplicates of the plain cells are dropped below
+            tasks += plan(subset, [noise], [registered[cell.method]], device=device,
+                          include_noisy=False, params_for=lambda m, n, p=cell.params: p,
+                          **common)
+    tasks = sorted({t.key: t for t in tasks}.values(), key=lambda t: -t.cost)
+    outcome = run_sweep(tasks, store, images, jobs=jobs, progress=progress_bar, command=command)
+    say(progress, f"Table {table.number} test cells: {outcome.computed} computed, "
+                  f"{outcome.skipped} cached, {len(outcome.failed)} failed")
+    return outcome

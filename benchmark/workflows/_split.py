@@ -1,0 +1,139 @@
+"""What every workflow shares: the split of a card or a folder, the sweep of its cells."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from benchmark.core.contract import Noise
+from benchmark.core.errors import BenchError
+
+if TYPE_CHECKING:
+    from benchmark.core.contract import Denoiser
+    from benchmark.data.cards import ImageSet
+    from benchmark.engine.runner import SweepResult
+
+#: The optional progress callback of every workflow: one line of text a step.
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Subset:
+    """The images a workflow uses: dataset name, split and image ids (no pixels)."""
+
+    dataset: str
+    split: str
+    ids: tuple[str, ...]
+
+
+def default_store() -> Path:
+    """The run store used when none is given."""
+    from benchmark.core import paths
+
+    return Path(paths.DEFAULT_STORE)
+
+
+def default_reports() -> Path:
+    """The report folder used when none is given."""
+    from benchmark.core import paths
+
+    return Path(paths.REPORTS_DIR)
+
+
+def say(progress: Progress | None, message: str) -> None:
+    """Hand ``message`` to the progress callback, if there is one."""
+    if progress is not None:
+        progress(message)
+
+
+def check_positive(name: str, value: int | None) -> None:
+    """``value`` must be a whole number of 1 or more (``None`` is allowed: not given)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise BenchError(f"{name} {value!r} must be a whole number of 1 or more")
+
+
+def make_noises(kind: str, sigmas: Sequence[float | str]) -> list[Noise]:
+    """One :class:`Noise` a level (each checked)."""
+    if isinstance(sigmas, (str, int, float)):
+        sigmas = [sigmas]
+    return [Noise(kind, sigma) for sigma in sigmas]
+
+
+def load_split(*, dataset: str = "mni152", data: str | Path | None = None,
+               window: str | None = None, strict: bool = False, split: str | None = None,
+               limit: int | None = None, max_pixels: int | None = None,
+               max_voxels: int | None = None) -> tuple[Subset, Callable[[], "ImageSet"]]:
+    """The card and the split's ids (pixels are loaded only when cells are missing).
+
+    Returns the :class:`Subset` and a function that loads its images (once, on first call).
+    """
+    from benchmark.data.cards import image_ids, load_card, load_images
+    from benchmark.data.loaders.detect import path_card
+
+    check_positive("limit", limit)
+    card = (path_card(data, window=window, strict=strict) if data
+            else load_card(dataset))
+    if window and not data:
+        raise BenchError("--window applies to --data; a dataset card sets its window in "
+                         "[normalisation]")
+    sizes = {name: value for name, value in (("max_pixels", max_pixels), ("max_voxels", max_voxels))
+             if value is not None}
+    card = card.with_loader(strict=card.loader.strict or strict, **sizes)
+    split = split or ("all" if data else "test")
+    ids = image_ids(card, split)
+    loaded = None
+
+    def images():
+        nonlocal loaded
+        if loaded is None:
+            loaded = load_images(card, split).head(limit)
+        return loaded
+
+    if ids is None:  # this loader cannot list ids without reading: load now, validating early
+        ids = list(images().ids)
+    subset = Subset(dataset=card.name, split=split, ids=tuple(ids[:limit]))
+    return subset, images
+
+
+def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noise],
+          methods: Sequence["Denoiser"], *, store: Path, seed: int = 0, clip: bool = False,
+          jobs: int = 1, device: str = "auto", sigma_source: str = "oracle",
+          progress_bar: bool = False, command: str = "") -> "SweepResult":
+    """Plan and run the cells of ``noises`` x ``methods`` over ``subset`` into ``store``.
+
+    The normalisation of the images is noted in the store's data log when they are loaded.
+    """
+    from benchmark.engine.runner import plan, resolve_device, run_sweep
+    from benchmark.engine.store import Store
+
+    check_positive("jobs", jobs)
+    device = resolve_device(device, methods)
+    tasks = plan(subset, noises, methods, seed=seed, clip=clip, device=device,
+                 sigma_source=sigma_source)
+
+    with Store(store) as opened:
+        return run_sweep(tasks, opened, noted(images, store), jobs=jobs, progress=progress_bar,
+                         command=command)
+
+
+def noted(images: Callable[[], "ImageSet"], store: Path) -> Callable[[], "ImageSet"]:
+    """``images``, noting in ``store``'s data log how they were normalised when loaded."""
+
+    def noted_images():  # loaded only when cells are missing
+        from benchmark.data.log import record
+
+        loaded = images()
+        record(store, loaded)
+        return loaded
+
+    return noted_images
+
+
+def store_cells(store: Path, subset: Subset):
+    """The store's cells of ``subset``'s images (every noise, method and setting)."""
+    from benchmark.engine.store import Store
+
+    with Store(store) as opened:
+        cells = opened.frame()
+    return cells[cells["image_id"].isin(subset.ids)]

@@ -1,0 +1,319 @@
+"""The deep-training workflows: ``train``, ``pretrain`` and ``ablate`` (they need PyTorch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from benchmark.core.errors import BenchError
+
+ARCHITECTURES = ("cdae", "unet-dctda")
+PROFILES = ("quick", "paper")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Overrides of a training profile's budget; ``None`` keeps the profile's value."""
+
+    epochs: int | None = None
+    steps: int | None = None
+    crop: int | None = None
+    batch: int | None = None
+    lr: float | None = None
+    val_limit: int | None = None
+
+    def overrides(self) -> dict[str, Any]:
+        """The given values, by name."""
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a training wrote: the checkpoint, the device, and the trainer's summary
+    (``best_epoch``, ``best_val_ssim``, ``checkpoint``, ``seconds``, ...)."""
+
+    checkpoint: Path
+    device: str
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AblateResult:
+    """What a study wrote: one row a variant, the table (``.md`` and ``.csv``), the models."""
+
+    rows: list[dict[str, Any]]
+    table: Path
+    folder: Path
+
+
+def _sigma_range(text: str | float) -> tuple[float, float]:
+    from benchmark.core.contract import Noise
+
+    lo, _, hi = str(text).partition(":")
+    low, high = Noise("gaussian", lo).sigma, Noise("gaussian", hi or lo).sigma
+    if low > high:
+        raise BenchError(f"--sigma {text}: the range must be LO:HI with LO <= HI")
+    return low, high
+
+
+def parse_noises(kinds: Sequence[str], sigmas: Sequence[str | float]
+                 ) -> list[tuple[str, float, float]]:
+    """Training noises ``(kind, low, high)``: one sigma or ``"LO:HI"`` for all kinds or one
+    per kind.
+
+    Examples
+    --------
+    >>> parse_noises(["gaussian", "rician"], ["0.05:0.15"])
+    [('gaussian', 0.05, 0.15), ('rician', 0.05, 0.15)]
+    """
+    from benchmark.core.contract import Noise
+
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+    sigmas = [sigmas] if isinstance(sigmas, (str, int, float)) else list(sigmas)
+    if len(sigmas) not in (1, len(kinds)):
+        raise BenchError(f"--sigma has {len(sigmas)} values for {len(kinds)} noise kinds; "
+                         "give one for all or one per kind")
+    ranges = [_sigma_range(s) for s in sigmas] * (len(kinds) if len(sigmas) == 1 else 1)
+    noises = []
+    for kind, (lo, hi) in zip(kinds, ranges):
+        Noise(kind, lo)  # validates the kind
+        noises.append((kind, lo, hi))
+    return noises
+
+
+def _check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise BenchError(f"profile {profile!r} is not one of {', '.join(PROFILES)}")
+
+
+def torch_device(device: str = "auto", threads: int | None = None) -> str:
+    """The torch device for ``device`` (``auto``, ``cpu``, ``cuda``), with ``threads`` applied."""
+    import torch
+
+    if device not in ("auto", "cpu", "cuda"):
+        raise BenchError(f"--device {device!r} is not one of auto, cpu, cuda")
+    if threads:
+        torch.set_num_threads(threads)
+    chosen = "cpu" if device == "cpu" else ("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and chosen != "cuda":
+        raise BenchError("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu")
+    return chosen
+
+
+def check_init(path: str, architecture: str, arch_config: dict, out: str) -> None:
+    """Refuse an ``--init`` file at once: missing, not safetensors, truncated, of another model
+    or configuration, or with tensors of other names or shapes than the model being trained.
+
+    Reads the file's header only; the model is built (no data, no training) to compare shapes.
+    """
+    import json
+
+    from methods.deep.checkpoints import inspect_checkpoint
+    from methods.deep.nets import ARCHITECTURES, build
+
+    where = Path(path)
+    if not where.is_file():
+        raise BenchError(f"--init {path}: no such file; give a checkpoint written by bench train")
+    if where.resolve() == Path(out).resolve():
+        raise BenchError(f"--init {path} is also the output; copy it elsewhere first or pass "
+                         "another --out (the first epoch would overwrite it)")
+    try:
+        shapes, meta = inspect_checkpoint(where)
+    except BenchError as error:
+        raise BenchError(f"--init: {error}") from None
+    ours = {**ARCHITECTURES[architecture], **arch_config}
+    try:
+        theirs = {**ARCHITECTURES.get(meta.get("architecture", ""), {}),
+                  **json.loads(meta.get("arch_config", "{}"))}
+    except (json.JSONDecodeError, TypeError):
+        theirs = None
+    if meta.get("architecture") != architecture or theirs != ours:
+        held = f"{meta['architecture']} {theirs}" if "architecture" in meta else "no architecture"
+        raise BenchError(f"--init {path}: it holds {held}, not {architecture} {ours}; give a "
+                         "checkpoint of the same model")
+    wanted = {k: tuple(v.shape) for k, v in build(architecture, ours).state_dict().items()}
+    if shapes != wanted:
+        wrong = sorted(set(wanted) ^ set(shapes)) or sorted(
+            k for k in wanted if wanted[k] != shapes[k])
+        first = wrong[0]
+        detail = (f"{first}: {list(shapes[first])} where the model has {list(wanted[first])}"
+                  if first in shapes and first in wanted else
+                  f"{first} {'missing' if first in wanted else 'not in the model'}")
+        raise BenchError(f"--init {path}: its tensors do not fit {architecture} {ours} "
+                         f"({len(wrong)} differ; {detail}); give a checkpoint of the same model")
+
+
+def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | float],
+          profile: str = "quick", budget: Budget = Budget(), encoder_weights: str = "none",
+          init: str | None = None, loss: str = "l1", ssim_weight: float = 0.84,
+          perceptual_weights: str | None = None, attention: bool = True, dilation: bool = True,
+          augment: bool = True, input_skip: bool = False, residual: bool = False,
+          train_fraction: float = 1.0, width: int | None = None, dataset: str = "mni152",
+          out: str | Path | None = None, seed: int = 0, device: str = "auto",
+          threads: int | None = None, progress_bar: bool = False,
+          command: str | None = None) -> TrainResult:
+    """Train a deep denoiser on a dataset's train split and write its checkpoint.
+
+    The same as ``bench train`` (see :mod:`methods.deep.training.training`); needs PyTorch.
+
+    Parameters
+    ----------
+    architecture : {"cdae", "unet-dctda"}
+        The network.
+    noise : sequence of str
+        Training noise kind(s); one model for all given.
+    sigma : sequence of str or float
+        Noise level, or ``"LO:HI"`` for a range drawn uniformly; one for all kinds or one per
+        kind.
+    profile : {"quick", "paper"}
+        quick: 96-px crops, fits a CPU; paper: whole images, 200 epochs.
+    budget : Budget
+        Overrides of the profile (epochs, steps, crop, batch, lr, val_limit).
+    encoder_weights, init, loss, ssim_weight, perceptual_weights
+        As ``bench train``'s options of the same names.
+    attention, dilation, augment, input_skip, residual
+        unet-dctda's components (``residual`` needs ``input_skip``); ``augment`` for both.
+    train_fraction : float
+        Fraction of the train slices used.
+    width : int, optional
+        cdae: first-stage channels.
+    dataset : str
+        Dataset card.
+    out : str or path, optional
+        Checkpoint path (default: the shipped weights folder, ``ARCH-NOISE.safetensors``).
+    seed, device, threads
+        Seed, torch device (``auto``, ``cpu``, ``cuda``) and CPU threads.
+    progress_bar : bool
+        Show a progress bar on stderr.
+    command : str, optional
+        Recorded in the checkpoint's metadata.
+
+    Returns
+    -------
+    TrainResult
+        The checkpoint's path, the device and the trainer's summary.
+    """
+    from benchmark.core.paths import PROJECT_ROOT, RESULTS_DIR
+    from methods.deep.training.training import PROFILES, TrainConfig, noise_tag
+    from methods.deep.training.training import train as train_model
+
+    if architecture not in ARCHITECTURES:
+        raise BenchError(f"architecture {architecture!r} is not one of "
+                         f"{', '.join(ARCHITECTURES)}")
+    _check_profile(profile)
+    noises = parse_noises(noise, sigma)
+    arch_config = {}
+    if architecture == "unet-dctda":
+        arch_config = {"attention": attention, "dilation": dilation,
+                       **({"input_skip": True} if input_skip else {}),
+                       **({"residual": True} if residual else {})}
+        if residual and not input_skip:
+            raise BenchError("--residual needs --input-skip: without the full-resolution input "
+                             "the decoder cannot represent per-pixel noise")
+    elif width:
+        arch_config = {"width": width}
+    tag = f"{architecture}-{noise_tag(noises)}"
+    out = str(out or PROJECT_ROOT / "methods" / "deep" / "weights" / f"{tag}.safetensors")
+    if init:  # refused at once, before any data are read or a weight is trained
+        check_init(init, architecture, arch_config, out)
+    chosen = torch_device(device, threads)
+    config = TrainConfig(
+        architecture=architecture, noises=noises, dataset=dataset, profile=profile,
+        **{**PROFILES[profile], **budget.overrides()}, loss=loss, ssim_weight=ssim_weight,
+        perceptual_weights=perceptual_weights, encoder_weights=encoder_weights, init=init,
+        augment=augment, arch_config=arch_config, train_fraction=train_fraction, seed=seed,
+        device=chosen, out=out, run_dir=str(RESULTS_DIR / "train" / Path(out).stem),
+        command=command or f"bench train {architecture}",
+    )
+    summary = train_model(config, progress=progress_bar)
+    return TrainResult(Path(summary.get("checkpoint", out)), chosen, dict(summary))
+
+
+def pretrain(*, out: str | Path, noise: Sequence[str] = ("gaussian", "rician"),
+             sigma: Sequence[str | float] = ("0.02:0.2",), budget: Budget = Budget(),
+             seed: int = 0, device: str = "auto", threads: int | None = None,
+             progress_bar: bool = False, command: str = "bench pretrain") -> TrainResult:
+    """Pretrain the unet-dctda encoder offline on scikit-image's natural images.
+
+    The same as ``bench pretrain``; the checkpoint is for ``encoder_weights="pretrained:OUT"``.
+    Parameters as for :func:`train`.
+    """
+    from benchmark.core.paths import RESULTS_DIR
+    from methods.deep.training.pretrain import pretrain_config
+    from methods.deep.training.training import train as train_model
+
+    out = Path(out)
+    chosen = torch_device(device, threads)
+    config = pretrain_config(str(out), str(RESULTS_DIR / "pretrain" / out.stem),
+                             noises=parse_noises(noise, sigma), command=command, seed=seed,
+                             device=chosen, **budget.overrides())
+    summary = train_model(config, progress=progress_bar)
+    return TrainResult(out, chosen, dict(summary))
+
+
+def _shown(folder: Path) -> str:
+    """``folder`` relative to the project when inside it (tables are committed)."""
+    from benchmark.core.paths import PROJECT_ROOT
+
+    try:
+        return str(folder.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(folder)
+
+
+def ablate(*, study: str = "components", noise: Sequence[str], sigma: Sequence[str | float],
+           test_sigma: Sequence[float] | None = None, profile: str = "quick",
+           encoder_weights: str = "none", perceptual_weights: str | None = None,
+           fractions: Sequence[float] = (0.1, 0.25, 1.0), dataset: str = "mni152",
+           test_limit: int | None = None, folder: str | Path | None = None,
+           reports: str | Path | None = None, budget: Budget = Budget(), seed: int = 0,
+           device: str = "auto", threads: int | None = None, progress_bar: bool = False,
+           command: str = "bench ablate") -> AblateResult:
+    """Train unet-dctda variants, score them on the test split, write the study's table.
+
+    The same as ``bench ablate`` (see :mod:`methods.deep.training.ablation`): ``study``
+    ``"components"`` removes one part at a time (``reports/ablation.md``); ``"transfer"``
+    trains on ``fractions`` of the train slices, scratch vs ``encoder_weights``
+    (``reports/transfer.md`` and ``.png``).
+    """
+    from benchmark.core.contract import Noise
+    from benchmark.core.paths import REPORTS_DIR, RESULTS_DIR
+    from methods.deep.training import ablation
+    from methods.deep.training.training import PROFILES, TrainConfig, noise_tag
+
+    if study not in ("components", "transfer"):
+        raise BenchError(f"study {study!r} is not one of components, transfer")
+    _check_profile(profile)
+    noises = parse_noises(noise, sigma)
+    sigmas = test_sigma
+    test_noises = [Noise(kind, s) for kind, lo, hi in noises for s in (sigmas or [(lo + hi) / 2])]
+    tag = f"{study}-{noise_tag(noises)}"
+    folder = Path(folder) if folder else RESULTS_DIR / "ablation" / tag
+    base = TrainConfig(
+        architecture="unet-dctda", noises=noises, dataset=dataset, profile=profile,
+        **{**PROFILES[profile], **budget.overrides()}, perceptual_weights=perceptual_weights,
+        encoder_weights=encoder_weights, seed=seed, device=torch_device(device, threads),
+        command=command)
+    if study == "components":
+        variants = ablation.component_variants(base)
+    else:
+        variants = ablation.transfer_variants(encoder_weights, fractions)
+    reports = Path(reports) if reports else REPORTS_DIR
+    rows = ablation.run_study(base, variants, folder, test_noises, test_limit=test_limit,
+                              progress=progress_bar)
+    notes = (f"Made by `{command}`. Test split of {dataset}, whole image, mean ± std over N "
+             f"images; Δ against the "
+             + ("full model." if study == "components" else
+                "scratch run with the same fraction.")
+             + f" Models in `{_shown(folder)}`.")
+    if study == "components":
+        ablation.write_table(rows, reports / "ablation", title="Ablation of UNet-DCTD-A",
+                             notes=notes)
+    else:
+        ablation.write_table(rows, reports / "transfer",
+                             title="Transfer learning: train fraction, scratch vs pretrained",
+                             notes=notes)
+        ablation.plot_transfer(rows, reports / "transfer.png")
+    name = "ablation" if study == "components" else "transfer"
+    return AblateResult(list(rows), reports / f"{name}.md", folder)
