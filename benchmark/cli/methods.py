@@ -1,4 +1,4 @@
-"""``bench methods``: every registered denoiser with its parameters."""
+"""``bench methods``: every registered denoiser with its parameters, and whether it can run here."""
 
 from __future__ import annotations
 
@@ -9,6 +9,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return subparsers.add_parser("methods", help="list every registered denoiser and its parameters")
 
 
+def unavailable(method) -> str | None:
+    """Why ``method`` cannot run here (a missing optional dependency and its ``pip install``).
+
+    A method declares it with an ``unavailable()`` function attribute that returns the reason,
+    or None when it can run.
+    """
+    check = getattr(method.function, "unavailable", None)
+    return check() if callable(check) else None
+
+
 def run(args: argparse.Namespace) -> int:
     from benchmark.core.registry import resolve_methods
 
@@ -17,4 +27,7 @@ def run(args: argparse.Namespace) -> int:
         sigma = "true sigma" if method.uses_sigma else "blind"
         print(f"{method.name:26s} {sigma:10s} {'/'.join(method.devices):9s} {params}")
         print(f"{'':26s} {method.summary}")
+        reason = unavailable(method)
+        if reason:
+            print(f"{'':26s} UNAVAILABLE: {reason}")
     return 0
