@@ -31,8 +31,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         choices=("psnr", "ssim", "psnr_anatomy", "ssim_anatomy"),
                         help="metric the grid search maximises on validation (default: psnr, "
                              "whole image; *_anatomy: on the anatomy mask only)")
-    parser.add_argument("--out", type=Path, default=REPORTS_DIR,
-                        help=f"output folder (default: {REPORTS_DIR})")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"output folder (default: {REPORTS_DIR} for the default setting, "
+                             f"else {REPORTS_DIR}/<what differs>)")
     parser.add_argument("--no-run", action="store_true",
                         help="only read the store; do not tune or compute missing cells")
     add_data_options(parser)
@@ -55,7 +56,6 @@ def run(args: argparse.Namespace) -> int:
         raise BenchError("--split validation: the fair tables report the test split; tuning "
                          "already uses validation")
     require_store(args)
-    prepare_output(args.out)
     names = method_names()
     registered = {name: get_method(name) for name in names}
     if args.methods:
@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         paper = {m for t in TABLES for m in rows_for(t.number)["method"]}
         plain = [registered[n] for n in names if n in paper]
     subset, images = load_split(args)
+    args.out = _output_folder(args, subset)
+    prepare_output(args.out)
     validation_args = argparse.Namespace(**{**vars(args), "split": "validation",
                                             "limit": args.val_limit})
     command = getattr(args, "command_line", None) or shlex.join(["bench", *sys.argv[1:]])
@@ -113,3 +115,23 @@ def run(args: argparse.Namespace) -> int:
                                  val_images=args.val_limit, metric=args.metric)
         print(f"Table {table.number} (fair) -> " + ", ".join(str(p) for p in paths))
     return 0
+
+
+def _output_folder(args: argparse.Namespace, subset) -> Path:
+    """``--out``, else the default report's folder for the default setting, else a folder of
+    its own (a fair table of other data or images never replaces the default one)."""
+    from benchmark.core.errors import BenchError
+    from benchmark.report.folders import Setting, report_folder
+
+    setting = Setting(subset.dataset, subset.split, args.limit, None, args.seed, args.clip,
+                      args.sigma_source, tuple(args.methods) if args.methods else None)
+    folder = report_folder(REPORTS_DIR, setting)
+    if args.metric != "psnr":  # tuned for another metric: other fair columns
+        stem = "mni152" if setting.is_default else setting.name()
+        folder = REPORTS_DIR / f"{stem}-tuned-{args.metric}"
+    if args.out is None:
+        return folder
+    if args.out.resolve() == REPORTS_DIR.resolve() and folder != REPORTS_DIR:
+        raise BenchError(f"--out {args.out} is the default report's folder; fair tables of "
+                         f"another setting go to {folder} (drop --out) or another folder")
+    return args.out

@@ -19,8 +19,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def write(args: argparse.Namespace, *, cells, methods, selection, tables, images, context,
-          image_ids=None) -> None:
-    """Draw the figures and write the page, unless ``--no-figures``; print where it went."""
+          image_ids=None, out: Path, keep_curves: bool = False) -> None:
+    """Draw the figures and write the page into ``out``, unless ``--no-figures``; print where
+    it went. ``tables``: ``(title, frame, table)`` triples."""
     if args.no_figures:
         return
     from benchmark.report.page import TableItem
@@ -36,7 +37,8 @@ def write(args: argparse.Namespace, *, cells, methods, selection, tables, images
 
     notes = [context, "Measured: mean ± sample std over N test images (see table<N>.md beside "
              "this page for every note).", *parameter_notes(methods)]
-    items = [TableItem(title, frame, notes) for title, frame in tables]
-    path = write_report_page(cells, methods, selection, items, args.out, images=images,
-                             context=context, options=options, image_ids=image_ids)
-    print(f"Figures -> {args.out / 'figures'}; page -> {path}")
+    items = [TableItem(title, frame, notes, table) for title, frame, table in tables]
+    path = write_report_page(cells, methods, selection, items, out, images=images,
+                             context=context, options=options, image_ids=image_ids,
+                             keep_curves=keep_curves)
+    print(f"Figures -> {out / 'figures'}; page -> {path}")

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 DATA_RANGE = 1.0
 
@@ -22,11 +21,15 @@ def _f64(image: np.ndarray) -> np.ndarray:
 
 def psnr(clean: np.ndarray, estimate: np.ndarray) -> float:
     """Peak signal-to-noise ratio in dB with ``data_range = 1`` (computed in float64)."""
+    from skimage.metrics import peak_signal_noise_ratio  # imported on use: it pulls scipy.stats
+
     return float(peak_signal_noise_ratio(_f64(clean), _f64(estimate), data_range=DATA_RANGE))
 
 
 def ssim(clean: np.ndarray, estimate: np.ndarray) -> float:
     """Structural similarity of Wang et al. 2004 (Gaussian window, sigma 1.5; in float64)."""
+    from skimage.metrics import structural_similarity
+
     return float(
         structural_similarity(
             _f64(clean),
