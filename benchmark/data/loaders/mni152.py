@@ -64,8 +64,8 @@ def load(card: dict[str, Any], split: str, root: Path) -> tuple[list[str], list[
     volume /= volume.max()
     axis = spec.get("axis", 2)
     size = tuple(spec.get("size", volume.shape[:2]))
-    images = [
-        fit_to_size(np.rot90(np.take(volume, z, axis=axis)).astype(np.float32), size)
+    images = [  # plain indexing: np.take copies the column-ordered volume (0.1 s a slice)
+        fit_to_size(np.rot90(volume[(slice(None),) * axis + (z,)]).astype(np.float32), size)
         for z in slice_indices(card, split)
     ]
     return image_ids(card, split), images, "divided by the volume maximum; zero-padded to {}x{}".format(*size)
