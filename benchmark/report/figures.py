@@ -109,7 +109,9 @@ def curve_data(
                    & (cells["clip"] == clip) & (cells["status"] == "ok")
                    & (cells["method"].map(configs) == cells["config"])]
     if sigmas is not None:
-        picked = picked[picked["sigma"].map(lambda s: any(abs(s - t) < 1e-9 for t in sigmas))]
+        levels = picked["sigma"].to_numpy(dtype=float)
+        picked = picked[np.isclose(levels[:, None], np.asarray(sigmas, float)[None, :],
+                                   rtol=0, atol=1e-9).any(axis=1)]
     picked = picked[picked["image_id"].isin(common_images(picked))]
     rows = []
     for (method, sigma), group in picked.groupby(["method", "sigma"], sort=False):

@@ -13,7 +13,7 @@ Examples
 (True, PosixPath('reports'))
 >>> other = Setting(dataset="folder:/scans/t1?window=brain", split="all", limit=5)
 >>> report_folder(Path("reports"), other)
-PosixPath('reports/folder-t1-window-brain-all-first5')
+PosixPath('reports/folder-t1-window-brain-first5')
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ class Setting:
     def name(self) -> str:
         """A folder name made of what differs from the default (``default`` when nothing does)."""
         parts = [] if self.dataset == PAPER_DATASET else [dataset_slug(self.dataset)]
-        if self.split != PAPER_SPLIT:
-            parts.append(self.split)
+        if self.split not in (PAPER_SPLIT, "all" if ":" in self.dataset else PAPER_SPLIT):
+            parts.append(self.split)  # a --data folder's only split, "all", goes unsaid
         if self.limit is not None:
             parts.append(f"first{self.limit}")
         if self.noises is not None:
