@@ -69,7 +69,7 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
         kept = _kept_figure(path, title) if keep and not complete else None
         if kept is not None:
             items.append(kept)
-            print(f"{title}: kept the figure of the complete sweep; run 'bench curves' to "
+            print(f"{title}: kept the figure already there (its caption says what it shows); run 'bench curves' to "
                   "complete the store's sweep and redraw it")
             continue
         if data["sigma"].nunique() < 2:
