@@ -243,3 +243,14 @@ def test_start_up_imports_only_what_the_command_needs(tmp_path):
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         assert "heavy: [] backend: svg" in done.stdout
+
+
+def test_auto_device_does_not_import_torch_where_no_gpu_driver_exists(tmp_path):
+    probe = ("import sys\nimport benchmark.engine.runner as runner\n"
+             "runner._gpu_device_nodes = lambda: False\n"
+             "from benchmark.core.registry import resolve_methods\n"
+             "print(runner.resolve_device('auto', resolve_methods(['cdae'])),"
+             " 'torch' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=_env(),
+                          capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["cpu", "False"], done.stderr
