@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from benchmark.core.contract import Noise
@@ -24,6 +23,8 @@ def bilateral(
     that noise-sized differences are averaged and edges several sigma tall are kept. The window
     diameter is derived by OpenCV from ``spatial_sigma`` (pixels).
     """
+    import cv2  # on use: keeps start-up fast
+
     return cv2.bilateralFilter(
         np.ascontiguousarray(image, dtype=np.float32),
         d=-1,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from skimage.restoration import denoise_nl_means
 
 from benchmark.core.contract import Noise
 from benchmark.core.registry import register
@@ -23,6 +22,8 @@ def nlm(
 
     ``h = 0.8 sigma`` with ``sigma`` passed is scikit-image's documented recipe for fast mode.
     """
+    from skimage.restoration import denoise_nl_means  # on use: it pulls scipy.stats
+
     return denoise_nl_means(
         image,
         h=h_per_sigma * noise.sigma,

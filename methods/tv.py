@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from skimage.restoration import denoise_tv_chambolle
 
 from benchmark.core.contract import Noise
 from benchmark.core.registry import register
@@ -26,6 +25,8 @@ def tv_chambolle(
     default, 34.99 dB at ``eps=1e-6``, 35.02 dB at ``1e-7``/5000 iterations). ``eps=1e-6``
     gets within 0.05 dB of that for ~0.1 s a 256 x 256 image.
     """
+    from skimage.restoration import denoise_tv_chambolle  # on use: it pulls scipy.stats
+
     return denoise_tv_chambolle(
         image, weight=weight_per_sigma * noise.sigma, eps=eps, max_num_iter=max_num_iter
     )

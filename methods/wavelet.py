@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from skimage.restoration import cycle_spin, denoise_wavelet
 
 from benchmark.core.contract import Noise
 from benchmark.core.registry import register
@@ -19,6 +18,8 @@ _WAVELET_PARAMS = {"wavelet": "db2", "mode": "soft"}
 )
 def wavelet(image: np.ndarray, noise: Noise, *, wavelet: str, mode: str) -> np.ndarray:
     """BayesShrink soft thresholding of an orthogonal wavelet decomposition, given sigma."""
+    from skimage.restoration import denoise_wavelet  # on use: it pulls scipy.stats
+
     return denoise_wavelet(
         image, sigma=noise.sigma, wavelet=wavelet, mode=mode, method="BayesShrink",
         rescale_sigma=True,
@@ -39,6 +40,8 @@ def shift_invariant_wavelet(
 
     Runs on one core (``workers=1``): the benchmark parallelises across cells instead.
     """
+    from skimage.restoration import cycle_spin, denoise_wavelet
+
     return cycle_spin(
         image,
         func=denoise_wavelet,

@@ -17,6 +17,8 @@ from methods.deep.training.pretrain import pretrain_config  # noqa: E402
 from methods.deep.training.training import TrainConfig, train  # noqa: E402
 from methods.deep.checkpoints import load_checkpoint  # noqa: E402
 
+pytestmark = pytest.mark.slow  # every test here trains models
+
 TINY = {"epochs": 1, "crop": 32, "batch": 2, "steps": 1, "val_limit": 1}
 NOISES = [Noise("rician", 0.11)]
 _SPLITS: dict = {}

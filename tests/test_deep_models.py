@@ -134,6 +134,7 @@ def test_importing_methods_does_not_import_torch():
     assert result.stdout.split() == ["False", "False"]
 
 
+@pytest.mark.slow
 def test_full_resolution_input_skip_option_and_old_checkpoints_still_build():
     from methods.deep.nets import build
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from benchmark.core.contract import Noise
 from benchmark.report.fair import build_fair_table, candidates, display_rows, ranking_paragraph
@@ -75,6 +76,7 @@ def test_candidates_are_the_rician_variants_under_rician_noise():
         "wavelet.shift-invariant-rician-bc", "wavelet.shift-invariant-rician-vst"}
 
 
+@pytest.mark.slow
 def test_bench_fair_end_to_end(tmp_path, capsys):
     """Tunes on validation, runs test cells, writes both tables; the test split is not tuned on."""
     import sqlite3

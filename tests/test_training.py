@@ -41,6 +41,7 @@ def tiny(tmp_path, name, epochs):
                        command="bench train cdae --noise rician --sigma 0.1:0.12")
 
 
+@pytest.mark.slow
 def test_training_writes_checkpoint_curve_and_provenance(tmp_path):
     summary = train(tiny(tmp_path, "a", 2), progress=False, log=lambda _: None)
     tensors, meta = load_checkpoint(tmp_path / "a.safetensors")
@@ -55,6 +56,7 @@ def test_training_writes_checkpoint_curve_and_provenance(tmp_path):
     assert (tmp_path / "a.loss.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_resumed_run_equals_uninterrupted_run(tmp_path):
     quiet = {"progress": False, "log": lambda _: None}
     train(tiny(tmp_path, "whole", 2), **quiet)
@@ -128,6 +130,7 @@ def test_training_loss_decreases_as_estimate_improves():
     assert float(loss(clean + 0.05, clean)) < float(loss(clean + 0.2, clean))
 
 
+@pytest.mark.slow
 def test_init_starts_from_every_weight_of_a_checkpoint(tmp_path):
     first = tiny(tmp_path, "first", 1)
     train(first, progress=False)
@@ -164,6 +167,7 @@ def test_ssim_weight_zero_is_the_pixel_loss_alone():
         TrainingLoss("l1", ssim_weight=1.5)
 
 
+@pytest.mark.slow
 def test_init_refuses_its_own_output_and_encoder_weights(tmp_path):
     first = tiny(tmp_path, "first", 1)
     train(first, progress=False)

@@ -7,9 +7,8 @@ import os
 from pathlib import Path
 
 from benchmark.cli.common import positive_int
-from benchmark.core.paths import RESULTS_DIR
-
-BASELINE_DIR = RESULTS_DIR / "baseline"
+#: The committed baseline (package data; see benchmark.engine.check.BASELINE_DIR).
+BASELINE_DIR = Path(__file__).resolve().parents[1] / "engine" / "baseline"
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -68,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
           + f" (tolerances: {', '.join(f'{k} {v:g}' for k, v in _tolerances().items())})")
     if regressions:
         print(f"check: FAILED, {len(regressions)} regression(s); if the change is intended, run "
-              "'bench check --update' and commit results/baseline/")
+              "'bench check --update' and commit benchmark/engine/baseline/")
         return 1
     print("check: OK")
     return 0

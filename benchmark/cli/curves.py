@@ -1,4 +1,9 @@
-"""``bench curves``: sweep the noise levels of Figure 3 into the store and draw the curves."""
+"""``bench curves``: sweep the noise levels of Figure 3 into the store and draw the curves.
+
+The default sweep (both kinds, the ten default levels, every plain method, the MNI152 test
+split) draws into the default report's ``figures/``; any other sweep into a report folder of
+its own (:mod:`benchmark.report.folders`).
+"""
 
 from __future__ import annotations
 
@@ -20,9 +25,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--sigma", nargs="+", default=_DEFAULT_SIGMAS, metavar="SIGMA",
                         help=f"noise levels (default: {' '.join(_DEFAULT_SIGMAS)})")
     parser.add_argument("--methods", nargs="+", metavar="NAME",
-                        help="denoisers (default: all)")
-    parser.add_argument("--out", type=Path, default=REPORTS_DIR,
-                        help=f"report folder; figures go to OUT/figures (default: {REPORTS_DIR})")
+                        help="denoisers (default: all but the Rician-aware variants, as in "
+                             "'bench report')")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"report folder; figures go to OUT/figures (default: {REPORTS_DIR} "
+                             f"for the default sweep, else {REPORTS_DIR}/<what differs>)")
     parser.add_argument("--no-run", action="store_true",
                         help="only read the store; do not compute missing cells")
     add_data_options(parser)

@@ -27,8 +27,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         choices=("psnr", "ssim", "psnr_anatomy", "ssim_anatomy"),
                         help="metric the grid search maximises on validation (default: psnr, "
                              "whole image; *_anatomy: on the anatomy mask only)")
-    parser.add_argument("--out", type=Path, default=REPORTS_DIR,
-                        help=f"output folder (default: {REPORTS_DIR})")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"output folder (default: {REPORTS_DIR} for the default setting, "
+                             f"else {REPORTS_DIR}/<what differs>)")
     parser.add_argument("--no-run", action="store_true",
                         help="only read the store; do not tune or compute missing cells")
     add_data_options(parser)
@@ -47,3 +48,4 @@ def run(args: argparse.Namespace) -> int:
     for table in result.tables:
         print(f"Table {table.table.number} (fair) -> " + ", ".join(str(p) for p in table.paths))
     return 0
+

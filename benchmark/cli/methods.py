@@ -1,4 +1,4 @@
-"""``bench methods``: every registered denoiser with its parameters."""
+"""``bench methods``: every registered denoiser with its parameters, and whether it can run here."""
 
 from __future__ import annotations
 
@@ -7,6 +7,16 @@ import argparse
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     return subparsers.add_parser("methods", help="list every registered denoiser and its parameters")
+
+
+def unavailable(method) -> str | None:
+    """Why ``method`` cannot run here (a missing optional dependency and its ``pip install``).
+
+    A method declares it with an ``unavailable()`` function attribute that returns the reason,
+    or None when it can run.
+    """
+    check = getattr(method.function, "unavailable", None)
+    return check() if callable(check) else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -18,4 +28,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{method.name:26s} {sigma:10s} {'/'.join(method.devices):9s} {params}")
         only = f" [{'/'.join(method.noise_kinds)} noise only]" if method.noise_kinds else ""
         print(f"{'':26s} {method.summary}{only}")
+        reason = unavailable(method)
+        if reason:
+            print(f"{'':26s} UNAVAILABLE: {reason}")
     return 0

@@ -1,8 +1,15 @@
-"""``bench report``: regenerate Tables 1-2, computing the cells the store lacks first."""
+"""``bench report``: regenerate Tables 1-2, computing the cells the store lacks first.
+
+The default report (MNI152 test split, the paper's noise settings, seed 0) goes to
+``reports/``; a report of any other setting goes to a folder of its own under it
+(:mod:`benchmark.report.folders`). The default report is rewritten only when every row is
+complete; a report with failed or missing cells lists them and exits with status 1.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from benchmark.cli import report_figures
@@ -10,16 +17,28 @@ from benchmark.cli.common import (add_data_options, add_run_options, data_option
                                   run_options)
 from benchmark.core.paths import REPORTS_DIR
 
+EXIT_INCOMPLETE = 1
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("report", help="regenerate Tables 1-2 (runs missing cells)")
     parser.add_argument("--methods", nargs="+", metavar="NAME",
                         help="denoisers in the tables (default: all but the Rician-aware "
                              "variants, which 'bench fair' reports)")
-    parser.add_argument("--out", type=Path, default=REPORTS_DIR,
-                        help=f"output folder (default: {REPORTS_DIR})")
+    parser.add_argument("--noise", nargs="+", metavar="KIND",
+                        help="noise kinds of the tables, with --sigma (default: the paper's "
+                             "settings, Gaussian 0.10 and Rician 0.11)")
+    parser.add_argument("--sigma", nargs="+", metavar="SIGMA",
+                        help="noise levels of the tables, with --noise: one table a kind and level")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"output folder (default: {REPORTS_DIR} for the default setting, "
+                             f"else {REPORTS_DIR}/<what differs>, e.g. "
+                             f"{REPORTS_DIR}/folder-scans-rician-0.05)")
     parser.add_argument("--no-run", action="store_true",
                         help="only read the store; do not compute missing cells")
+    parser.add_argument("--allow-failed", action="store_true",
+                        help="write the default report even when some rows have failed or "
+                             "missing cells (the exit status is still 1)")
     add_data_options(parser)
     add_run_options(parser)
     report_figures.add_options(parser)
@@ -29,14 +48,26 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from benchmark.workflows import report
 
-    result = report(methods=args.methods, out=args.out, run=not args.no_run,
+    result = report(methods=args.methods, noise=args.noise, sigma=args.sigma, out=args.out,
+                    run=not args.no_run, allow_failed=args.allow_failed,
                     **data_options(args), **run_options(args),
                     **report_figures.figure_options(args))
     if result.sweep is not None:
         print_sweep(result.sweep, result.store)
+    for line in result.incomplete:
+        print(f"bench report: incomplete row: {line[:300]}", file=sys.stderr)
+    if not result.written:
+        print(f"bench report: {len(result.incomplete)} incomplete row(s); the default report in "
+              f"{result.out} was not rewritten. Fix the failures and run again, or pass "
+              "--allow-failed to write it anyway.", file=sys.stderr)
+        return EXIT_INCOMPLETE
     for table in result.tables:
         print(f"Table {table.table.number} ({table.table.noise}) -> "
               + ", ".join(str(p) for p in table.paths))
     if result.page is not None:
-        print(f"Figures -> {args.out / 'figures'}; page -> {result.page}")
+        print(f"Figures -> {result.out / 'figures'}; page -> {result.page}")
+    if result.incomplete:
+        print(f"bench report: written to {result.out} with {len(result.incomplete)} incomplete "
+              "row(s) (listed above)", file=sys.stderr)
+        return EXIT_INCOMPLETE
     return 0

@@ -18,11 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
-from skimage import morphology
-from skimage.metrics import structural_similarity
 
-from benchmark.core.metrics import DATA_RANGE
+from benchmark.core.metrics import DATA_RANGE, structural_similarity
 
 
 @dataclass(frozen=True)
@@ -46,6 +43,9 @@ def anatomy_mask(clean: np.ndarray, recipe: MaskRecipe = DEFAULT_RECIPE) -> np.n
     >>> int(anatomy_mask(image).sum())  # the dark hole inside is filled
     256
     """
+    from scipy import ndimage  # on use, as below: keeps start-up fast
+    from skimage import morphology
+
     mask = np.asarray(clean) > recipe.threshold
     if recipe.closing_radius > 0:
         mask = ndimage.binary_closing(np.pad(mask, recipe.closing_radius),

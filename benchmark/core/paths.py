@@ -1,14 +1,24 @@
-"""Where the project keeps its files: dataset cards, run stores, reports."""
+"""Where the benchmark reads its shipped files and writes its outputs.
+
+Shipped files (dataset cards, the paper's numbers, checkpoints, grids, the check baseline) are
+package data, found beside the modules whether the package is a checkout or installed in
+site-packages. Outputs (run stores, reports) go to the working folder: the defaults below are
+relative paths, resolved against the current directory when they are used, never against the
+folder the package came from. ``BENCH_RESULTS`` and ``BENCH_REPORTS`` override them.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-#: The checkout root (the package is installed editable, as the README says).
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: The folder that holds the ``benchmark`` and ``methods`` packages: the checkout, or
+#: site-packages when installed. Read shipped files from here; never write here.
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
+#: Former name of :data:`SOURCE_ROOT`, kept for the modules that read package data through it.
+PROJECT_ROOT = SOURCE_ROOT
 
 CARDS_DIR = Path(__file__).resolve().parents[1] / "data" / "datasets"
-RESULTS_DIR = Path(os.environ.get("BENCH_RESULTS", PROJECT_ROOT / "results"))
-REPORTS_DIR = Path(os.environ.get("BENCH_REPORTS", PROJECT_ROOT / "reports"))
+RESULTS_DIR = Path(os.environ.get("BENCH_RESULTS", "results"))
+REPORTS_DIR = Path(os.environ.get("BENCH_REPORTS", "reports"))
 DEFAULT_STORE = RESULTS_DIR / "bench.sqlite"

@@ -2,7 +2,8 @@
 
 ``bench check`` runs every registered method on a fixed subset (the first four MNI152 test
 slices, Gaussian sigma 0.10 and Rician sigma 0.11, seed 0, CPU) into a temporary store,
-averages PSNR and SSIM per method, and compares the means with ``results/baseline/*.csv``
+averages PSNR and SSIM per method, and compares the means with the shipped
+``benchmark/engine/baseline/*.csv``
 (one file per noise setting). A mean that drops by more than its tolerance, or a baseline
 method that fails or is gone, is a regression; a method new since the baseline is reported,
 never failed.
@@ -22,7 +23,6 @@ from benchmark.core.contract import Denoiser, Noise
 from benchmark.data.cards import ImageSet, load_dataset
 from benchmark.core.errors import BenchError
 from benchmark.core.metrics import METRICS
-from benchmark.core.paths import RESULTS_DIR
 from benchmark.engine.runner import NOISY, method_config, plan, run_sweep
 from benchmark.engine.store import Store
 
@@ -36,7 +36,8 @@ CHECK_SEED = 0
 #: How far a mean may drop before it counts as a regression (the metric's own units).
 TOLERANCES: dict[str, float] = {"psnr": 0.1, "ssim": 0.002}
 
-BASELINE_DIR = RESULTS_DIR / "baseline"
+#: The committed baseline, shipped as package data so that an installed ``bench check`` finds it.
+BASELINE_DIR = Path(__file__).resolve().with_name("baseline")
 
 #: Columns of a baseline CSV, one row a method (the noisy input included).
 BASELINE_COLUMNS = ["method", "config", "n", "failed", "psnr", "ssim"]

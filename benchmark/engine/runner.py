@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
@@ -94,12 +95,22 @@ class SweepResult:
     failed: list[tuple[CellKey, str]] = field(default_factory=list)
 
 
+def _gpu_device_nodes() -> bool:
+    """Whether this machine may have a GPU PyTorch can use (False only where it surely has none:
+    Linux without NVIDIA or ROCm device files)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(Path("/dev").glob("nvidia[0-9]*")) or Path("/dev/kfd").exists()
+
+
 def resolve_device(device: str, methods: Sequence[Denoiser]) -> str:
     """``auto`` -> ``cuda`` when a selected method can use it and PyTorch sees a GPU, else ``cpu``."""
     if device not in ("auto", "cpu", "cuda"):
         raise BenchError(f"--device {device!r} is not one of auto, cpu, cuda")
     if device == "cpu" or not any("cuda" in m.devices for m in methods):
         return "cpu"
+    if device == "auto" and "torch" not in sys.modules and not _gpu_device_nodes():
+        return "cpu"  # no GPU driver: no need to import torch (1 s) to be told so
     try:
         import torch
 

@@ -21,10 +21,10 @@ from benchmark.report.figures import (CURVE_SIGMAS, cached_png, curve_data, deno
                                input_key, plot_noise_curves, plot_training_curves,
                                plot_visual_comparison, training_logs)
 from benchmark.report.page import FigureItem, Page, TableItem, write_page
-from benchmark.report.paper import TABLES
+from benchmark.report.paper import TABLES, PaperTable
 from benchmark.core.paths import PROJECT_ROOT, RESULTS_DIR
 from benchmark.report.tables import Selection
-from benchmark.engine.runner import method_config
+from benchmark.engine.runner import NOISY, method_config
 
 #: Denoised outputs of the visual comparisons, kept so a no-op report does not recompute them.
 PANEL_CACHE = RESULTS_DIR / "visual-cache"
@@ -49,28 +49,67 @@ def _sigma_list(sigmas: Sequence[float]) -> str:
 
 def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: Selection,
                   out_dir: Path, *, kinds: Sequence[str] = NOISE_KINDS,
+                  sigmas: Sequence[float] = CURVE_SIGMAS,
+                  image_ids: Sequence[str] | None = None, keep: bool = False,
                   ) -> tuple[list[FigureItem], list[str]]:
-    """Figure 3: one PNG per noise kind that has at least two noise levels in the store."""
+    """Figure 3: one PNG per noise kind, over the same images at every level of ``sigmas``.
+
+    A kind needs at least two levels in the store. With ``keep`` (the default report), a
+    figure already drawn from the complete sweep (every method, every level, every one of
+    ``image_ids``) is kept as it is, with its caption, until the store holds that sweep
+    again: a store with part of it never replaces a complete figure by a partial one.
+    """
     items, warnings = [], []
     for kind in kinds:
         data = curve_data(cells, methods, kind, dataset=selection.dataset, split=selection.split,
-                          seed=selection.seed, clip=selection.clip)
+                          seed=selection.seed, clip=selection.clip, sigmas=sigmas)
+        path = out_dir / f"curves-{kind}.png"
+        title = f"Figure 3 ({kind}): SSIM and PSNR against noise level"
+        complete = _complete(data, methods, sigmas, image_ids)
+        kept = _kept_figure(path, title) if keep and not complete else None
+        if kept is not None:
+            items.append(kept)
+            print(f"{title}: kept the figure already there (its caption says what it shows); run 'bench curves' to "
+                  "complete the store's sweep and redraw it")
+            continue
         if data["sigma"].nunique() < 2:
             warnings.append(
                 f"Noise-level curves, {kind}: the store holds {data['sigma'].nunique()} noise "
-                f"level(s); run 'bench curves --noise {kind}' (levels {_sigma_list(CURVE_SIGMAS)}) "
-                "first.")
+                f"level(s) of {_sigma_list(sigmas)} for the same images; run 'bench curves "
+                f"--noise {kind}' first.")
             continue
-        png = cached_png(out_dir / f"curves-{kind}.png", input_key(kind, data),
-                         lambda: plot_noise_curves(data, kind))
         levels = sorted(data["sigma"].unique())
-        items.append(FigureItem(
-            f"Figure 3 ({kind}): SSIM and PSNR against noise level",
-            f"{selection.dataset}/{selection.split}, seed {selection.seed}; sigma "
-            f"{_sigma_list(levels)}; lines are means over the test images, bands mean ± 1.96 "
-            "standard errors (normal 95% interval). Cells with each method's current parameters.",
-            png))
+        n = int(data["n"].min())
+        caption = (f"{selection.dataset}/{selection.split}, seed {selection.seed}; sigma "
+                   f"{_sigma_list(levels)}; lines are means over the same N = {n} images at "
+                   "every level, bands mean ± 1.96 standard errors (normal 95% interval). Cells "
+                   "with each method's current parameters.")
+        if image_ids is not None and n < len(image_ids):
+            caption += (f" {len(image_ids) - n} of the split's {len(image_ids)} images lack a "
+                        "cell at some level and are left out.")
+        png = cached_png(path, input_key(kind, data), lambda: plot_noise_curves(data, kind))
+        if complete:
+            path.with_suffix(".caption").write_text(caption + "\n", encoding="utf-8")
+        items.append(FigureItem(title, caption, png))
     return items, warnings
+
+
+def _complete(data: pd.DataFrame, methods: Sequence[Denoiser], sigmas: Sequence[float],
+              image_ids: Sequence[str] | None) -> bool:
+    """Whether ``data`` has every method and the noisy input at every level, on every image."""
+    if image_ids is None or data.empty or int(data["n"].min()) < len(image_ids):
+        return False
+    have = set(zip(data["method"], data["sigma"].round(9)))
+    return all((m, round(s, 9)) in have for m in [NOISY, *(m.name for m in methods)]
+               for s in sigmas)
+
+
+def _kept_figure(path: Path, title: str) -> FigureItem | None:
+    """The figure at ``path`` with the caption it was drawn with, if both are there."""
+    caption = path.with_suffix(".caption")
+    if not (path.is_file() and caption.is_file()):
+        return None
+    return FigureItem(title, caption.read_text(encoding="utf-8").strip(), path.read_bytes())
 
 
 def visual_key(selection: Selection, image_id: str, noise: Noise,
@@ -83,7 +122,7 @@ def visual_key(selection: Selection, image_id: str, noise: Noise,
 
 def visual_figures(images: ImageSet | Callable[[], ImageSet], image_ids: Sequence[str],
                    methods: Sequence[Denoiser], selection: Selection, options: FigureOptions,
-                   out_dir: Path) -> list[FigureItem]:
+                   out_dir: Path, tables: Sequence[PaperTable] = TABLES) -> list[FigureItem]:
     """Figures 1, 2 and 4: one test image under each table's noise, every method's output.
 
     A figure whose inputs (:func:`visual_key`) are unchanged
@@ -96,8 +135,8 @@ def visual_figures(images: ImageSet | Callable[[], ImageSet], image_ids: Sequenc
 
         raise unknown_name("image", image_id, list(image_ids))
     items = []
-    for number, table in enumerate(TABLES, start=1):
-        noise = table.noise
+    for table in tables:
+        noise, number = table.noise, table.number
         title = f"{image_id}, {noise}{', clipped' if selection.clip else ''}, seed {selection.seed}"
         key = visual_key(selection, image_id, noise, methods)
 
@@ -110,8 +149,8 @@ def visual_figures(images: ImageSet | Callable[[], ImageSet], image_ids: Sequenc
 
         png = cached_png(out_dir / f"visual-{noise.kind}-{noise.sigma:g}.png", key, draw, dpi=90)
         items.append(FigureItem(
-            f"Figure {number}{' and 4' if noise.kind == 'rician' else ''}: visual comparison, "
-            f"{noise}",
+            (f"Figure {number}{' and 4' if noise.kind == 'rician' else ''}: " if table.reported
+             else "") + f"visual comparison, {noise}",
             "Clean, noisy (the same seeded draw as the store's cell) and each method's output, "
             "denoised for this page; one intensity window for all, a zoomed inset of the most "
             "detailed region, absolute-error maps on one colour scale, PSNR/SSIM of this image "
@@ -119,18 +158,30 @@ def visual_figures(images: ImageSet | Callable[[], ImageSet], image_ids: Sequenc
     return items
 
 
+def shown_folder(folder: Path) -> str:
+    """``folder`` as a caption names it: never an absolute path of the machine that drew it."""
+    folder = Path(folder).resolve()
+    if folder == DEFAULT_TRAINING_LOGS.resolve():
+        return "methods/deep/weights (the shipped checkpoints)"
+    try:
+        return folder.relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return folder.name
+
+
 def training_figures(folder: Path, out_dir: Path) -> tuple[list[FigureItem], list[str]]:
     """Training curves of every log in ``folder``; a warning when there is none."""
     logs = training_logs(folder)
+    shown = shown_folder(folder)
     if not logs:
         return [], [f"Training curves: no training log (CSV with epoch, train_loss, val_loss, "
-                    f"val_ssim) under {folder}."]
+                    f"val_ssim) under {shown}."]
     items = []
     for name, log in logs.items():
         png = cached_png(out_dir / f"training-{name.replace('/', '-')}.png",
                          input_key(name, log), lambda: plot_training_curves(name, log))
         items.append(FigureItem(f"Training curves: {name}",
-                                f"From the training log {name} under {folder}; losses per "
+                                f"From the training log {name} under {shown}; losses per "
                                 "epoch, SSIM on the validation split, best epoch marked.", png))
     return items, []
 
@@ -146,6 +197,7 @@ def write_report_page(
     context: str,
     options: FigureOptions = FigureOptions(),
     image_ids: Sequence[str] | None = None,
+    keep_curves: bool = False,
 ) -> Path:
     """Draw every figure into ``out_dir/figures`` and write ``out_dir/index.html``.
 
@@ -169,6 +221,9 @@ def write_report_page(
         Image, training-log folder, device; ``visual=False`` skips the on-the-fly denoising.
     image_ids : sequence of str, optional
         The split's image ids in order (default: those in ``cells``, sorted).
+    keep_curves : bool
+        Keep noise-level curves drawn from the complete sweep while the store holds only part
+        of it (the default report; see :func:`curve_figures`).
 
     Returns
     -------
@@ -177,12 +232,14 @@ def write_report_page(
     """
     figure_dir = out_dir / "figures"
     page = Page("Medical image denoising benchmark", context, tables=list(tables))
-    items, warnings = curve_figures(cells, methods, selection, figure_dir)
+    ids = sorted(set(cells["image_id"])) if image_ids is None else list(image_ids)
+    items, warnings = curve_figures(cells, methods, selection, figure_dir, image_ids=ids,
+                                    keep=keep_curves)
     page.figures += items
     page.warnings += warnings
     if options.visual:
-        ids = sorted(set(cells["image_id"])) if image_ids is None else list(image_ids)
-        page.figures[:0] = visual_figures(images, ids, methods, selection, options, figure_dir)
+        page.figures[:0] = visual_figures(images, ids, methods, selection, options, figure_dir,
+                                          tables=[t.table for t in tables if t.table] or TABLES)
     items, warnings = training_figures(options.training_logs, figure_dir)
     page.figures += items
     page.warnings += warnings

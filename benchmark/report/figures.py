@@ -1,7 +1,8 @@
 """The paper's figures from measured data: noise-level curves, visual comparisons, training curves.
 
-Every function returns a Matplotlib figure (Agg backend, no display needed); :func:`save_png`
-writes one. The data come from the run store (curves), from denoising one image on the fly
+Every function returns a Matplotlib :class:`~matplotlib.figure.Figure` made without pyplot, so
+drawing needs no display and never switches the backend of a notebook that imports this module;
+:func:`save_png` writes one (Agg canvas). Matplotlib is imported only when a figure is drawn. The data come from the run store (curves), from denoising one image on the fly
 with the same seeded noise the store's cell saw (visual comparisons), or from a deep model's
 training-log CSV (training curves).
 """
@@ -11,22 +12,18 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-from scipy import ndimage  # noqa: E402
+from benchmark.core.contract import Denoiser, Noise
+from benchmark.core.metrics import METRICS, score
+from benchmark.core.noise import add_noise
+from benchmark.engine.runner import NOISY, method_config
 
-from benchmark.core.contract import Denoiser, Noise  # noqa: E402
-from benchmark.core.metrics import METRICS, score  # noqa: E402
-from benchmark.core.noise import add_noise  # noqa: E402
-from benchmark.engine.runner import NOISY, method_config  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Noise levels of the curves (the issue's 0.02 to 0.20); ``bench run --sigma`` fills them.
 CURVE_SIGMAS: tuple[float, ...] = tuple(round(0.02 * k, 2) for k in range(1, 11))
@@ -40,9 +37,11 @@ TRAINING_COLUMNS = ("epoch", "train_loss", "val_loss", "val_ssim")
 
 def save_png(figure: Figure, path: Path | None = None, *, dpi: int = 110) -> bytes:
     """Render ``figure`` as PNG bytes (and write them to ``path`` when given), then close it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     buffer = io.BytesIO()
+    FigureCanvasAgg(figure)  # attaches the Agg canvas: no pyplot, no backend switch
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(figure)
     data = buffer.getvalue()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,22 +87,32 @@ def curve_data(
     split: str,
     seed: int = 0,
     clip: bool = False,
+    sigmas: Sequence[float] | None = None,
 ) -> pd.DataFrame:
-    """Mean and 95% band of each metric per method and sigma, from the store's cells.
+    """Mean and 95% band of each metric per method and sigma, over the same images throughout.
 
-    Only cells with the methods' current parameters count (as in the tables). The band is
-    mean ± 1.96 standard errors (sample std / sqrt(N)) over the images of that sigma.
+    Only cells with the methods' current parameters count (as in the tables), and only the
+    levels in ``sigmas`` (default: every level in the store). Every point averages the same
+    images: those with an ok cell for every method at every level drawn (:func:`common_images`),
+    so that no level's mean moves because its set of images differs. The band is mean ± 1.96
+    standard errors (sample std / sqrt(N)).
 
     Returns
     -------
     pandas.DataFrame
         Columns method, sigma, metric, mean, low, high, n; sorted by method order and sigma.
+        ``n`` is the same on every row.
     """
     configs = {NOISY: "-", **{m.name: method_config(m) for m in methods}}
     picked = cells[(cells["dataset"] == dataset) & (cells["split"] == split)
                    & (cells["noise"] == kind) & (cells["seed"] == seed)
                    & (cells["clip"] == clip) & (cells["status"] == "ok")
                    & (cells["method"].map(configs) == cells["config"])]
+    if sigmas is not None:
+        levels = picked["sigma"].to_numpy(dtype=float)
+        picked = picked[np.isclose(levels[:, None], np.asarray(sigmas, float)[None, :],
+                                   rtol=0, atol=1e-9).any(axis=1)]
+    picked = picked[picked["image_id"].isin(common_images(picked))]
     rows = []
     for (method, sigma), group in picked.groupby(["method", "sigma"], sort=False):
         for metric in METRICS:
@@ -119,10 +128,24 @@ def curve_data(
                              else c).reset_index(drop=True)
 
 
+def common_images(cells: pd.DataFrame) -> set[str]:
+    """The images with a cell in every (method, sigma) group of ``cells``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"method": ["a", "a", "a", "b"], "sigma": [0.1, 0.1, 0.2, 0.1],
+    ...                       "image_id": ["x", "y", "x", "x"]})
+    >>> sorted(common_images(frame))
+    ['x']
+    """
+    groups = [set(ids) for _, ids in cells.groupby(["method", "sigma"])["image_id"]]
+    return set.intersection(*groups) if groups else set()
+
+
 def plot_noise_curves(data: pd.DataFrame, kind: str) -> Figure:
     """SSIM and PSNR against sigma, one line per method with its 95% band (Figure 3)."""
-    figure, axes = plt.subplots(1, len(METRICS), figsize=(5.2 * len(METRICS), 4.0),
-                                constrained_layout=True)
+    figure = _figure(figsize=(5.2 * len(METRICS), 4.0))
+    axes = figure.subplots(1, len(METRICS))
     colours = _palette(data["method"].nunique())
     for ax, (name, metric) in zip(np.atleast_1d(axes), METRICS.items()):
         part = data[data["metric"] == name]
@@ -137,8 +160,8 @@ def plot_noise_curves(data: pd.DataFrame, kind: str) -> Figure:
         ax.set_ylabel(f"{metric.label}{f' ({metric.unit})' if metric.unit else ''}")
         ax.grid(alpha=0.3)
     n = int(data["n"].min()) if len(data) else 0
-    figure.suptitle(f"{kind.capitalize()} noise: mean over test images (N >= {n}), "
-                    "band = mean ± 1.96 SE")
+    figure.suptitle(f"{kind.capitalize()} noise: mean over the same N = {n} images at every "
+                    "level, band = mean ± 1.96 SE")
     handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside right center", fontsize="small")
     return figure
@@ -146,15 +169,26 @@ def plot_noise_curves(data: pd.DataFrame, kind: str) -> Figure:
 
 def _palette(count: int) -> list:
     """Distinct colours, grey left out (it marks the noisy input)."""
+    from matplotlib import colormaps
+
     if count <= 10:
-        return [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 7]
-    return [c for i, c in enumerate(plt.get_cmap("tab20").colors) if i not in (14, 15)]
+        return [c for i, c in enumerate(colormaps["tab10"].colors) if i != 7]
+    return [c for i, c in enumerate(colormaps["tab20"].colors) if i not in (14, 15)]
+
+
+def _figure(figsize: tuple[float, float]) -> Figure:
+    """A pyplot-free figure with constrained layout."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, layout="constrained")
 
 
 # --- visual comparisons ---------------------------------------------------------------------
 
 def detail_box(clean: np.ndarray, size: int = 64) -> tuple[int, int, int]:
     """The ``size`` x ``size`` window with the most edge energy: ``(row, col, size)``."""
+    from scipy import ndimage
+
     size = min(size, *clean.shape)
     edges = ndimage.gaussian_gradient_magnitude(clean.astype(np.float64), 1.0)
     energy = ndimage.uniform_filter(edges, size=size, mode="constant")
@@ -234,8 +268,8 @@ def plot_visual_comparison(
     count = len(panels)
     columns = min(columns, count)
     rows = math.ceil(count / columns)
-    figure, axes = plt.subplots(2 * rows, columns, figsize=(2.6 * columns, 5.6 * rows),
-                                squeeze=False, constrained_layout=True)
+    figure = _figure(figsize=(2.6 * columns, 5.6 * rows))
+    axes = figure.subplots(2 * rows, columns, squeeze=False)
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
@@ -268,6 +302,8 @@ def plot_visual_comparison(
 
 
 def _inset(ax, image: np.ndarray, box: tuple[int, int, int], low: float, high: float) -> None:
+    from matplotlib.patches import Rectangle
+
     row, col, size = box
     ax.add_patch(Rectangle((col - 0.5, row - 0.5), size, size, fill=False, edgecolor="yellow",
                            linewidth=0.8))
@@ -307,7 +343,8 @@ def training_logs(folder: Path) -> dict[str, pd.DataFrame]:
 
 def plot_training_curves(name: str, log: pd.DataFrame) -> Figure:
     """Training and validation loss, and validation SSIM, against epoch, best epoch marked."""
-    figure, (loss_ax, ssim_ax) = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    figure = _figure(figsize=(10, 3.6))
+    loss_ax, ssim_ax = figure.subplots(1, 2)
     loss_ax.plot(log["epoch"], log["train_loss"], label="train loss")
     loss_ax.plot(log["epoch"], log["val_loss"], label="validation loss")
     loss_ax.set_xlabel("epoch")

@@ -3,7 +3,8 @@
 Figures are embedded as base64 PNG and styles are inline; a Content-Security-Policy forbids any
 other source, so the page opens offline and cannot fetch anything. The tables are rendered from
 the same DataFrames as ``table<N>.md`` (:func:`benchmark.report.tables.build_table`), with the same
-cell formatting.
+cell formatting. The page carries no timestamp: the same inputs give the same bytes, so
+regenerating a committed report leaves it unchanged.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 import base64
 import html
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 
 from benchmark.report import tables as report
+from benchmark.report.paper import PaperTable
 
 _CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
         "script-src 'unsafe-inline'")
@@ -55,6 +56,8 @@ class TableItem:
     title: str
     frame: pd.DataFrame
     notes: Sequence[str] = ()
+    #: The table's noise setting (and whether the paper reports it), for the visual figures.
+    table: PaperTable | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class Page:
 
 def table_html(item: TableItem) -> str:
     """One table as HTML, with the Markdown table's header and cell text."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in report.HEADER)
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in report.header(item.frame))
     body = "\n".join(
         "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
         for cells in report._display_rows(item.frame)
@@ -109,7 +112,6 @@ def render(page: Page) -> str:
     figures = "\n".join(figure_html(f).replace("<figure>", f"<figure id=\"f{i}\">", 1)
                          for i, f in enumerate(page.figures))
     warnings = "".join(f"<li class=\"warning\">{html.escape(w)}</li>" for w in page.warnings)
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{_CSP}">
@@ -118,7 +120,7 @@ def render(page: Page) -> str:
 <style>{_STYLE}</style>
 </head><body>
 <h1>{html.escape(page.title)}</h1>
-<p class="notes">{html.escape(page.context)} Generated {stamp} by <code>bench report</code>.</p>
+<p class="notes">{html.escape(page.context)} Made by <code>bench report</code>.</p>
 <nav>{nav}</nav>
 {tables}
 {figures}

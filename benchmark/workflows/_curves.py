@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from benchmark.workflows._report import report_out
 from benchmark.workflows._split import (Subset, default_reports, default_store, load_split,
                                         make_noises, store_cells, sweep)
 
@@ -26,16 +27,21 @@ class CurvesResult:
     subset : Subset
         Dataset, split and image ids.
     folder : pathlib.Path
-        Where the figures are (``OUT/figures``).
+        Where the figures are (``OUT/figures``; OUT is the default report's folder only for
+        the default sweep).
     store : pathlib.Path
         The run store the cells are in.
     figures : list of FigureItem
-        One a noise kind with at least two levels in the store (title, caption, PNG bytes; the
-        PNG is also written to ``folder``).
+        One a noise kind with at least two of the asked levels in the store, each level
+        averaged over the same images (title, caption with N, PNG bytes; the PNG is also
+        written to ``folder``).
     warnings : list of str
         What could not be drawn, and why.
     sweeps : list of SweepResult
         One a noise kind (empty with ``run=False``).
+    keep : bool
+        Whether a figure of the complete default sweep already in ``folder`` is kept while the
+        store holds only part of that sweep (True only in the default report's folder).
     """
 
     subset: Subset
@@ -44,13 +50,14 @@ class CurvesResult:
     figures: list["FigureItem"]
     warnings: list[str]
     sweeps: list["SweepResult"]
+    keep: bool = False
 
 
 def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
            sigma: Sequence[float | str] = DEFAULT_SIGMAS, methods: Sequence[str] | None = None,
            out: str | Path | None = None, run: bool = True, dataset: str = "mni152",
-           data: str | Path | None = None, window: str | None = None, strict: bool = False, max_pixels: int | None = None,
-        max_voxels: int | None = None,
+           data: str | Path | None = None, window: str | None = None, strict: bool = False,
+           max_pixels: int | None = None, max_voxels: int | None = None,
            split: str | None = None, limit: int | None = None, seed: int = 0,
            clip: bool = False, jobs: int = 1, device: str = "auto",
            store: str | Path | None = None, sigma_source: str = "oracle",
@@ -58,7 +65,12 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
     """SSIM and PSNR against the noise level (Figure 3), one PNG a noise kind.
 
     The same as ``bench curves``: the missing cells of every kind and level are computed
-    first (unless ``run=False``), then the curves are drawn from the store.
+    first (unless ``run=False``), then the curves are drawn from the store, over the asked
+    levels only and over the same images at every level (the caption states N).
+
+    The default sweep (both kinds, Figure 3's levels, every plain method, the MNI152 test
+    split) draws into the default report's ``figures/``; any other sweep into a report folder
+    of its own (:mod:`benchmark.report.folders`).
 
     Parameters
     ----------
@@ -67,9 +79,11 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
     sigma : sequence of float
         Noise levels (default: Figure 3's, 0.02 to 0.2).
     methods : sequence of str, optional
-        Denoisers (default: all).
+        Denoisers (default: all but the Rician-aware variants, as in :func:`report`).
     out : str or path, optional
-        Report folder; figures go to ``out/figures`` (default: the project's ``reports/``).
+        Report folder; figures go to ``out/figures`` (default: ``reports/`` in the working
+        folder for the default sweep, else ``reports/<what differs>``). It may be the default
+        report's folder only for the default sweep.
     run : bool
         Compute missing cells first; ``False`` only reads the store.
     dataset, data, window, strict, split, limit, seed, clip, jobs, device, store, sigma_source
@@ -83,6 +97,11 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
     -------
     CurvesResult
         The figures drawn and what could not be.
+
+    Raises
+    ------
+    BenchError
+        For ``out`` naming the default report's folder for another sweep.
 
     Examples
     --------
@@ -101,23 +120,36 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
     """
     from benchmark.core.registry import resolve_methods
     from benchmark.report.build import curve_figures
+    from benchmark.report.folders import Setting, report_folder
     from benchmark.report.tables import Selection
 
-    kinds = [noise] if isinstance(noise, str) else list(noise)
-    chosen = resolve_methods(list(methods) if methods else None)
+    kinds = list(dict.fromkeys([noise] if isinstance(noise, str) else noise))
+    sigmas = [sigma] if isinstance(sigma, (str, int, float)) else list(sigma)
+    # as in report: plain methods by default; the Rician-aware variants are fair's
+    chosen = resolve_methods(list(methods) if methods else None, variants=False)
     store = Path(store) if store is not None else default_store()
-    out = Path(out) if out is not None else default_reports()
+    noises = [n for kind in kinds for n in make_noises(kind, sigmas)]
+    default_levels = [n for kind in ("gaussian", "rician")
+                      for n in make_noises(kind, DEFAULT_SIGMAS)]
     subset, images = load_split(dataset=dataset, data=data, window=window, strict=strict,
                                 max_pixels=max_pixels, max_voxels=max_voxels,
                                 split=split, limit=limit)
+    setting = Setting(subset.dataset, subset.split, limit,
+                      None if noises == default_levels else tuple(noises), seed, clip,
+                      sigma_source, tuple(m.name for m in chosen) if methods else None)
+    out, protected = report_out(out, report_folder(default_reports(), setting),
+                                "curves of another sweep")
     sweeps = []
     if run:
         for kind in kinds:
-            sweeps.append(sweep(subset, images, make_noises(kind, sigma), chosen, store=store,
-                                seed=seed, clip=clip, jobs=jobs, device=device,
+            sweeps.append(sweep(subset, images, [n for n in noises if n.kind == kind], chosen,
+                                store=store, seed=seed, clip=clip, jobs=jobs, device=device,
                                 sigma_source=sigma_source, progress_bar=progress_bar,
                                 command=command))
     cells = store_cells(store, subset)
     selection = Selection(subset.dataset, subset.split, seed, clip)
-    items, warnings = curve_figures(cells, chosen, selection, out / "figures", kinds=kinds)
-    return CurvesResult(subset, out / "figures", store, list(items), list(warnings), sweeps)
+    items, warnings = curve_figures(cells, chosen, selection, out / "figures", kinds=kinds,
+                                    sigmas=sorted({n.sigma for n in noises}),
+                                    image_ids=subset.ids, keep=protected)
+    return CurvesResult(subset, out / "figures", store, list(items), list(warnings), sweeps,
+                        keep=protected)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from benchmark.core.errors import BenchError
-from benchmark.workflows._report import prepare_output, require_store
+from benchmark.workflows._report import prepare_output, report_out, require_store
 from benchmark.workflows._split import (Progress, Subset, check_positive, default_reports,
                                         default_store, load_split, noted, say)
 
@@ -60,7 +60,10 @@ class FairTable:
 
 @dataclass(frozen=True)
 class FairResult:
-    """What :func:`fair` wrote: the test images, the folder, the store and both tables."""
+    """What :func:`fair` wrote: the test images, the folder, the store and both tables.
+
+    ``out`` is the default report's folder only for the default setting (tuned for PSNR).
+    """
 
     subset: Subset
     out: Path
@@ -71,8 +74,8 @@ class FairResult:
 def fair(*, methods: Sequence[str] | None = None, val_limit: int = 4, metric: str = "psnr",
          grids: Mapping[str, Mapping[str, Sequence]] | None = None,
          out: str | Path | None = None, run: bool = True, dataset: str = "mni152",
-         data: str | Path | None = None, window: str | None = None, strict: bool = False, max_pixels: int | None = None,
-        max_voxels: int | None = None,
+         data: str | Path | None = None, window: str | None = None, strict: bool = False,
+         max_pixels: int | None = None, max_voxels: int | None = None,
          split: str | None = None, limit: int | None = None, seed: int = 0, clip: bool = False,
          jobs: int = 1, device: str = "auto", store: str | Path | None = None,
          sigma_source: str = "oracle", progress: Progress | None = None,
@@ -92,10 +95,12 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = 4, metric: st
     metric : {"psnr", "ssim", "psnr_anatomy", "ssim_anatomy"}
         Metric the grid search maximises on validation.
     grids : mapping, optional
-        Method name -> parameter -> values tried (default: ``methods/grids.toml``); a variant
-        uses its plain method's grid.
+        Method name -> parameter -> values tried (default: the grid each method declares); a
+        variant uses its plain method's grid.
     out : str or path, optional
-        Report folder (default: the project's ``reports/``).
+        Report folder (default: ``reports/`` in the working folder for the default setting,
+        else a folder of its own, :func:`output_folder`). It may be the default report's
+        folder only for the default setting.
     run : bool
         Tune and compute missing cells; ``False`` only reads the store (which must exist).
     dataset, data, window, strict, split, limit, seed, clip, jobs, device, store, sigma_source
@@ -141,9 +146,7 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = 4, metric: st
         raise BenchError(f"metric {metric!r} is not one of {', '.join(TUNING_METRICS)}")
     check_positive("val_limit", val_limit)
     store = Path(store) if store is not None else default_store()
-    out = Path(out) if out is not None else default_reports()
     require_store(store, run)
-    prepare_output(out)
     names = method_names()
     registered = {name: get_method(name) for name in names}
     if methods:
@@ -154,6 +157,11 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = 4, metric: st
     data_options = dict(dataset=dataset, data=data, window=window, strict=strict,
                         max_pixels=max_pixels, max_voxels=max_voxels)
     subset, images = load_split(**data_options, split=split, limit=limit)
+    out, _ = report_out(out, output_folder(subset, limit=limit, seed=seed, clip=clip,
+                                           sigma_source=sigma_source, metric=metric,
+                                           methods=methods),
+                        "fair tables of another setting")
+    prepare_output(out)
     images = noted(images, store)
     common = dict(seed=seed, clip=clip, sigma_source=sigma_source)
     sweeping = dict(jobs=jobs, progress_bar=progress_bar, command=command, progress=progress)
@@ -184,6 +192,33 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = 4, metric: st
                                  metric=metric)
         tables.append(FairTable(table, frame, list(choices), tuning, test, list(paths)))
     return FairResult(subset, out, store, tables)
+
+
+def output_folder(subset: Subset, *, limit: int | None, seed: int, clip: bool,
+                  sigma_source: str, metric: str, methods: Sequence[str] | None) -> Path:
+    """The fair tables' own folder: the default report's for the default setting tuned for
+    PSNR, else one named after what differs (and the tuning metric), so that fair tables of
+    other data or images never replace the default ones.
+
+    Examples
+    --------
+    >>> subset = Subset("mni152", "test", ("mni152/z040",))
+    >>> options = dict(limit=None, seed=0, clip=False, sigma_source="oracle", methods=None)
+    >>> output_folder(subset, metric="psnr", **options) == default_reports()
+    True
+    >>> output_folder(subset, metric="ssim", **options).name
+    'mni152-tuned-ssim'
+    >>> output_folder(subset, metric="psnr", **{**options, "limit": 2}).name
+    'mni152-first2'
+    """
+    from benchmark.report.folders import Setting, report_folder
+
+    setting = Setting(subset.dataset, subset.split, limit, None, seed, clip, sigma_source,
+                      tuple(methods) if methods else None)
+    if metric != "psnr":  # tuned for another metric: other fair columns
+        stem = "mni152" if setting.is_default else setting.name()
+        return default_reports() / f"{stem}-tuned-{metric}"
+    return report_folder(default_reports(), setting)
 
 
 def _tune(store: "Store", table: "PaperTable", val_subset: Subset, val_images,

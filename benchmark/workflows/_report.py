@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Sequence
 
 from benchmark.core.errors import BenchError
 from benchmark.workflows._split import (Subset, default_reports, default_store, load_split,
-                                        store_cells, sweep)
+                                        make_noises, store_cells, sweep)
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from benchmark.core.contract import Noise
     from benchmark.engine.runner import SweepResult
+    from benchmark.report.folders import Setting
     from benchmark.report.paper import PaperTable
 
 
@@ -28,9 +30,11 @@ class TableResult:
         Its number, noise setting and caption.
     frame : pandas.DataFrame
         One row a method (noisy input first): ``ssim_mean``, ``ssim_std``, ``psnr_mean``,
-        ``psnr_std``, ``n``, ``failed``, ``seconds``, the paper's values, ...
+        ``psnr_std``, ``n``, ``failed``, ``error``, ``seconds``, the paper's values (only for a
+        table the paper reports), ...
     paths : list of pathlib.Path
-        The files written (``tableN.md``, ``.csv``, ``.tex``).
+        The files written (``tableN.md``, ``.csv``, ``.tex``; none when the report was not
+        written).
     """
 
     table: "PaperTable"
@@ -47,11 +51,13 @@ class ReportResult:
     subset : Subset
         Dataset, split and image ids reported.
     out : pathlib.Path
-        The report folder.
+        The report folder: the default report's for the default setting, else a folder of its
+        own named after what differs (:mod:`benchmark.report.folders`).
     store : pathlib.Path
         The run store the cells are in.
     tables : list of TableResult
-        Tables 1-2, each with its frame and files.
+        The tables (1-2 at the paper's settings; one a noise setting otherwise), each with its
+        frame and files.
     sweep : SweepResult or None
         The missing cells computed first (``None`` with ``run=False``).
     cells : pandas.DataFrame
@@ -60,6 +66,13 @@ class ReportResult:
         ``index.html``, when figures were drawn.
     paths : list of pathlib.Path
         Every file written: the tables', then the page.
+    incomplete : list of str
+        One line a row with failed cells, or with fewer cells than images ("Table 1
+        (gaussian sigma=0.1): tv: 2 failed cell(s), e.g. ..."); empty when every row is
+        complete. ``bench report`` exits with status 1 when there is any.
+    written : bool
+        Whether the tables were written: False only for the default report with incomplete
+        rows and ``allow_failed=False`` (the committed report is left as it was).
     """
 
     subset: Subset
@@ -70,6 +83,8 @@ class ReportResult:
     cells: "pd.DataFrame" = field(repr=False)
     page: Path | None = None
     paths: list[Path] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)
+    written: bool = True
 
     def frame(self, number: int) -> "pd.DataFrame":
         """The frame of Table ``number`` (1: Gaussian, 2: Rician)."""
@@ -95,10 +110,47 @@ def require_store(store: Path, run: bool) -> None:
                          "the cells, or give the right store")
 
 
-def report(*, methods: Sequence[str] | None = None, out: str | Path | None = None,
-           run: bool = True, dataset: str = "mni152", data: str | Path | None = None,
+def report_out(out: str | Path | None, folder: Path, what: str) -> tuple[Path, bool]:
+    """The folder to write: ``out``, else ``folder`` (the setting's own); and whether it is the
+    default report's folder.
+
+    ``out`` may name the default report's folder only when ``folder`` is that folder: the
+    output of another setting never goes over the default report.
+    """
+    base = default_reports()
+    chosen = Path(out) if out is not None else folder
+    protected = chosen.resolve() == base.resolve()
+    if protected and folder.resolve() != base.resolve():
+        raise BenchError(f"--out {chosen} is the default report's folder; {what} go to "
+                         f"{folder} (drop --out) or another folder")
+    return chosen, protected
+
+
+def chosen_noises(noise: str | Sequence[str] | None,
+                  sigma: float | str | Sequence[float | str] | None) -> "tuple[Noise, ...] | None":
+    """The tables' noise settings: None for the paper's, else every ``noise`` x ``sigma``."""
+    from benchmark.report.paper import TABLES
+
+    if (noise is None) != (sigma is None):
+        raise BenchError("--noise and --sigma go together (one table a kind and level); give "
+                         "both, or neither for the paper's settings")
+    if noise is None:
+        return None
+    kinds = [noise] if isinstance(noise, str) else list(noise)
+    sigmas = [sigma] if isinstance(sigma, (str, int, float)) else list(sigma)
+    if not kinds or not sigmas:
+        raise BenchError("--noise and --sigma need at least one kind and one level each")
+    noises = tuple(dict.fromkeys(n for kind in dict.fromkeys(kinds)
+                                 for n in make_noises(kind, sigmas)))
+    return None if noises == tuple(t.noise for t in TABLES) else noises
+
+
+def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] | None = None,
+           sigma: float | str | Sequence[float | str] | None = None,
+           out: str | Path | None = None, run: bool = True, allow_failed: bool = False,
+           dataset: str = "mni152", data: str | Path | None = None,
            window: str | None = None, strict: bool = False, max_pixels: int | None = None,
-        max_voxels: int | None = None, split: str | None = None,
+           max_voxels: int | None = None, split: str | None = None,
            limit: int | None = None, seed: int = 0, clip: bool = False, jobs: int = 1,
            device: str = "auto", store: str | Path | None = None, sigma_source: str = "oracle",
            figures: bool = True, visual: bool = True, figure_image: str | None = None,
@@ -110,15 +162,31 @@ def report(*, methods: Sequence[str] | None = None, out: str | Path | None = Non
     ``run=False``), then each table is built from the stored cells of this split, seed and
     clipping, matched on each method's current parameters.
 
+    The default report (MNI152 test split, the paper's noise settings, seed 0, every plain
+    method, ...) goes to the project's ``reports/`` and is rewritten only when every row is
+    complete (or with ``allow_failed``); a report of any other setting goes to a folder of its
+    own under it (:mod:`benchmark.report.folders`), without the paper's columns unless it is
+    of the paper's data and noise settings.
+
     Parameters
     ----------
     methods : sequence of str, optional
         Denoisers in the tables (default: all but the Rician-aware variants, which
         :func:`fair` reports).
+    noise : str or sequence of str, optional
+        Noise kinds of the tables, with ``sigma``: one table a kind and level, in that order
+        (default: the paper's settings, Gaussian 0.10 and Rician 0.11).
+    sigma : float or sequence of float, optional
+        Noise levels of the tables, with ``noise``.
     out : str or path, optional
-        Report folder (default: the project's ``reports/``).
+        Report folder (default: ``reports/`` in the working folder for the default setting,
+        else ``reports/<what differs>``). It may be the default report's folder only for the
+        default setting.
     run : bool
         Compute missing cells first; ``False`` only reads the store (which must exist).
+    allow_failed : bool
+        Write the default report even when some rows have failed or missing cells
+        (``incomplete`` still lists them). Reports of other settings are always written.
     figures, visual : bool
         Draw the figures and write ``index.html``; with ``visual``, the visual comparisons
         too (they denoise one image per method).
@@ -136,7 +204,13 @@ def report(*, methods: Sequence[str] | None = None, out: str | Path | None = Non
     Returns
     -------
     ReportResult
-        The tables' frames and files, the page, the sweep's outcome.
+        The tables' frames and files, the page, the sweep's outcome, the incomplete rows.
+
+    Raises
+    ------
+    BenchError
+        For ``noise`` without ``sigma`` (or the reverse), or ``out`` naming the default
+        report's folder for another setting.
 
     Examples
     --------
@@ -151,33 +225,48 @@ def report(*, methods: Sequence[str] | None = None, out: str | Path | None = Non
     2
     >>> sorted(p.name for p in (folder / "report").iterdir())[:3]
     ['table1.csv', 'table1.md', 'table1.tex']
+    >>> result.incomplete, result.written
+    ([], True)
     """
     from benchmark.core.registry import resolve_methods
-    from benchmark.report.paper import TABLES
-    from benchmark.report.tables import Selection, build_table, write_table
+    from benchmark.report.folders import Setting, dataset_slug, report_folder
+    from benchmark.report.paper import tables_for
+    from benchmark.report.tables import Selection, build_table, problems, write_table
 
     # the paper's setting: plain methods by default; the variants are in bench fair
     chosen = resolve_methods(list(methods) if methods else None, variants=False)
     store = Path(store) if store is not None else default_store()
-    out = Path(out) if out is not None else default_reports()
     require_store(store, run)
-    prepare_output(out)
+    noises = chosen_noises(noise, sigma)
     subset, images = load_split(dataset=dataset, data=data, window=window, strict=strict,
                                 max_pixels=max_pixels, max_voxels=max_voxels,
                                 split=split, limit=limit)
+    setting = Setting(subset.dataset, subset.split, limit, noises, seed, clip, sigma_source,
+                      tuple(m.name for m in chosen) if methods else None, figure_image)
+    out, protected = report_out(out, report_folder(default_reports(), setting),
+                                "reports of another setting")
+    prepare_output(out)
+    tables = tables_for(noises, paper_data=setting.is_paper_data)
     outcome = None
     if run:
-        outcome = sweep(subset, images, [table.noise for table in TABLES], chosen, store=store,
+        outcome = sweep(subset, images, [table.noise for table in tables], chosen, store=store,
                         seed=seed, clip=clip, jobs=jobs, device=device,
                         sigma_source=sigma_source, progress_bar=progress_bar, command=command)
     cells = store_cells(store, subset)
     selection = Selection(subset.dataset, subset.split, seed, clip, sigma_source)
-    context = (f"Data: {subset.dataset}, split {subset.split}; seed {seed}"
+    context = (f"Data: {dataset_slug(subset.dataset)}, split {subset.split}; seed {seed}"
                f"{', noisy images clipped to [0, 1]' if clip else ''}; "
                f"sigma source: {sigma_source}.")
+    frames = [build_table(cells, table, chosen, selection) for table in tables]
+    incomplete = [f"Table {table.number} ({table.noise}): {line}"
+                  for table, frame in zip(tables, frames)
+                  for line in problems(frame, len(subset.ids))]
+    if incomplete and protected and not allow_failed:  # the committed report stays as it is
+        return ReportResult(subset, out, store,
+                            [TableResult(t, f, []) for t, f in zip(tables, frames)], outcome,
+                            cells, incomplete=incomplete, written=False)
     built = []
-    for table in TABLES:
-        frame = build_table(cells, table, chosen, selection)
+    for table, frame in zip(tables, frames):
         note = context
         errors = frame["sigma_error_mean"].dropna()
         if sigma_source == "estimated" and len(errors):
@@ -190,15 +279,18 @@ def report(*, methods: Sequence[str] | None = None, out: str | Path | None = Non
         page = _write_figures(out, cells=cells, methods=chosen, selection=selection,
                               tables=built, images=images, context=context,
                               image_ids=subset.ids, device=device, visual=visual,
-                              figure_image=figure_image, training_logs=training_logs)
+                              figure_image=figure_image, training_logs=training_logs,
+                              keep_curves=protected)
     return ReportResult(subset, out, store, built, outcome, cells, page,
-                        [p for t in built for p in t.paths] + ([page] if page else []))
+                        [p for t in built for p in t.paths] + ([page] if page else []),
+                        incomplete=incomplete)
 
 
 def _write_figures(out: Path, *, cells, methods, selection, tables, images, context, image_ids,
                    device: str, visual: bool, figure_image: str | None,
-                   training_logs: str | Path | None) -> Path:
-    """Draw the figures and write the page; return the page's path."""
+                   training_logs: str | Path | None, keep_curves: bool) -> Path:
+    """Draw the figures and write the page; return the page's path. ``keep_curves``: keep
+    the noise-level curves of the complete sweep (the default report's)."""
     from benchmark.engine.runner import resolve_device
     from benchmark.report.build import DEFAULT_TRAINING_LOGS, FigureOptions, write_report_page
     from benchmark.report.page import TableItem
@@ -210,7 +302,8 @@ def _write_figures(out: Path, *, cells, methods, selection, tables, images, cont
                             device=resolve_device(device, methods))
     notes = [context, "Measured: mean ± sample std over N test images (see table<N>.md beside "
              "this page for every note).", *parameter_notes(methods)]
-    items = [TableItem(f"Table {t.table.number}: {t.table.caption}", t.frame, notes)
+    items = [TableItem(f"Table {t.table.number}: {t.table.caption}", t.frame, notes, t.table)
              for t in tables]
     return write_report_page(cells, methods, selection, items, out, images=images,
-                             context=context, options=options, image_ids=image_ids)
+                             context=context, options=options, image_ids=image_ids,
+                             keep_curves=keep_curves)

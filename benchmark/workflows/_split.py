@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 #: The optional progress callback of every workflow: one line of text a step.
 Progress = Callable[[str], None]
 
+#: Sweeps of fewer cells run in this process: starting worker processes (each importing the
+#: libraries again) takes longer than computing a few cells (measured: 0.9 s for two workers).
+SERIAL_BELOW = 10
+
 
 @dataclass(frozen=True)
 class Subset:
@@ -103,6 +107,7 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
     """Plan and run the cells of ``noises`` x ``methods`` over ``subset`` into ``store``.
 
     The normalisation of the images is noted in the store's data log when they are loaded.
+    Fewer than :data:`SERIAL_BELOW` cells run in this process whatever ``jobs`` says.
     """
     from benchmark.engine.runner import plan, resolve_device, run_sweep
     from benchmark.engine.store import Store
@@ -112,6 +117,7 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
     tasks = plan(subset, noises, methods, seed=seed, clip=clip, device=device,
                  sigma_source=sigma_source)
 
+    jobs = jobs if len(tasks) >= SERIAL_BELOW else 1  # starting workers costs more
     with Store(store) as opened:
         return run_sweep(tasks, opened, noted(images, store), jobs=jobs, progress=progress_bar,
                          command=command)

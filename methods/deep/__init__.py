@@ -3,12 +3,52 @@
 Each architecture is registered once (:func:`methods.deep.nets.register_architecture`): the
 denoiser and the network constructor together. Registration imports neither torch nor
 safetensors: they load on the first call, so that ``import methods`` stays fast and works
-without them.
+without them. Without them the methods stay registered but unavailable: :func:`unavailable`
+names the ``pip install`` that fixes it, ``bench methods`` prints it and every cell of these
+methods fails with it.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+
 from methods.deep.nets import register_architecture
+
+#: The optional dependencies of the deep models (the ``[deep]`` extra) and how to install each.
+REQUIREMENTS = {
+    "torch": "pip install torch --index-url https://download.pytorch.org/whl/cpu  "
+             "(CPU build; see docs/install.md for a GPU)",
+    "safetensors": "pip install safetensors",
+}
+
+
+def _installed(module: str) -> bool:
+    if module in sys.modules:  # imported already, or blocked (None)
+        return sys.modules[module] is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def unavailable() -> str | None:
+    """Why the deep models cannot run here (the missing packages and their ``pip install``),
+    or None when they can. Looks the packages up without importing them.
+
+    Examples
+    --------
+    >>> reason = unavailable()
+    >>> reason is None or reason.startswith("needs")
+    True
+    """
+    missing = [name for name in REQUIREMENTS if not _installed(name)]
+    if not missing:
+        return None
+    return (f"needs {' and '.join(missing)}, not installed; install with: "
+            + "; ".join(REQUIREMENTS[name] for name in missing)
+            + ' (or pip install "medical-denoising-benchmark[deep]")')
+
 
 register_architecture(
     "cdae", "methods.deep.cdae:CDAE", defaults={"width": 32}, cost=5.0,

@@ -171,6 +171,8 @@ def _checkpoints_of(architecture: str, directory: Path) -> list[tuple[Path, dict
     for path in sorted(directory.glob("*.safetensors")):
         try:
             meta = read_metadata(path)
+        except ImportError:  # safetensors missing: say so, not "no checkpoint"
+            raise
         except Exception:  # an unreadable file is not a checkpoint of ours
             continue
         if meta.get("format") == FORMAT and meta.get("architecture") == architecture:

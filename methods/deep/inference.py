@@ -1,4 +1,7 @@
-"""Run a shipped checkpoint over a stack of images, caching the model per process."""
+"""Run a shipped checkpoint over a stack of images, caching the model per process.
+
+Imports no torch at module level: it is imported by the functions that run a model.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmark.core.contract import Noise
+from benchmark.core.errors import BenchError
 from methods.deep.checkpoints import find_checkpoint, load_checkpoint
 from methods.deep.nets import build
 
@@ -34,7 +38,19 @@ def _model(path: Path, mtime: float, device: str):
 
 
 def load_model(architecture: str, noise: Noise, device: str = "cpu", checkpoint: str = "auto"):
-    """The model for ``noise`` (``checkpoint='auto'``: the matching shipped one), in eval mode."""
+    """The model for ``noise`` (``checkpoint='auto'``: the matching shipped one), in eval mode.
+
+    Raises
+    ------
+    BenchError
+        When torch or safetensors is missing (naming the ``pip install`` that fixes it), or
+        no checkpoint covers ``noise``.
+    """
+    from methods.deep import unavailable
+
+    reason = unavailable()
+    if reason:
+        raise BenchError(f"{architecture} {reason}")
     path = find_checkpoint(architecture, noise) if checkpoint == "auto" else Path(checkpoint)
     path = path.resolve()
     return _model(path, path.stat().st_mtime if path.exists() else 0.0, device)

@@ -23,10 +23,22 @@ class _Served:
     architecture: str
 
     def __call__(self, stack, noise, *, device: str = "cpu", checkpoint: str = "auto"):
+        from benchmark.core.errors import BenchError
+
+        reason = self.unavailable()
+        if reason:  # the fix, not a misleading "no checkpoint: bench train ..."
+            raise BenchError(f"{self.architecture} {reason}")
         from methods.deep.inference import denoise_stack, load_model
 
         model = load_model(self.architecture, noise, device, checkpoint)
         return denoise_stack(model, stack, device)
+
+    @staticmethod
+    def unavailable() -> str | None:
+        """Why the network cannot run here (``bench methods`` lists it), or None."""
+        from methods.deep import unavailable
+
+        return unavailable()
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,10 @@ class _WeightsDigest:
     architecture: str
 
     def __call__(self, params) -> str:
+        from methods.deep import unavailable
+
+        if unavailable():  # cells fail with the fix; their identity changes once installed
+            return "unavailable"
         from methods.deep.checkpoints import weights_digest
 
         return weights_digest(self.architecture, params["checkpoint"])
