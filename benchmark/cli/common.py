@@ -90,7 +90,10 @@ def load_split(args: argparse.Namespace):
 
 
 def sweep(args: argparse.Namespace, noises, methods) -> int:
-    """Plan and run the cells of ``noises`` x ``methods`` over the split that ``args`` names."""
+    """Plan and run the cells of ``noises`` x ``methods`` over the split that ``args`` names.
+
+    Prints the summary; returns the exit status: 1 when a cell failed, else 0.
+    """
     from benchmark.engine.runner import plan, resolve_device, run_sweep
     from benchmark.engine.store import Store
 
@@ -99,21 +102,19 @@ def sweep(args: argparse.Namespace, noises, methods) -> int:
     tasks = plan(subset, noises, methods, seed=args.seed, clip=args.clip, device=device,
                  sigma_source=getattr(args, "sigma_source", "oracle"))
 
-    def noted_images():  # loaded only when cells are missing; note how they were normalised
-        from benchmark.data.log import record
-
-        loaded = images()
-        record(args.store, loaded)
-        return loaded
-
     with Store(args.store) as store:
+        def noted_images():  # loaded only when cells are missing; note how they were normalised
+            loaded = images()
+            store.record_images(loaded)
+            return loaded
+
         outcome = run_sweep(tasks, store, noted_images, jobs=args.jobs, progress=not args.quiet,
                             command=args.command_line)
     print(f"{outcome.computed} cells computed, {outcome.skipped} already in {args.store}, "
           f"{len(outcome.failed)} failed")
     for key, error in outcome.failed[:10]:
         print(f"  failed: {key.method} on {key.image_id} ({key.noise} {key.sigma:g}): {error}")
-    return 0
+    return 1 if outcome.failed else 0
 
 
 def prepare_output(folder: Path) -> None:

@@ -46,10 +46,10 @@ class Noise:
             sigma = float(self.sigma)
         except (TypeError, ValueError):
             raise BenchError(f"sigma {self.sigma!r} is not a number; give e.g. 0.1") from None
-        if not math.isfinite(sigma) or sigma <= 0:
+        if not math.isfinite(sigma) or not 0 < sigma <= 1:
             raise BenchError(
-                f"sigma {self.sigma!r} must be a finite number > 0 (a fraction of the [0, 1] "
-                "intensity range, e.g. 0.1)"
+                f"sigma {self.sigma!r} must be a finite number > 0 and at most 1 (a fraction of "
+                "the [0, 1] intensity range, e.g. 0.1)"
             )
         object.__setattr__(self, "sigma", float(f"{sigma:.6g}"))
 
