@@ -218,7 +218,10 @@ class Store:
         return StoreError(f"store {self.path} {why}")
 
     def _kind(self) -> str:
-        """``"missing"``, ``"empty"`` (a file of 0 bytes), or ``"ours"``; raises if not ours."""
+        """``"missing"``, ``"empty"`` (a file of 0 bytes), or ``"ours"``; raises if not ours.
+
+        Reads the file's header, and its table names only when the header carries no mark.
+        """
         path = self.path
         if path.is_dir():
             raise self._refuse("is a folder; give a file such as "
@@ -229,52 +232,68 @@ class Store:
             raise self._refuse("is not a regular file; give a .sqlite file")
         try:
             with open(path, "rb") as handle:
-                head = handle.read(len(_SQLITE_MAGIC))
+                head = handle.read(100)
         except OSError as error:
             raise self._refuse(f"cannot be read ({error.strerror}); check its permissions") from None
         if not head:
             return "empty"
-        if head != _SQLITE_MAGIC:
+        if not head.startswith(_SQLITE_MAGIC) or len(head) < 100:
             raise self._refuse("is not a SQLite file, so not a run store; give another --store "
                                "(a new path makes a new store)")
-        with self._sql("read", self._open_readonly()) as db:
+        application = int.from_bytes(head[68:72], "big")
+        version = int.from_bytes(head[60:64], "big")
+        if application != 0:
+            self._judge(application, version, set())
+            return "ours"
+        db = self._open_readonly()
+        try:
+            self._judge(*self._marks(db))
+        finally:
+            db.close()
+        return "ours"
+
+    def _marks(self, db: sqlite3.Connection) -> tuple[int, int, set[str]]:
+        """The application id, schema version and table names the file holds."""
+        with self._sql("read its schema"):
             application, version = (db.execute(f"PRAGMA {name}").fetchone()[0]
                                     for name in ("application_id", "user_version"))
             tables = {row[0] for row in db.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
                 "AND name NOT LIKE 'sqlite_%'")}
-        db.close()
+        return application, version, tables
+
+    def _judge(self, application: int, version: int, tables: set[str]) -> None:
+        """Raise unless these marks are those of a store of ours (or of an empty database)."""
         if application == APPLICATION_ID:
             if version > SCHEMA_VERSION:
                 raise self._refuse(f"has schema version {version}, newer than this benchmark's "
                                    f"{SCHEMA_VERSION}; upgrade the benchmark to use it")
-            return "ours"
+            return
         foreign = sorted(tables - set(TABLES))
         if application == 0 and not foreign and (not tables or "cells" in tables):
-            return "ours"  # empty, or a store made before stores were marked
+            return  # an empty database, or a store made before stores were marked
         what = (f"tables {', '.join(foreign[:5])}" if foreign
                 else f"application id {application:#x}")
         raise self._refuse(f"is a SQLite database of another program ({what}), not a run store; "
                            "give another --store (a new path makes a new store)")
 
     def _open_readonly(self) -> sqlite3.Connection:
+        """A connection that cannot write, and leaves no journal files behind when it can help it.
+
+        With no pending write-ahead log the file is read as immutable (SQLite makes no
+        shared-memory file); with one, it is read through the log.
+        """
         uri = self.path.resolve().as_uri()
+        wal = self.path.with_name(self.path.name + "-wal")
+        pending = wal.exists() and wal.stat().st_size > 0
         try:
-            db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+            db = sqlite3.connect(f"{uri}?mode=ro{'' if pending else '&immutable=1'}", uri=True,
+                                 timeout=30)
             db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
             return db
         except sqlite3.DatabaseError as error:
-            if "not a database" in str(error) or "malformed" in str(error):
-                raise self._refuse(f"is damaged or not a run store ({error}); give another "
-                                   "--store") from None
-        # A WAL file in a folder we may not write: no shared-memory file can be made, so read
-        # the file as it is (nobody can be writing it there).
-        try:
-            db = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=30)
-            db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-            return db
-        except sqlite3.DatabaseError as error:
-            raise self._refuse(f"cannot be read ({error}); check the file") from None
+            raise self._refuse(f"cannot be read as a run store ({error}); give another "
+                               "--store") from None
 
     def _db(self, *, write: bool = False) -> sqlite3.Connection | None:
         """The connection for reading (``None`` when there is no store yet) or writing."""
@@ -283,7 +302,12 @@ class Store:
         if self._connection is None:
             if self._kind() in ("missing", "empty"):
                 return None
-            self._connection = self._open_readonly()
+            if self.writable_reason() is None:  # live store: see other runs' commits
+                with self._sql("open"):
+                    self._connection = sqlite3.connect(self.path, timeout=30,
+                                                       isolation_level=None)
+            else:
+                self._connection = self._open_readonly()
         return self._connection
 
     def writable_reason(self) -> str | None:
@@ -297,37 +321,44 @@ class Store:
             return (f"is in a folder that does not exist ({folder}); create it first or give "
                     "another --store")
         if kind != "missing" and not _writable(self.path):
-            return "is read-only; reading works (report, export, check) but a run that " \
-                   "computes cells needs a writable --store (copy it, or chmod u+w)"
+            return ("is read-only; reading works (report, export, check) but a run that "
+                    "computes cells needs a writable --store (copy it, or chmod u+w)")
         if not _writable(folder):
-            return (f"is in a read-only folder ({folder}); SQLite needs to write its journal "
-                    "beside the store: give a --store in a writable folder")
+            return (f"is in a read-only folder ({folder}); SQLite writes its journal beside the "
+                    "store: give a --store in a writable folder")
         return None
 
     def require_writable(self) -> None:
-        """Open for writing (creating a new store), or raise :class:`StoreError` in one line."""
+        """Open for writing (creating a new store), or raise :class:`StoreError` in one line.
+
+        The file's marks are checked again under the write lock, and nothing is written
+        before they pass: a foreign file keeps every byte.
+        """
         if self._writing:
             return
         reason = self.writable_reason()
         if reason:
             raise self._refuse(reason)
-        kind = self._kind()
         self.close()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._sql("open"):
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             try:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
                 db.execute("BEGIN IMMEDIATE")
-                if kind != "ours" or db.execute("PRAGMA application_id").fetchone()[0] == 0:
+                application, version, tables = self._marks(db)
+                self._judge(application, version, tables)
+                if application != APPLICATION_ID:
                     db.execute(f"PRAGMA application_id={APPLICATION_ID}")
                     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
                 db.execute("COMMIT")
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
             except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 db.close()
                 raise
         self._connection, self._writing = db, True
@@ -445,11 +476,11 @@ class Store:
         host, pid = socket.gethostname(), os.getpid()
         now = time.time()
         with self._transaction("claim cells") as db:
-            holders = db.execute("SELECT DISTINCT token, pid, pid_start, host, expires_at "
-                                 "FROM claims").fetchall()
-            dead = [t for t, p, start, h, expires in holders if t != token and (
-                expires < now or (h == host and not process_alive(p, start)))]
-            db.executemany("DELETE FROM claims WHERE token = ?", [(t,) for t in dead])
+            db.execute("DELETE FROM claims WHERE token != ? AND expires_at < ?", (token, now))
+            holders = db.execute("SELECT DISTINCT token, pid, pid_start FROM claims "
+                                 "WHERE host = ? AND token != ?", (host, token)).fetchall()
+            dead = [(t,) for t, p, start in holders if not process_alive(p, start)]
+            db.executemany("DELETE FROM claims WHERE token = ?", dead)
             mine = []
             for key in keys:
                 row = key.as_row()
