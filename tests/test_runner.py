@@ -124,3 +124,17 @@ def test_few_cells_run_in_this_process(small_set, tmp_path, monkeypatch):
     with Store(tmp_path / "s.sqlite") as store:
         run_sweep(few, store, small_set, jobs=4, progress=False)
     assert set(pools) == {1}
+
+
+def test_a_worker_that_dies_is_one_line_not_a_traceback():
+    import os
+
+    from benchmark.core.errors import BenchError
+    from benchmark.engine.executors import ProcessExecutor
+
+    executor = ProcessExecutor(2)
+    try:
+        with pytest.raises(BenchError, match="worker process died"):
+            list(executor.imap_unordered(os._exit, [3, 3]))
+    finally:
+        executor.close()

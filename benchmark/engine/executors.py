@@ -16,8 +16,11 @@ import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any, Callable, Iterable, Iterator, Protocol
+
+from benchmark.core.errors import BenchError
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _PR_SET_PDEATHSIG = 1
@@ -123,6 +126,9 @@ class ProcessExecutor:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     yield future.result()
+        except BrokenProcessPool:
+            raise BenchError("a worker process died (killed, or out of memory?); finished cells "
+                             "are saved: run again, with fewer --jobs if memory is short") from None
         finally:
             for future in pending:
                 future.cancel()
