@@ -126,6 +126,7 @@ def test_few_cells_run_in_this_process(small_set, tmp_path, monkeypatch):
     assert set(pools) == {1}
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_is_one_line_not_a_traceback():
     import os
 

@@ -119,6 +119,16 @@ def test_a_missing_folder_is_refused_and_not_made(tmp_path):
     assert not path.parent.exists()
 
 
+def test_the_default_store_folder_is_made(tmp_path, monkeypatch):
+    from benchmark.core import paths
+
+    default = tmp_path / "results" / "bench.sqlite"
+    monkeypatch.setattr(paths, "DEFAULT_STORE", default)
+    with Store(default) as store:
+        store.start_run(**RUN)
+    assert _application_id(default) == APPLICATION_ID
+
+
 def test_a_newer_schema_is_refused(tmp_path):
     path = tmp_path / "s.sqlite"
     with Store(path) as store:
