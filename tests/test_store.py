@@ -238,3 +238,21 @@ def test_a_cell_written_by_another_run_is_not_claimed_again(tmp_path):
 
 def test_process_alive_tells_a_running_process_from_a_gone_one():
     assert process_alive(os.getpid()) and not process_alive(_dead_pid())
+
+
+def test_a_heartbeat_pushes_a_claim_back_from_its_expiry(tmp_path):
+    path = tmp_path / "s.sqlite"
+
+    def expiry():
+        with sqlite3.connect(path) as db:
+            (value,) = db.execute("SELECT expires_at FROM claims").fetchone()
+        db.close()
+        return value
+
+    with Store(path) as store:
+        store.claim([_key()], "run")
+        with sqlite3.connect(path) as db:  # as if the lease were nearly over
+            db.execute("UPDATE claims SET expires_at = ?", (time.time() + 1,))
+        db.close()
+        store.renew_claims("run")
+        assert expiry() > time.time() + 60
