@@ -200,3 +200,14 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(capsys, tmp_path, fold
     err = process.stderr.read().decode()
     process.wait(timeout=120)
     assert process.returncode == 141 and err == ""
+
+
+def test_an_unreadable_file_in_a_data_folder_is_reported_once(capsys, tmp_path, folder):
+    """The folder is read once per run: its warning is not repeated by the means."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for image in folder.iterdir():
+        (data / image.name).write_bytes(image.read_bytes())
+    (data / "broken.tif").write_bytes(b"not a tiff")
+    code, out, err = _bench(capsys, *_run_argv(data, tmp_path / "store.sqlite"))
+    assert code == 0 and err.count("broken.tif") == 1, err

@@ -89,15 +89,16 @@ def load_split(args: argparse.Namespace):
     return subset, images
 
 
-def sweep(args: argparse.Namespace, noises, methods) -> int:
+def sweep(args: argparse.Namespace, noises, methods, *, split=None) -> int:
     """Plan and run the cells of ``noises`` x ``methods`` over the split that ``args`` names.
 
-    Prints the summary; returns the exit status: 1 when a cell failed, else 0.
+    ``split`` is :func:`load_split`'s answer when the caller has it already (a ``--data`` folder
+    is then read once). Prints the summary; returns the exit status: 1 when a cell failed, else 0.
     """
     from benchmark.engine.runner import plan, resolve_device, run_sweep
     from benchmark.engine.store import Store
 
-    subset, images = load_split(args)
+    subset, images = split or load_split(args)
     device = resolve_device(args.device, methods)
     tasks = plan(subset, noises, methods, seed=args.seed, clip=args.clip, device=device,
                  sigma_source=getattr(args, "sigma_source", "oracle"))
@@ -138,15 +139,16 @@ def make_noises(kind: str, sigmas: Sequence[str]):
     return [Noise(kind, sigma) for sigma in sigmas]
 
 
-def print_means(args: argparse.Namespace, noises, methods) -> None:
+def print_means(args: argparse.Namespace, noises, methods, *, split=None) -> None:
     """Print each method's mean metrics for each noise setting over the split ``args`` names.
 
     Only this sweep's cells count: its dataset, split, images, seed, clipping and parameters.
+    ``split`` as for :func:`sweep`.
     """
     from benchmark.engine.runner import method_config
     from benchmark.engine.store import Store
 
-    subset, _ = load_split(args)
+    subset, _ = split or load_split(args)
     with Store(args.store) as store:
         cells = store.frame()
     cells = cells[(cells["dataset"] == subset.dataset) & (cells["split"] == subset.split)

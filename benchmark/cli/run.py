@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from benchmark.cli.common import (add_data_options, add_run_options, make_noises, print_means,
-                                  sweep)
+from benchmark.cli.common import (add_data_options, add_run_options, load_split, make_noises,
+                                  print_means, sweep)
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     noises = make_noises(args.noise, args.sigma)
     methods = resolve_methods(args.methods)
-    code = sweep(args, noises, methods)
-    print_means(args, noises, methods)
+    split = load_split(args)  # read once for the sweep and the means
+    code = sweep(args, noises, methods, split=split)
+    print_means(args, noises, methods, split=split)
     return code
