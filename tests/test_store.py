@@ -48,10 +48,15 @@ def test_a_new_store_is_marked_as_ours(tmp_path):
         assert store.finished([_key(), _key("b")]) == {_key()}
 
 
-def test_an_empty_file_becomes_a_store(tmp_path):
+@pytest.mark.parametrize("empty", ["no-bytes", "no-tables"])
+def test_an_empty_file_becomes_a_store(tmp_path, empty):
     path = tmp_path / "s.sqlite"
-    path.touch()
+    if empty == "no-bytes":
+        path.touch()
+    else:
+        sqlite3.connect(path).execute("VACUUM").connection.close()
     with Store(path) as store:
+        assert store.frame().empty and store.finished([_key()]) == set()
         store.start_run(**RUN)
     assert _application_id(path) == APPLICATION_ID
 

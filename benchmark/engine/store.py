@@ -421,7 +421,7 @@ class Store:
         """Each key's ``(status, run_id, finished_at)`` in the store, ``None`` where absent."""
         keys = list(keys)
         db = self._db()
-        if not keys or db is None:
+        if not keys or db is None or not self._has_table(db, "cells"):
             return {key: None for key in keys}
         with self._sql("read its cells"):
             stored = {tuple(row[:9]): tuple(row[9:]) for row in db.execute(
@@ -454,7 +454,7 @@ class Store:
     def frame(self) -> pd.DataFrame:
         """Every cell joined with its run's provenance, as a DataFrame."""
         db = self._db()
-        if db is None:
+        if db is None or not self._has_table(db, "cells"):
             return pd.DataFrame(columns=_CELL_COLUMNS + ["git_commit", "versions", "machine"])
         with self._sql("read its cells"):
             frame = pd.read_sql_query(
@@ -513,7 +513,7 @@ class Store:
     def claimants(self, keys: Iterable[CellKey]) -> set[tuple[int, str]]:
         """``(pid, host)`` of the runs holding claims on ``keys``."""
         db = self._db()
-        if db is None:
+        if db is None or not self._has_table(db, "claims"):
             return set()
         rows = [key.as_row() for key in keys]
         with self._sql("read claims"):
