@@ -64,6 +64,7 @@ def _interrupt(folder, store, sig):
     return process.returncode, err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
 def test_resume_equals_uninterrupted(image_folder, tmp_path, sig):
     total = len(os.listdir(image_folder)) * 2 * (len(METHODS) + 1)
