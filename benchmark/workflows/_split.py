@@ -11,6 +11,7 @@ from benchmark.core.errors import BenchError
 
 if TYPE_CHECKING:
     from benchmark.core.contract import Denoiser
+    from benchmark.engine.store import Store
     from benchmark.data.cards import ImageSet
     from benchmark.engine.runner import SweepResult
 
@@ -113,18 +114,22 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
                  sigma_source=sigma_source)
 
     with Store(store) as opened:
-        return run_sweep(tasks, opened, noted(images, store), jobs=jobs, progress=progress_bar,
+        return run_sweep(tasks, opened, noted(images, opened), jobs=jobs, progress=progress_bar,
                          command=command)
 
 
-def noted(images: Callable[[], "ImageSet"], store: Path) -> Callable[[], "ImageSet"]:
+def noted(images: Callable[[], "ImageSet"], store: "Path | Store") -> Callable[[], "ImageSet"]:
     """``images``, noting in ``store``'s data log how they were normalised when loaded."""
 
     def noted_images():  # loaded only when cells are missing
-        from benchmark.data.log import record
+        from benchmark.engine.store import Store
 
         loaded = images()
-        record(store, loaded)
+        if isinstance(store, Store):
+            store.record_images(loaded)
+        else:
+            with Store(store) as opened:
+                opened.record_images(loaded)
         return loaded
 
     return noted_images
