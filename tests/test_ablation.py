@@ -166,9 +166,9 @@ def test_missing_weights_file_fails_before_writing(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_tables_name_the_models_folder_relative_to_the_project(tmp_path):
+def test_tables_name_the_models_folder_relative_to_the_working_folder(tmp_path, monkeypatch):
     from benchmark.workflows._train import _shown
-    from benchmark.core.paths import PROJECT_ROOT
 
-    assert _shown(PROJECT_ROOT / "results" / "ablation" / "x") == "results/ablation/x"
-    assert _shown(tmp_path) == str(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert _shown(tmp_path / "results" / "ablation" / "x") == "results/ablation/x"
+    assert _shown(tmp_path.parent) == str(tmp_path.parent)

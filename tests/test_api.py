@@ -78,9 +78,11 @@ def test_notebook_example_run_then_report(tmp_path):
     assert list(means.index) == ["noisy", FILTER]
     assert means.loc[FILTER, "psnr"] > means.loc["noisy", "psnr"] + 3
 
-    from benchmark.data.log import recorded
+    from benchmark.engine.store import Store
 
-    assert recorded(store)[["dataset", "split", "images"]].values.tolist() == [["mni152", "test", 2]]
+    with Store(store) as opened:
+        noted = opened.datasets()[["dataset", "split", "images"]].values.tolist()
+    assert noted == [["mni152", "test", 2]]
 
     out = tmp_path / "report"
     report = benchmark.report(methods=[FILTER], limit=2, store=store, out=out, figures=False)

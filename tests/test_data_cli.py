@@ -170,7 +170,7 @@ def test_shipped_cards_name_source_licence_and_layout():
 
 
 def test_a_run_records_the_normalisation_beside_the_cells(tmp_path, capsys):
-    from benchmark.data.log import recorded
+    from benchmark.engine.store import Store
 
     ct_series(tmp_path / "ct")
     store = tmp_path / "s.sqlite"
@@ -179,7 +179,8 @@ def test_a_run_records_the_normalisation_beside_the_cells(tmp_path, capsys):
                            "gaussian-filter", "--data", str(tmp_path / "ct"), "--window", window,
                            "--store", str(store), "--quiet", "--jobs", "1")
         assert code == 0
-    notes = recorded(store).set_index("dataset")
+    with Store(store) as opened:
+        notes = opened.datasets().set_index("dataset")
     assert len(notes) == 2 and set(notes["images"]) == {3}
     assert "CT window lung" in notes.loc[f"dicom:{tmp_path / 'ct'}?window=lung", "normalisation"]
 

@@ -84,3 +84,56 @@ def test_resume_equals_uninterrupted(image_folder, tmp_path, sig):
                              capture_output=True, text=True)
     assert f"{total - saved} cells computed, {saved} already in" in resumed.stdout
     _assert_same_cells(_content(broken), _content(full))
+
+
+def _children(pid):
+    """Pids of the living processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid):
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process table in /proc")
+def test_workers_die_with_a_killed_run(image_folder, tmp_path):
+    store = tmp_path / "s.sqlite"
+    process = subprocess.Popen(_bench(image_folder, store, "--jobs", "2"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while _count(store) < 2 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    workers = _children(process.pid)
+    assert len(workers) >= 2, "the run did not start its worker pool"
+    process.kill()
+    process.wait()
+    deadline = time.time() + 5
+    while any(_alive(pid) for pid in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)], "workers outlived their run by 5 s"
+
+
+@pytest.mark.slow
+def test_two_concurrent_runs_compute_each_cell_once(image_folder, tmp_path):
+    total = len(os.listdir(image_folder)) * 2 * (len(METHODS) + 1)
+    store = tmp_path / "s.sqlite"
+    runs = [subprocess.Popen(_bench(image_folder, store, "--jobs", "1"), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    computed = [int(out.split(" cells computed")[0].split()[-1]) for out, _ in outputs]
+    assert sum(computed) == total and _count(store) == total

@@ -79,3 +79,63 @@ def test_slow_methods_are_scheduled_first(small_set):
     tasks = plan(small_set, NOISES, resolve_methods(["tv", "bm3d"]))
     assert tasks[0].key.method == "bm3d"
     assert np.all(np.diff([-t.cost for t in tasks]) >= 0)
+
+
+def test_two_runs_on_one_store_compute_each_cell_once(small_set, tmp_path):
+    """Two sweeps at once (threads here; processes in test_resume): every cell computed once."""
+    import threading
+    import time
+
+    @register("test-slow", uses_sigma=False)
+    def slow(image, noise):
+        time.sleep(0.02)  # long enough for the two sweeps to overlap
+        return image
+
+    try:
+        tasks = plan(small_set, NOISES, [get_method("test-slow"), get_method("gaussian-filter")])
+        outcomes = []
+
+        def sweep():
+            with Store(tmp_path / "s.sqlite") as store:
+                outcomes.append(run_sweep(tasks, store, small_set, jobs=1, progress=False))
+
+        threads = [threading.Thread(target=sweep) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with Store(tmp_path / "s.sqlite") as store:
+            frame = store.frame()
+    finally:
+        unregister("test-slow")
+    assert sum(o.computed for o in outcomes) == len(tasks)
+    assert all(o.computed + o.skipped == len(tasks) for o in outcomes)
+    assert len(frame) == len(tasks) and (frame["status"] == "ok").all()
+
+
+def test_few_cells_run_in_this_process(small_set, tmp_path, monkeypatch):
+    import benchmark.engine.runner as runner
+
+    pools = []
+    real = runner.make_executor
+    monkeypatch.setattr(runner, "make_executor", lambda jobs: pools.append(jobs) or real(jobs))
+    few = plan(small_set, NOISES[:1], [get_method("tv")])
+    assert len(few) < runner.INLINE_BELOW
+    with Store(tmp_path / "s.sqlite") as store:
+        run_sweep(few, store, small_set, jobs=4, progress=False)
+    assert set(pools) == {1}
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_is_one_line_not_a_traceback():
+    import os
+
+    from benchmark.core.errors import BenchError
+    from benchmark.engine.executors import ProcessExecutor
+
+    executor = ProcessExecutor(2)
+    try:
+        with pytest.raises(BenchError, match="worker process died"):
+            list(executor.imap_unordered(os._exit, [3, 3]))
+    finally:
+        executor.close()

@@ -7,6 +7,7 @@ this package.
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from importlib import import_module
@@ -15,8 +16,11 @@ from typing import Sequence
 from benchmark.cli.common import Parser
 from benchmark.core.errors import BenchError
 
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+#: What a shell reports for a command ended by SIGPIPE (128 + 13): ``bench ... | head -1``.
+EXIT_BROKEN_PIPE = 141
 
 #: Subcommand modules of :mod:`benchmark.cli`, in the order ``bench --help`` lists them.
 SUBCOMMANDS = ("run", "report", "methods", "export", "check", "curves", "data", "fair", "train",
@@ -47,6 +51,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("bench: interrupted; finished cells are saved, run the same command to resume",
               file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly; stdout now goes nowhere so that
+        # Python's final flush does not complain.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except MemoryError:
+        print("bench: error: out of memory; use fewer or smaller images (--limit), fewer --jobs, "
+              "or a machine with more memory", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def entry() -> None:

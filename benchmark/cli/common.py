@@ -99,7 +99,7 @@ def print_sweep(outcome, store: Path) -> int:
           f"{len(outcome.failed)} failed")
     for key, error in outcome.failed[:10]:
         print(f"  failed: {key.method} on {key.image_id} ({key.noise} {key.sigma:g}): {error}")
-    return 0
+    return 1 if outcome.failed else 0
 
 
 def add_budget_options(parser: argparse.ArgumentParser) -> None:

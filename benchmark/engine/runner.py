@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import threading
 import time
+import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -27,7 +29,7 @@ from benchmark.core.metrics import score
 from benchmark.core.noise import add_noise
 from benchmark.engine.provenance import git_commit, library_versions, machine
 from benchmark.core.registry import get_method
-from benchmark.engine.store import CellKey, Store
+from benchmark.engine.store import LEASE_SECONDS, CellKey, Store
 
 #: The pseudo-method that scores the noisy input itself (the tables' reference row).
 NOISY = "noisy"
@@ -193,6 +195,13 @@ def evaluate(task: Task) -> tuple[CellKey, dict[str, Any]]:
     return key, result
 
 
+#: Below this many CPU cells a sweep runs in this process: starting a pool costs more than it
+#: saves (see docs/store.md for the measurement).
+INLINE_BELOW = 10
+#: Seconds between two looks at cells another run is computing.
+POLL_SECONDS = 0.5
+
+
 def run_sweep(
     tasks: Sequence[Task],
     store: Store,
@@ -204,6 +213,10 @@ def run_sweep(
 ) -> SweepResult:
     """Compute the tasks not yet in ``store`` and write each as it finishes.
 
+    Cells are claimed in the store before they are computed, so two runs on one store compute
+    each cell once: a cell another live run has claimed is skipped, then waited for (and taken
+    over if that run dies). A store that cannot be written is refused before anything is loaded.
+
     Parameters
     ----------
     tasks : sequence of Task
@@ -213,8 +226,8 @@ def run_sweep(
     images : ImageSet or callable
         The clean images, or a function that loads them (called only if a cell is missing).
     jobs : int
-        Worker processes for CPU cells; 1 runs in this process. Cells on a GPU always run in
-        this process.
+        Worker processes for CPU cells; 1 runs in this process, and so do sweeps of fewer than
+        :data:`INLINE_BELOW` CPU cells. Cells on a GPU always run in this process.
     progress : bool
         Show a progress bar (cells done, rate, time left) on stderr.
     command : str
@@ -223,32 +236,117 @@ def run_sweep(
     from tqdm import tqdm
 
     outcome = SweepResult(planned=len(tasks))
-    finished = store.finished(task.key for task in tasks)
-    todo = [task for task in tasks if task.key not in finished]
+    before = store.states(task.key for task in tasks)
+    todo = list({task.key: task for task in tasks
+                 if not (before[task.key] and before[task.key][0] == "ok")}.values())
     outcome.skipped = len(tasks) - len(todo)
     if not todo:
         return outcome
-    if callable(images):
-        images = images()
-    todo = [replace(task, clean=images.image(task.key.image_id)) for task in todo]
-    run_id = store.start_run(command=command, git_commit=git_commit(),
-                             versions=library_versions(), machine=machine())
-    gpu = [task for task in todo if task.device == "cuda"]
-    cpu = [task for task in todo if task.device != "cuda"]
+    store.require_writable()
+    session = _Session(store, images, command)
+    cpu_cells = sum(task.device != "cuda" for task in todo)
+    workers = min(jobs, cpu_cells) if cpu_cells >= INLINE_BELOW else 1
+    token = uuid.uuid4().hex
+    heartbeat = _Heartbeat(store.path, token)
     bar = tqdm(total=len(todo), unit="cell", disable=not progress, file=sys.stderr,
                dynamic_ncols=True, desc="cells")
-    executor = make_executor(min(jobs, len(cpu)) if cpu else 1)
+    executor = make_executor(workers)
+    remaining, waiting_noted = todo, False
+    heartbeat.start()
     try:
-        for stream in (make_executor(1).imap_unordered(evaluate, gpu),
-                       executor.imap_unordered(evaluate, cpu)):
-            for key, result in stream:
-                store.put(key, result, run_id=run_id)
-                outcome.computed += 1
-                if result["status"] != "ok":
-                    outcome.failed.append((key, result["error"]))
-                    bar.set_postfix(failed=len(outcome.failed))
-                bar.update()
+        while remaining:
+            claimed: list[CellKey] = []
+            streams = (make_executor(1).imap_unordered(evaluate, session.claim(
+                           [t for t in remaining if t.device == "cuda"], token, before, claimed)),
+                       executor.imap_unordered(evaluate, session.claim(
+                           [t for t in remaining if t.device != "cuda"], token, before, claimed,
+                           batch=2 * workers)))
+            for stream in streams:
+                for key, result in stream:
+                    store.put(key, result, run_id=session.run_id)
+                    outcome.computed += 1
+                    if result["status"] != "ok":
+                        outcome.failed.append((key, result["error"]))
+                        bar.set_postfix(failed=len(outcome.failed))
+                    bar.update()
+            mine = set(claimed)
+            rest = [task for task in remaining if task.key not in mine]
+            now = store.states(task.key for task in rest)
+            remaining = [t for t in rest if now[t.key] == before[t.key]
+                         and not (now[t.key] and now[t.key][0] == "ok")]
+            outcome.skipped += len(rest) - len(remaining)  # written by another run meanwhile
+            bar.update(len(rest) - len(remaining))
+            if remaining and not claimed:
+                if not waiting_noted:
+                    holders = ", ".join(f"pid {pid} on {host}" for pid, host in
+                                        sorted(store.claimants(t.key for t in remaining)))
+                    bar.write(f"waiting for {len(remaining)} cells another run is computing "
+                              f"({holders or 'just released'})", file=sys.stderr)
+                    waiting_noted = True
+                time.sleep(POLL_SECONDS)
     finally:
         bar.close()
         executor.close()
+        heartbeat.stop()
+        try:
+            store.release_claims(token)
+        except BenchError:
+            pass  # they expire with their lease
     return outcome
+
+
+class _Session:
+    """What a sweep makes only once it has a cell to compute: the images and its run id."""
+
+    def __init__(self, store: Store, images: ImageSet | Callable[[], ImageSet], command: str):
+        self._store, self._images, self._command = store, images, command
+        self._run_id: int | None = None
+
+    @property
+    def images(self) -> ImageSet:
+        if callable(self._images):
+            self._images = self._images()
+        return self._images
+
+    @property
+    def run_id(self) -> int:
+        if self._run_id is None:
+            self._run_id = self._store.start_run(command=self._command, git_commit=git_commit(),
+                                                 versions=library_versions(), machine=machine())
+        return self._run_id
+
+    def claim(self, tasks: Sequence[Task], token: str, before: dict[CellKey, Any],
+              claimed: list[CellKey], *, batch: int = 2) -> Iterator[Task]:
+        """Claim ``tasks`` a batch at a time as the executor asks; yield those now ours."""
+        for start in range(0, len(tasks), batch):
+            chunk = {task.key: task for task in tasks[start:start + batch]}
+            keys = self._store.claim(list(chunk), token, before)
+            claimed.extend(keys)
+            if keys:
+                self.run_id  # the run is recorded before its first cell is computed
+            for key in keys:
+                yield replace(chunk[key], clean=self.images.image(key.image_id))
+
+
+class _Heartbeat:
+    """A thread that renews a run's claims while it lives (its own store connection)."""
+
+    def __init__(self, path, token: str):
+        self._path, self._token = path, token
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="claims-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        with Store(self._path) as store:
+            while not self._stop.wait(LEASE_SECONDS / 4):
+                try:
+                    store.renew_claims(self._token)
+                except BenchError:
+                    pass  # busy or gone: the next beat tries again

@@ -11,39 +11,21 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from benchmark.core.contract import Denoiser, Noise
 from benchmark.core.errors import BenchError
+from benchmark.engine.store import Store
 
 TUNING_SPLIT = "validation"
 #: Metrics a grid search may maximise (all higher-is-better): whole image or anatomy only.
 TUNING_METRICS = ("psnr", "ssim", "psnr_anatomy", "ssim_anatomy")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tuned (
-    dataset      TEXT NOT NULL,
-    split        TEXT NOT NULL,
-    noise        TEXT NOT NULL,
-    sigma        REAL NOT NULL,
-    seed         INTEGER NOT NULL,
-    clip         INTEGER NOT NULL,
-    sigma_source TEXT NOT NULL,
-    method       TEXT NOT NULL,
-    metric       TEXT NOT NULL,
-    params       TEXT NOT NULL,
-    score        REAL NOT NULL,
-    n_images     INTEGER NOT NULL,
-    n_points     INTEGER NOT NULL,
-    PRIMARY KEY (dataset, noise, sigma, seed, clip, sigma_source, method, metric)
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -174,31 +156,31 @@ def check_split(split: str) -> None:
                          f"{split!r}; the test split never touches tuning")
 
 
-def save_choices(path: Path, dataset: str, choices: Sequence[Choice], *, metric: str,
+def save_choices(store: Store | Path, dataset: str, choices: Sequence[Choice], *, metric: str,
                  seed: int = 0, clip: bool = False, sigma_source: str = "oracle") -> None:
-    """Write the chosen values to the ``tuned`` table of the store file at ``path``."""
-    with sqlite3.connect(path, timeout=30) as db:
-        db.executescript(_SCHEMA)
-        db.executemany(
-            "INSERT OR REPLACE INTO tuned VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(dataset, TUNING_SPLIT, c.noise.kind, c.noise.sigma, seed, int(clip), sigma_source,
-              c.method, metric, json.dumps(c.params, sort_keys=True), c.score, c.n_images,
-              c.n_points) for c in choices],
-        )
-    db.close()
+    """Write the chosen values to the ``tuned`` table of ``store`` (a store or its file)."""
+    rows = [(dataset, TUNING_SPLIT, c.noise.kind, c.noise.sigma, seed, int(clip), sigma_source,
+             c.method, metric, json.dumps(c.params, sort_keys=True), c.score, c.n_images,
+             c.n_points) for c in choices]
+    with _opened(store) as opened:
+        opened.save_tuned(rows)
 
 
-def load_choices(path: Path, dataset: str, *, metric: str = "psnr", seed: int = 0,
+def load_choices(store: Store | Path, dataset: str, *, metric: str = "psnr", seed: int = 0,
                  clip: bool = False, sigma_source: str = "oracle") -> dict[tuple[str, str, float], Choice]:
     """The stored choices as ``{(method, noise kind, sigma): Choice}`` (empty if none)."""
-    if not Path(path).exists():
-        return {}
-    with sqlite3.connect(path, timeout=30) as db:
-        db.executescript(_SCHEMA)
-        rows = db.execute(
-            "SELECT method, noise, sigma, params, score, n_images, n_points FROM tuned WHERE "
-            "dataset = ? AND metric = ? AND seed = ? AND clip = ? AND sigma_source = ?",
-            (dataset, metric, seed, int(clip), sigma_source)).fetchall()
-    db.close()
+    with _opened(store) as opened:
+        rows = opened.tuned(dataset, metric=metric, seed=seed, clip=clip,
+                            sigma_source=sigma_source)
     return {(m, kind, float(f"{sigma:.6g}")): Choice(m, Noise(kind, sigma), json.loads(p), score, n, k)
             for m, kind, sigma, p, score, n, k in rows}
+
+
+@contextmanager
+def _opened(store: Store | Path) -> Iterator[Store]:
+    """``store`` itself, or a store opened on the file ``store`` for the block."""
+    if isinstance(store, Store):
+        yield store
+        return
+    with Store(store) as opened:
+        yield opened

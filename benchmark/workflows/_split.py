@@ -11,15 +11,12 @@ from benchmark.core.errors import BenchError
 
 if TYPE_CHECKING:
     from benchmark.core.contract import Denoiser
+    from benchmark.engine.store import Store
     from benchmark.data.cards import ImageSet
     from benchmark.engine.runner import SweepResult
 
 #: The optional progress callback of every workflow: one line of text a step.
 Progress = Callable[[str], None]
-
-#: Sweeps of fewer cells run in this process: starting worker processes (each importing the
-#: libraries again) takes longer than computing a few cells (measured: 0.9 s for two workers).
-SERIAL_BELOW = 10
 
 
 @dataclass(frozen=True)
@@ -107,7 +104,8 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
     """Plan and run the cells of ``noises`` x ``methods`` over ``subset`` into ``store``.
 
     The normalisation of the images is noted in the store's data log when they are loaded.
-    Fewer than :data:`SERIAL_BELOW` cells run in this process whatever ``jobs`` says.
+    Fewer than :data:`benchmark.engine.runner.INLINE_BELOW` CPU cells to compute run in this
+    process whatever ``jobs`` says.
     """
     from benchmark.engine.runner import plan, resolve_device, run_sweep
     from benchmark.engine.store import Store
@@ -117,20 +115,23 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
     tasks = plan(subset, noises, methods, seed=seed, clip=clip, device=device,
                  sigma_source=sigma_source)
 
-    jobs = jobs if len(tasks) >= SERIAL_BELOW else 1  # starting workers costs more
     with Store(store) as opened:
-        return run_sweep(tasks, opened, noted(images, store), jobs=jobs, progress=progress_bar,
+        return run_sweep(tasks, opened, noted(images, opened), jobs=jobs, progress=progress_bar,
                          command=command)
 
 
-def noted(images: Callable[[], "ImageSet"], store: Path) -> Callable[[], "ImageSet"]:
+def noted(images: Callable[[], "ImageSet"], store: "Path | Store") -> Callable[[], "ImageSet"]:
     """``images``, noting in ``store``'s data log how they were normalised when loaded."""
 
     def noted_images():  # loaded only when cells are missing
-        from benchmark.data.log import record
+        from benchmark.engine.store import Store
 
         loaded = images()
-        record(store, loaded)
+        if isinstance(store, Store):
+            store.record_images(loaded)
+        else:
+            with Store(store) as opened:
+                opened.record_images(loaded)
         return loaded
 
     return noted_images

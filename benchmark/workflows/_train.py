@@ -181,7 +181,8 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     dataset : str
         Dataset card.
     out : str or path, optional
-        Checkpoint path (default: the shipped weights folder, ``ARCH-NOISE.safetensors``).
+        Checkpoint path (default: ``checkpoints/ARCH-NOISE.safetensors`` in the working folder;
+        serve it with ``BENCH_CHECKPOINTS=checkpoints``).
     seed, device, threads
         Seed, torch device (``auto``, ``cpu``, ``cuda``) and CPU threads.
     progress_bar : bool
@@ -194,7 +195,7 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     TrainResult
         The checkpoint's path, the device and the trainer's summary.
     """
-    from benchmark.core.paths import PROJECT_ROOT, RESULTS_DIR
+    from benchmark.core.paths import RESULTS_DIR
     from methods.deep.training.training import PROFILES, TrainConfig, noise_tag
     from methods.deep.training.training import train as train_model
 
@@ -214,7 +215,7 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     elif width:
         arch_config = {"width": width}
     tag = f"{architecture}-{noise_tag(noises)}"
-    out = str(out or PROJECT_ROOT / "methods" / "deep" / "weights" / f"{tag}.safetensors")
+    out = str(out or Path("checkpoints") / f"{tag}.safetensors")
     if init:  # refused at once, before any data are read or a weight is trained
         check_init(init, architecture, arch_config, out)
     chosen = torch_device(device, threads)
@@ -253,11 +254,9 @@ def pretrain(*, out: str | Path, noise: Sequence[str] = ("gaussian", "rician"),
 
 
 def _shown(folder: Path) -> str:
-    """``folder`` relative to the project when inside it (tables are committed)."""
-    from benchmark.core.paths import PROJECT_ROOT
-
+    """``folder`` relative to the working folder when inside it (tables are committed)."""
     try:
-        return str(folder.resolve().relative_to(PROJECT_ROOT))
+        return str(folder.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(folder)
 

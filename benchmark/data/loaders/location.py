@@ -4,7 +4,7 @@ For a card named ``ixi-t1`` the first of these that is set wins:
 
 1. ``BENCH_DATA_IXI_T1`` (the card name upper-cased, other characters as ``_``): the folder itself;
 2. ``[loader] path`` in the card: absolute, or relative to the card's own folder;
-3. ``$BENCH_DATA/<[local] folder>`` (``BENCH_DATA`` defaults to ``data/`` in the checkout), which
+3. ``$BENCH_DATA/<[local] folder>`` (``BENCH_DATA`` defaults to ``data/`` in the working folder), which
    is where ``bench data fetch`` unpacks downloads.
 """
 
@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchmark.core.errors import BenchError
-from benchmark.core.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from benchmark.data.schema import Card
@@ -28,8 +27,8 @@ def env_name(card: Card) -> str:
 
 
 def data_root() -> Path:
-    """The folder that holds fetched datasets: ``$BENCH_DATA`` or ``data/`` in the checkout."""
-    return Path(os.environ.get("BENCH_DATA", PROJECT_ROOT / "data"))
+    """The folder that holds fetched datasets: ``$BENCH_DATA`` or ``data/`` in the working folder."""
+    return Path(os.environ.get("BENCH_DATA", "data"))
 
 
 def card_location(card: Card) -> Path:
