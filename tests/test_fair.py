@@ -112,3 +112,25 @@ def test_reference_is_chosen_on_the_images_every_method_scored():
     assert _best_on_common_images({"a": failed_on_hard, "b": scored_all}) == "b"
     assert _best_on_common_images({"a": {"x": 1.0}, "b": {"y": 2.0}}) == "b"  # none common
     assert _best_on_common_images({}) is None
+
+
+def test_bench_fair_with_failed_cells_exits_1(tmp_path, capsys):
+    """Failed cells are listed after the tables and the exit status says so."""
+    from benchmark.cli import main
+    from benchmark.core.registry import register, unregister
+
+    @register("test-fair-fails", uses_sigma=False)
+    def fails(image, noise):  # fails under Table 1's noise only: Table 2's tuning still works
+        if noise.kind == "gaussian":
+            raise ValueError("cannot cope")
+        return image
+
+    try:
+        argv = ["fair", "--methods", "test-fair-fails", "--limit", "1", "--val-limit", "1",
+                "--jobs", "1", "--store", str(tmp_path / "s.sqlite"), "--out",
+                str(tmp_path / "reports"), "--quiet"]
+        assert main(argv) == 1
+    finally:
+        unregister("test-fair-fails")
+    out = capsys.readouterr().out
+    assert "failed: test-fair-fails" in out and "cannot cope" in out

@@ -47,5 +47,7 @@ def run(args: argparse.Namespace) -> int:
                   progress=print)
     for table in result.tables:
         print(f"Table {table.table.number} (fair) -> " + ", ".join(str(p) for p in table.paths))
-    return 0
+    for key, error in result.failed[:10]:
+        print(f"  failed: {key.method} on {key.image_id} ({key.noise} {key.sigma:g}): {error}")
+    return 1 if result.failed else 0
 

@@ -113,7 +113,11 @@ def tuning_tasks(split, noises: Sequence[Noise], methods: Sequence[Denoiser], *,
 def choose(cells: pd.DataFrame, split, noises: Sequence[Noise], methods: Sequence[Denoiser], *,
            grids: Mapping[str, Mapping[str, list]], metric: str = "psnr", seed: int = 0,
            clip: bool = False, sigma_source: str = "oracle") -> list[Choice]:
-    """Pick each (method, noise)'s grid point by its mean ``metric`` over the split's cells."""
+    """Pick each (method, noise)'s grid point by its mean ``metric`` over the split's cells.
+
+    A (method, noise) whose every grid point failed gets no choice; its failed cells are in the
+    store and in the sweep's result.
+    """
     from benchmark.engine.runner import method_config
 
     check_split(split.split)
@@ -142,7 +146,10 @@ def choose(cells: pd.DataFrame, split, noises: Sequence[Noise], methods: Sequenc
                     return float("nan")
                 return float(np.mean(group[metric]))
 
-            params, score, scores = grid_search(objective, points, higher_is_better=True)
+            try:
+                params, score, scores = grid_search(objective, points, higher_is_better=True)
+            except BenchError:  # every point failed: no choice; the failed cells say why
+                continue
             n_images = len(every_image)
             choices.append(Choice(method.name, noise, method.resolve_params(params), score,
                                   n_images, len(points), tuple(scores)))

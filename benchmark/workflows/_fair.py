@@ -70,6 +70,12 @@ class FairResult:
     store: Path
     tables: list[FairTable]
 
+    @property
+    def failed(self) -> list:
+        """Every failed cell of the tuning and test sweeps, as ``(CellKey, error)``."""
+        return [item for table in self.tables for outcome in (table.tuning, table.test)
+                if outcome is not None for item in outcome.failed]
+
 
 def fair(*, methods: Sequence[str] | None = None, val_limit: int = 4, metric: str = "psnr",
          grids: Mapping[str, Mapping[str, Sequence]] | None = None,
