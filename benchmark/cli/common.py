@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 
@@ -23,6 +24,16 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number above 0, e.g. 1e-3")
     return value
 
 
@@ -109,7 +120,7 @@ def add_budget_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=positive_int, help="batches per epoch (override)")
     parser.add_argument("--crop", type=positive_int, help="crop size in pixels (override)")
     parser.add_argument("--batch", type=positive_int, help="batch size (override)")
-    parser.add_argument("--lr", type=float, help="peak learning rate (override)")
+    parser.add_argument("--lr", type=positive_float, help="peak learning rate (override)")
     parser.add_argument("--val-limit", type=positive_int, help="validation images (override)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=positive_int, help="CPU threads for PyTorch")

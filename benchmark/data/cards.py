@@ -69,6 +69,9 @@ def read_card(path: str | Path) -> Card:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise BenchError(f"dataset card {path} is not valid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise BenchError(f"dataset card {path} is not valid TOML: not UTF-8 text; give a "
+                         "TOML text file") from None
     except OSError as error:
         raise BenchError(f"cannot read dataset card {path}: {error.strerror or error}") from None
     return parse_card(data, source=str(path), root=path.parent, default_name=path.stem)

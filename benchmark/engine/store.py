@@ -363,6 +363,11 @@ class Store:
                 raise
         self._connection, self._writing = db, True
 
+    def check(self) -> None:
+        """Raise :class:`StoreError` unless the file is missing, empty or a store of ours;
+        changes nothing."""
+        self._kind()
+
     @property
     def exists(self) -> bool:
         """Whether the file exists (it is not checked to be a store)."""

@@ -167,14 +167,14 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = 4, metric: st
                                            sigma_source=sigma_source, metric=metric,
                                            methods=methods),
                         "fair tables of another setting")
+    if run:  # loaded once for both tables, and only when a cell is missing
+        val_subset, val_images = load_split(**data_options, split="validation", limit=val_limit)
+        val_images = noted(val_images, store)
     prepare_output(out)
     images = noted(images, store)
     common = dict(seed=seed, clip=clip, sigma_source=sigma_source)
     sweeping = dict(jobs=jobs, progress_bar=progress_bar, command=command, progress=progress)
     grids = load_grids() if grids is None else {k: dict(v) for k, v in grids.items()}
-    if run:  # loaded once for both tables, and only when a cell is missing
-        val_subset, val_images = load_split(**data_options, split="validation", limit=val_limit)
-        val_images = noted(val_images, store)
     with Store(store) as opened:
         built = []
         for table in TABLES:

@@ -104,7 +104,11 @@ def prepare_output(folder: Path) -> None:
 
 
 def require_store(store: Path, run: bool) -> None:
-    """Without running, the store must exist: an empty table would overwrite a report."""
+    """The store must be ours (or new), before any output is made; without running, it must
+    exist: an empty table would overwrite a report."""
+    from benchmark.engine.store import Store
+
+    Store(store).check()
     if not run and not Path(store).is_file():
         raise BenchError(f"--store {store} does not exist; run without --no-run to compute "
                          "the cells, or give the right store")
@@ -119,6 +123,8 @@ def report_out(out: str | Path | None, folder: Path, what: str) -> tuple[Path, b
     """
     base = default_reports()
     chosen = Path(out) if out is not None else folder
+    if chosen.exists() and not chosen.is_dir():
+        raise BenchError(f"--out {chosen} is a file; give a folder (a new one is made)")
     protected = chosen.resolve() == base.resolve()
     if protected and folder.resolve() != base.resolve():
         raise BenchError(f"--out {chosen} is the default report's folder; {what} go to "
@@ -237,10 +243,17 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     chosen = resolve_methods(list(methods) if methods else None, variants=False)
     store = Path(store) if store is not None else default_store()
     require_store(store, run)
+    if training_logs is not None and not Path(training_logs).is_dir():
+        raise BenchError(f"--training-logs {training_logs} is not a folder; give the folder of "
+                         "the training-log CSVs, or drop it for the shipped ones")
     noises = chosen_noises(noise, sigma)
     subset, images = load_split(dataset=dataset, data=data, window=window, strict=strict,
                                 max_pixels=max_pixels, max_voxels=max_voxels,
                                 split=split, limit=limit)
+    if figure_image is not None and figure_image not in subset.ids:
+        shown = ", ".join(subset.ids[:5]) + (", ..." if len(subset.ids) > 5 else "")
+        raise BenchError(f"--figure-image {figure_image!r} is not an image of this split; give "
+                         f"one of: {shown}")
     setting = Setting(subset.dataset, subset.split, limit, noises, seed, clip, sigma_source,
                       tuple(m.name for m in chosen) if methods else None, figure_image)
     out, protected = report_out(out, report_folder(default_reports(), setting),

@@ -82,6 +82,18 @@ def parse_noises(kinds: Sequence[str], sigmas: Sequence[str | float]
     return noises
 
 
+def check_out(out: str | Path) -> None:
+    """A checkpoint path to write must be a ``.safetensors`` file, not a folder (its folder is
+    made when missing)."""
+    path = Path(out)
+    if path.is_dir():
+        raise BenchError(f"--out {path} is a folder; give a checkpoint file such as "
+                         f"{path / 'model.safetensors'}")
+    if path.suffix != ".safetensors":
+        raise BenchError(f"--out {path}: checkpoints are .safetensors files; give e.g. "
+                         f"{path.with_suffix('.safetensors')}")
+
+
 def _check_profile(profile: str) -> None:
     if profile not in PROFILES:
         raise BenchError(f"profile {profile!r} is not one of {', '.join(PROFILES)}")
@@ -215,6 +227,7 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     elif width:
         arch_config = {"width": width}
     tag = f"{architecture}-{noise_tag(noises)}"
+    check_out(out or Path("checkpoints") / f"{tag}.safetensors")
     out = str(out or Path("checkpoints") / f"{tag}.safetensors")
     if init:  # refused at once, before any data are read or a weight is trained
         check_init(init, architecture, arch_config, out)
@@ -245,9 +258,11 @@ def pretrain(*, out: str | Path, noise: Sequence[str] = ("gaussian", "rician"),
     from methods.deep.training.training import train as train_model
 
     out = Path(out)
+    check_out(out)
+    noises = parse_noises(noise, sigma)
     chosen = torch_device(device, threads)
     config = pretrain_config(str(out), str(RESULTS_DIR / "pretrain" / out.stem),
-                             noises=parse_noises(noise, sigma), command=command, seed=seed,
+                             noises=noises, command=command, seed=seed,
                              device=chosen, **budget.overrides())
     summary = train_model(config, progress=progress_bar)
     return TrainResult(out, chosen, dict(summary))
