@@ -187,7 +187,8 @@ def dicom_folder(root: Path) -> Path:
 
     folder = root / "dicom"
     folder.mkdir()
-    write_dicom(folder / "s1.dcm", np.arange(48 * 48, dtype=np.uint16).reshape(48, 48))
+    write_dicom(folder / "s1.dcm", np.arange(48 * 48, dtype=np.uint16).reshape(48, 48),
+                window=(40.0, 400.0))
     return folder
 
 
@@ -316,12 +317,12 @@ CASES: list[Case] = [
     ("run --data and --dataset together", run_args("--dataset", "mni152")),
     ("run unknown option", run_args("--sigmaa", "0.1")),
     # bench run: --window
-    ("run window unknown name", run_args("--window", "brian")),
-    ("run window one number", run_args("--window", "40")),
-    ("run window negative width", run_args("--window=40,-10")),
-    ("run window zero width", run_args("--window=40,0")),
-    ("run window non-numeric pair", run_args("--window", "a,b")),
-    ("run window on a dicom, unknown", run_args("--window", "lungs", data=dicom_folder)),
+    ("run window unknown name", run_args("--window", "brian", data=dicom_folder)),
+    ("run window one number", run_args("--window", "40", data=dicom_folder)),
+    ("run window negative width", run_args("--window=40,-10", data=dicom_folder)),
+    ("run window zero width", run_args("--window=40,0", data=dicom_folder)),
+    ("run window non-numeric pair", run_args("--window", "a,b", data=dicom_folder)),
+    ("run window on PNG images", run_args("--window", "brain")),
     # bench run: --data
     ("run data missing path", plain("run", "--noise", "gaussian", "--sigma", "0.1", "--data",
                                     "{root}/nowhere", *RUN)),
@@ -414,20 +415,24 @@ CASES: list[Case] = [
     ("data info card unknown key", card_run(card_unknown_key, "data info")),
     ("data info card without [loader]", card_run(card_no_loader, "data info")),
     ("data info split unknown", plain("data", "info", "mni152", "--split", "tests")),
-    ("data info window unknown", data_cmd("data info", good_folder, "--window", "liver")),
+    ("data info window unknown", data_cmd("data info", dicom_folder, "--window", "liver")),
+    ("data info window on PNG images", data_cmd("data info", good_folder, "--window", "lung")),
     ("data info max-voxels junk", data_cmd("data info", small_nifti, "--max-voxels", "1Q")),
     # bench data fetch
     ("data fetch unknown card", plain("data", "fetch", "ixi-t3")),
     ("data fetch card not TOML", card_run(card_not_toml, "data fetch")),
     ("data fetch card without [loader]", card_run(card_no_loader, "data fetch")),
     ("data fetch timeout negative", plain("data", "fetch", "ixi-t1", "--timeout", "-1")),
+    ("data fetch timeout zero", plain("data", "fetch", "ixi-t1", "--timeout", "0")),
     ("data fetch timeout non-numeric", plain("data", "fetch", "ixi-t1", "--timeout", "soon")),
     ("data fetch max-unpacked junk", plain("data", "fetch", "ixi-t1", "--max-unpacked", "big")),
     # bench data convert
     ("data convert missing source", plain("data", "convert", "{root}/nowhere", "{root}/out")),
-    ("data convert existing destination", prepared(lambda r: (dicom_folder(r), empty_folder(r)),
+    ("data convert existing destination", prepared(lambda r: (dicom_folder(r), junk_folder(r)),
                                                    "data", "convert", "{root}/dicom",
-                                                   "{root}/empty")),
+                                                   "{root}/junk")),
+    ("data convert onto its own source", prepared(dicom_folder, "data", "convert",
+                                                  "{root}/dicom", "{root}/dicom")),
     ("data convert destination is a file", prepared(lambda r: (dicom_folder(r), a_file(r)),
                                                     "data", "convert", "{root}/dicom",
                                                     "{root}/taken.txt")),
@@ -439,8 +444,6 @@ CASES: list[Case] = [
                                                 "{root}/scan.dcm", "{root}/out")),
     ("data convert window unknown", prepared(dicom_folder, "data", "convert", "{root}/dicom",
                                              "{root}/out", "--window", "soft")),
-    ("data convert destination in a missing folder",
-     prepared(dicom_folder, "data", "convert", "{root}/dicom", "{root}/no/such/out")),
     ("data unknown action", plain("data", "show", "mni152")),
     # bench fair
     ("fair method unknown", prepared(good_folder, "fair", "--methods", "nlmeans", "--data",
@@ -494,10 +497,18 @@ CASES: list[Case] = [
     # bench ablate
     ("ablate study unknown", plain("ablate", "--study", "all", "--noise", "gaussian", "--sigma",
                                    "0.1", *TRAIN)),
-    ("ablate fractions zero", plain("ablate", "--study", "transfer", "--noise", "gaussian",
-                                    "--sigma", "0.1", "--fractions", "0", *TRAIN)),
-    ("ablate fractions above 1", plain("ablate", "--study", "transfer", "--noise", "gaussian",
-                                       "--sigma", "0.1", "--fractions", "2", *TRAIN)),
+    ("ablate fractions zero", prepared(lambda r: junk_file(r, "enc.pth"), "ablate", "--study",
+                                       "transfer", "--noise", "gaussian", "--sigma", "0.1",
+                                       "--encoder-weights", "imagenet:{root}/enc.pth",
+                                       "--fractions", "0", *TRAIN)),
+    ("ablate fractions above 1", prepared(lambda r: junk_file(r, "enc.pth"), "ablate",
+                                          "--study", "transfer", "--noise", "gaussian",
+                                          "--sigma", "0.1", "--encoder-weights",
+                                          "imagenet:{root}/enc.pth", "--fractions", "2",
+                                          *TRAIN)),
+    ("ablate transfer without encoder weights", plain("ablate", "--study", "transfer",
+                                                      "--noise", "gaussian", "--sigma", "0.1",
+                                                      *TRAIN)),
     ("ablate sigma non-numeric range", plain("ablate", "--noise", "gaussian", "--sigma", "a:b",
                                              *TRAIN)),
     ("ablate test-sigma above 1", plain("ablate", "--noise", "gaussian", "--sigma", "0.1",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmark.cli.common import add_limit_options, limits
+from benchmark.cli.common import add_limit_options, limits, positive_float
 from benchmark.core.errors import BenchError
 
 
@@ -37,7 +37,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     fetch = actions.add_parser("fetch", help="download a dataset card's files (or say where to "
                                              "put them by hand)")
     fetch.add_argument("name", metavar="CARD", help="dataset card name (see datasets/)")
-    fetch.add_argument("--timeout", type=float, default=5.0,
+    fetch.add_argument("--timeout", type=positive_float, default=5.0,
                        help="seconds before a connection counts as offline (default: 5)")
     fetch.add_argument("--max-unpacked", metavar="BYTES", default=None,
                        help="most bytes an archive may unpack to (default 32G, or "

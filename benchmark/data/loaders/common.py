@@ -124,7 +124,8 @@ def split_files(files: list[Path], base: Path, card: Card, split: str) -> list[P
     splits = card.splits
     if not splits:
         if split not in ("all", "test"):
-            raise BenchError(f"{card.name} has a single split 'all', not {split!r}; drop --split")
+            raise BenchError(f"{card.name} has a single split 'all', not {split!r}; drop --split, "
+                             "or write a dataset card with [splits] for it")
         return files
     if split not in splits:
         raise BenchError(f"dataset {card.name!r} has no split {split!r}; "
