@@ -113,6 +113,16 @@ def odd_extension(root: Path) -> Path:
     return path
 
 
+def tiff_bomb(root: Path) -> Path:
+    """10000 x 10000 zeros, zlib-compressed: a few hundred KB on disk, 100 M pixels decoded."""
+    import tifffile
+
+    path = root / "bomb.tif"
+    tifffile.imwrite(path, np.zeros((10000, 10000), np.uint8), compression="zlib",
+                     rowsperstrip=1000)
+    return path
+
+
 def small_nifti(root: Path) -> Path:
     import nibabel as nib
 
@@ -313,6 +323,8 @@ CASES: list[Case] = [
     ("run max-pixels negative", run_args("--max-pixels", "-5")),
     ("run image over max-pixels", run_args("--max-pixels", "100")),
     ("run volume over max-voxels", run_args("--max-voxels", "100", data=small_nifti)),
+    ("run data 10000^2 zlib TIFF (memory bomb)", run_args(data=tiff_bomb)),
+    ("run Rician-only variant under Gaussian noise", run_args("--methods", "nlm.rician-bc")),
     ("run missing --noise", plain("run", "--sigma", "0.1", *RUN)),
     ("run --data and --dataset together", run_args("--dataset", "mni152")),
     ("run unknown option", run_args("--sigmaa", "0.1")),
@@ -364,6 +376,9 @@ CASES: list[Case] = [
     # bench report
     ("report out is a file", prepared(lambda r: (a_file(r), good_folder(r)), "report",
                                       "--data", "{root}/good", *RUN, "--out", "{root}/taken.txt")),
+    ("report of other data over the default report", prepared(good_folder, "report", "--data",
+                                                              "{root}/good", *RUN, "--out",
+                                                              "reports")),
     ("report sigma 2", sigma_case("2", "report")),
     ("report sigma negative", sigma_case("-0.05", "report")),
     ("report noise unknown", prepared(good_folder, "report", "--noise", "speckle", "--sigma",
@@ -416,12 +431,15 @@ CASES: list[Case] = [
     ("data info card without [loader]", card_run(card_no_loader, "data info")),
     ("data info split unknown", plain("data", "info", "mni152", "--split", "tests")),
     ("data info window unknown", data_cmd("data info", dicom_folder, "--window", "liver")),
+    ("data info window on a card", plain("data", "info", "mni152", "--window", "brain")),
+    ("data info 10000^2 zlib TIFF (memory bomb)", data_cmd("data info", tiff_bomb)),
     ("data info window on PNG images", data_cmd("data info", good_folder, "--window", "lung")),
     ("data info max-voxels junk", data_cmd("data info", small_nifti, "--max-voxels", "1Q")),
     # bench data fetch
     ("data fetch unknown card", plain("data", "fetch", "ixi-t3")),
     ("data fetch card not TOML", card_run(card_not_toml, "data fetch")),
     ("data fetch card without [loader]", card_run(card_no_loader, "data fetch")),
+    ("data fetch a card shipped in a package", plain("data", "fetch", "mni152")),
     ("data fetch timeout negative", plain("data", "fetch", "ixi-t1", "--timeout", "-1")),
     ("data fetch timeout zero", plain("data", "fetch", "ixi-t1", "--timeout", "0")),
     ("data fetch timeout non-numeric", plain("data", "fetch", "ixi-t1", "--timeout", "soon")),

@@ -231,6 +231,10 @@ def fetch(card: Card, *, timeout: float = TIMEOUT, limit: int | None = None) -> 
         mismatch or an unsafe archive; the message says where to put the files by hand. On
         failure nothing this call created is left, and nothing it did not create is removed.
     """
+    if not (card.loader.path or card.local.folder or os.environ.get(env_name(card))):
+        raise BenchError(f"dataset {card.name!r} has nothing to fetch: its loader "
+                         f"{card.loader.kind!r} reads an installed package; use it as it is, "
+                         f"e.g. 'bench data info {card.name}'")
     target = card_location(card)
     if target.is_dir() and any(target.iterdir()):
         return target
