@@ -122,3 +122,27 @@ def test_tables_fair_and_check_find_it(plugin, tmp_path, capsys):
     # Under Gaussian noise only the plain method runs: the Rician-aware variants do not apply.
     assert not any(line.startswith("new") and "gaussian" in line and "rician-" in line
                    for line in lines)
+
+
+def test_a_module_dropped_into_methods_is_registered(tmp_path):
+    """A file in methods/ is found by the package's own import, with no other edit."""
+    import methods
+
+    package = tmp_path / "methods"
+    shutil.copytree(Path(methods.__file__).parent, package,
+                    ignore=shutil.ignore_patterns("__pycache__", "weights", "deep"))
+    (package / "deep").mkdir()
+    (package / "deep" / "__init__.py").write_text("")
+    (package / "zz_box.py").write_text(
+        "from benchmark.core.registry import register\n\n\n"
+        "@register('zz-box', uses_sigma=False)\n"
+        "def zz_box(image, noise):\n"
+        "    '''A do-nothing filter for the test.'''\n"
+        "    return image\n")
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import methods; "
+            "from benchmark.core.registry import method_names; "
+            "names = method_names(); print(names.index('zz-box') > names.index('bm3d'))")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"

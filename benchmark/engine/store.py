@@ -22,7 +22,7 @@ import socket
 import sqlite3
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -581,8 +581,3 @@ def _with_extras(frame: pd.DataFrame, db: sqlite3.Connection) -> pd.DataFrame:
     extras = pd.concat([extras, values], axis=1)
     extras["clip"] = extras["clip"].astype(bool)
     return frame.merge(extras, on=list(KEY_COLUMNS), how="left")
-
-
-def key_dict(key: CellKey) -> dict[str, Any]:
-    """A key as a plain dict (for workers and CSV rows)."""
-    return asdict(key)
