@@ -1,6 +1,9 @@
 """Claims about checkpoints: safetensors round-trip with metadata, lookup by noise, no pickle."""
 
+import os
 import pickle
+import subprocess
+import sys
 
 import pytest
 
@@ -44,10 +47,26 @@ def test_lookup_picks_covering_and_narrowest_range(tmp_path):
     assert find_checkpoint("cdae", Noise("rician", 0.11), tmp_path).name == "wide.safetensors"
 
 
-def test_missing_checkpoint_names_the_train_command(tmp_path):
+def test_missing_checkpoint_names_the_train_command_and_where_it_is_served(tmp_path):
     _save(tmp_path / "wide.safetensors", ["gaussian"], 0.05, 0.15)
-    with pytest.raises(BenchError, match=r"bench train cdae --noise rician --sigma 0\.3$"):
+    with pytest.raises(BenchError, match=r"'bench train cdae --noise rician --sigma 0\.3' .*"
+                                         r"BENCH_CHECKPOINTS=checkpoints$"):
         find_checkpoint("cdae", Noise("rician", 0.3), tmp_path)
+
+
+def test_bench_checkpoints_points_the_deep_methods_at_a_folder(tmp_path):
+    """The advice of the message works: a checkpoint in $BENCH_CHECKPOINTS is found."""
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    _save(folder / "mine.safetensors", ["rician"], 0.2, 0.4)
+    code = ("from benchmark.core.contract import Noise; "
+            "from methods.deep.checkpoints import find_checkpoint; "
+            "print(find_checkpoint('cdae', Noise('rician', 0.3)).name)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120,
+                          env={**os.environ, "BENCH_CHECKPOINTS": "checkpoints"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "mine.safetensors"
 
 
 def test_a_pickle_is_never_unpickled(tmp_path):

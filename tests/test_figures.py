@@ -137,3 +137,18 @@ def test_visual_figure_is_redrawn_when_a_models_weights_change():
     new = replace(old, weights=lambda params: "new")
     assert visual_key(selection, "i", noise, [old]) == visual_key(selection, "i", noise, [old])
     assert visual_key(selection, "i", noise, [old]) != visual_key(selection, "i", noise, [new])
+
+
+def test_curves_read_the_cells_of_their_sigma_source():
+    from benchmark.engine.runner import method_config
+
+    method = get_method("tv")
+    rows = [{"image_id": f"i{k}", "sigma": s, "method": method.name,
+             "config": method_config(method, sigma_source=source), "psnr": value + k,
+             "ssim": 0.5} for s in (0.05, 0.1) for k in range(3)
+            for source, value in (("oracle", 30.0), ("estimated", 20.0))]
+    for source, value in (("oracle", 30.0), ("estimated", 20.0)):
+        data = curve_data(_cells(rows), [method], "gaussian", dataset="toy", split="test",
+                          sigma_source=source)
+        means = data[data["metric"] == "psnr"]["mean"]
+        assert len(means) == 2 and means.tolist() == pytest.approx([value + 1, value + 1])

@@ -62,6 +62,7 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
     items, warnings = [], []
     for kind in kinds:
         data = curve_data(cells, methods, kind, dataset=selection.dataset, split=selection.split,
+                          sigma_source=selection.sigma_source,
                           seed=selection.seed, clip=selection.clip, sigmas=sigmas)
         path = out_dir / f"curves-{kind}.png"
         title = f"Figure 3 ({kind}): SSIM and PSNR against noise level"

@@ -88,6 +88,7 @@ def curve_data(
     seed: int = 0,
     clip: bool = False,
     sigmas: Sequence[float] | None = None,
+    sigma_source: str = "oracle",
 ) -> pd.DataFrame:
     """Mean and 95% band of each metric per method and sigma, over the same images throughout.
 
@@ -95,7 +96,8 @@ def curve_data(
     levels in ``sigmas`` (default: every level in the store). Every point averages the same
     images: those with an ok cell for every method at every level drawn (:func:`common_images`),
     so that no level's mean moves because its set of images differs. The band is mean ± 1.96
-    standard errors (sample std / sqrt(N)).
+    standard errors (sample std / sqrt(N)). ``sigma_source`` picks the cells of the true sigma
+    (``"oracle"``) or of blind mode (``"estimated"``).
 
     Returns
     -------
@@ -103,7 +105,8 @@ def curve_data(
         Columns method, sigma, metric, mean, low, high, n; sorted by method order and sigma.
         ``n`` is the same on every row.
     """
-    configs = {NOISY: "-", **{m.name: method_config(m) for m in methods}}
+    configs = {NOISY: "-",
+               **{m.name: method_config(m, sigma_source=sigma_source) for m in methods}}
     picked = cells[(cells["dataset"] == dataset) & (cells["split"] == split)
                    & (cells["noise"] == kind) & (cells["seed"] == seed)
                    & (cells["clip"] == clip) & (cells["status"] == "ok")

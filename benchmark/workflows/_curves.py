@@ -147,7 +147,7 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
                                 sigma_source=sigma_source, progress_bar=progress_bar,
                                 command=command))
     cells = store_cells(store, subset)
-    selection = Selection(subset.dataset, subset.split, seed, clip)
+    selection = Selection(subset.dataset, subset.split, seed, clip, sigma_source)
     items, warnings = curve_figures(cells, chosen, selection, out / "figures", kinds=kinds,
                                     sigmas=sorted({n.sigma for n in noises}),
                                     image_ids=subset.ids, keep=protected)

@@ -199,8 +199,9 @@ def find_checkpoint(architecture: str, noise: Noise, directory: Path | None = No
                 candidates.append((noise_range.sigma_max - noise_range.sigma_min, path.name, path))
     if not candidates:
         raise BenchError(
-            f"no {architecture} checkpoint for {noise} in {directory}; make one with: "
-            f"{train_command(architecture, noise)}"
+            f"no {architecture} checkpoint for {noise} in {directory}; make one with "
+            f"'{train_command(architecture, noise)}' (it writes checkpoints/ in the working "
+            "folder) and serve it with BENCH_CHECKPOINTS=checkpoints"
         )
     return min(candidates)[2]
 
