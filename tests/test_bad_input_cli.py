@@ -104,6 +104,12 @@ CASES = {
     "train: out not safetensors": (
         lambda r: ["train", "cdae", "--noise", "gaussian", "--sigma", "0.1", *TRAIN, "--out",
                    r / "model.pth"], "checkpoints are .safetensors files"),
+    "train: unknown architecture": (
+        lambda r: ["train", "unet-dcta", "--noise", "gaussian", "--sigma", "0.1", *TRAIN],
+        "Unknown architecture 'unet-dcta'. Did you mean: unet-dctda?"),
+    "train: residual without input skip": (
+        lambda r: ["train", "unet-dctda", "--noise", "gaussian", "--sigma", "0.1", *TRAIN,
+                   "--residual"], "--residual needs --input-skip"),
     "pretrain: out is a folder": (
         lambda r: ["pretrain", "--out", a_folder(r), *TRAIN], "is a folder; give a checkpoint"),
     "pretrain: out not safetensors": (

@@ -12,7 +12,9 @@ from benchmark.cli.common import add_budget_options, budget, positive_int
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "train", help="train a deep denoiser (cdae, unet-dctda) and write its checkpoint")
-    parser.add_argument("architecture", choices=("cdae", "unet-dctda"))
+    parser.add_argument("architecture", metavar="ARCH",
+                        help="a registered deep architecture: cdae, unet-dctda or a plugin's "
+                             "(see 'bench methods')")
     parser.add_argument("--noise", required=True, nargs="+", metavar="KIND",
                         help="noise kind(s): gaussian and/or rician (one model for all given)")
     parser.add_argument("--sigma", required=True, nargs="+", metavar="SIGMA",

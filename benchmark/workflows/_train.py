@@ -8,7 +8,6 @@ from typing import Any, Sequence
 
 from benchmark.core.errors import BenchError
 
-ARCHITECTURES = ("cdae", "unet-dctda")
 PROFILES = ("quick", "paper")
 
 
@@ -156,6 +155,23 @@ def check_init(path: str, architecture: str, arch_config: dict, out: str) -> Non
                          f"({len(wrong)} differ; {detail}); give a checkpoint of the same model")
 
 
+def _arch_config(architecture: str, **given: Any) -> dict[str, Any]:
+    """The options in ``given`` that ``architecture`` declares (``None``: not given)."""
+    from benchmark.core.registry import load_methods, unknown_name
+    from methods.deep.nets import ARCHITECTURES
+
+    load_methods()  # registers the shipped architectures (and any plugin's)
+    if architecture not in ARCHITECTURES:
+        raise unknown_name("architecture", architecture, list(ARCHITECTURES))
+    declared = ARCHITECTURES[architecture]
+    config = {name: value for name, value in given.items()
+              if name in declared and value is not None}
+    if config.get("residual") and not config.get("input_skip"):
+        raise BenchError("--residual needs --input-skip: without the full-resolution input "
+                         "the decoder cannot represent per-pixel noise")
+    return config
+
+
 def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | float],
           profile: str = "quick", budget: Budget = Budget(), encoder_weights: str = "none",
           init: str | None = None, loss: str = "l1", ssim_weight: float = 0.84,
@@ -171,8 +187,9 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
 
     Parameters
     ----------
-    architecture : {"cdae", "unet-dctda"}
-        The network.
+    architecture : str
+        A registered deep architecture (``methods.deep.nets.ARCHITECTURES``): ``"cdae"``,
+        ``"unet-dctda"`` or a plugin's; an option it does not declare is ignored.
     noise : sequence of str
         Training noise kind(s); one model for all given.
     sigma : sequence of str or float
@@ -211,21 +228,11 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     from methods.deep.training.training import PROFILES, TrainConfig, noise_tag
     from methods.deep.training.training import train as train_model
 
-    if architecture not in ARCHITECTURES:
-        raise BenchError(f"architecture {architecture!r} is not one of "
-                         f"{', '.join(ARCHITECTURES)}")
+    arch_config = _arch_config(architecture, attention=attention, dilation=dilation,
+                               input_skip=input_skip or None, residual=residual or None,
+                               width=width)
     _check_profile(profile)
     noises = parse_noises(noise, sigma)
-    arch_config = {}
-    if architecture == "unet-dctda":
-        arch_config = {"attention": attention, "dilation": dilation,
-                       **({"input_skip": True} if input_skip else {}),
-                       **({"residual": True} if residual else {})}
-        if residual and not input_skip:
-            raise BenchError("--residual needs --input-skip: without the full-resolution input "
-                             "the decoder cannot represent per-pixel noise")
-    elif width:
-        arch_config = {"width": width}
     tag = f"{architecture}-{noise_tag(noises)}"
     check_out(out or Path("checkpoints") / f"{tag}.safetensors")
     out = str(out or Path("checkpoints") / f"{tag}.safetensors")
