@@ -5,7 +5,9 @@ PyTorch, pandas, matplotlib nor SciPy's statistics load until a call needs them.
 
 - The contract: :class:`Denoiser`, :class:`Noise`.
 - The registry: :func:`register`, :func:`get_method`, :func:`method_names`.
-- Noise and metrics: :func:`add_noise`, :func:`psnr`, :func:`ssim`.
+- Noise models: :func:`add_noise`, :func:`noise_kinds`, :func:`get_noise_model`, and
+  :class:`NoiseModel` with :func:`register_noise` to add a kind.
+- Metrics: :func:`psnr`, :func:`ssim`.
 - The workflows (:mod:`benchmark.workflows`): :func:`run`, :func:`report`, :func:`fair`,
   :func:`curves`, :func:`train`; each returns a result object and prints nothing.
 
@@ -27,6 +29,8 @@ Examples
 True
 >>> "bm3d" in benchmark.method_names()
 True
+>>> benchmark.get_noise_model("rician").kind in benchmark.noise_kinds()
+True
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ _LAZY = {
     "get_method": "benchmark.core.registry",
     "method_names": "benchmark.core.registry",
     "add_noise": "benchmark.core.noise",
+    "NoiseModel": "benchmark.core.noise",
+    "register_noise": "benchmark.core.noise",
+    "get_noise_model": "benchmark.core.noise",
+    "noise_kinds": "benchmark.core.noise",
     "psnr": "benchmark.core.metrics",
     "ssim": "benchmark.core.metrics",
     "run": "benchmark.workflows",

@@ -33,12 +33,14 @@ def test_import_loads_no_heavy_library():
 
 def test_public_names_resolve_to_the_library_objects():
     from benchmark.core.contract import Denoiser, Noise
-    from benchmark.core.noise import add_noise
+    from benchmark.core.noise import NoiseModel, add_noise, get_noise_model, noise_kinds
     from benchmark.core.registry import get_method
     from benchmark.workflows import fair, run
 
     assert benchmark.Denoiser is Denoiser and benchmark.Noise is Noise
     assert benchmark.add_noise is add_noise and benchmark.get_method is get_method
+    assert benchmark.NoiseModel is NoiseModel and benchmark.get_noise_model is get_noise_model
+    assert benchmark.noise_kinds is noise_kinds
     assert benchmark.run is run and benchmark.fair is fair
     assert callable(benchmark.report) and benchmark.report.__name__ == "benchmark.report"
     importlib.import_module("benchmark.report.tables")
