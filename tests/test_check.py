@@ -136,3 +136,16 @@ def test_note_tells_new_weights_from_new_parameters():
     assert _config_note("abc@w1", "abc@w2") == "weights changed"
     assert _config_note("abc", "abc@w2") == "weights changed"
     assert _config_note("abc@w1", "xyz@w1") == "parameters changed"
+
+
+def test_update_refuses_to_write_into_an_installed_package(monkeypatch, capsys, tmp_path):
+    """Outside a checkout the default baseline is site-packages: --update needs --baseline."""
+    from benchmark.cli import check, main
+    from benchmark.core import paths
+
+    monkeypatch.setattr(paths, "SOURCE_ROOT", tmp_path)  # no .git there: an installed package
+    before = sorted(p.read_bytes() for p in check.BASELINE_DIR.glob("*.csv"))
+    assert main(["check", "--update", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--baseline FOLDER" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.read_bytes() for p in check.BASELINE_DIR.glob("*.csv")) == before

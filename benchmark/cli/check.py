@@ -44,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.update and args.methods:
         raise BenchError("--update rewrites the whole baseline; drop --methods")
+    if args.update and args.baseline == BASELINE_DIR and not _in_checkout():
+        raise BenchError(f"--update would write into the installed package ({BASELINE_DIR}); "
+                         "give --baseline FOLDER for a baseline of your own")
     baseline = None if args.update else read_baseline(directory=args.baseline)
     methods = resolve_methods(args.methods)
     current = measure(check_images(), methods, jobs=args.jobs, progress=not args.quiet)
@@ -71,6 +74,13 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print("check: OK")
     return 0
+
+
+def _in_checkout() -> bool:
+    """Whether the package runs from a source checkout (whose baseline is committed there)."""
+    from benchmark.core.paths import SOURCE_ROOT
+
+    return (SOURCE_ROOT / ".git").exists()
 
 
 def _tolerances() -> dict[str, float]:

@@ -40,7 +40,8 @@ def positive_float(text: str) -> float:
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--dataset", default="mni152",
-                        help="dataset card in datasets/ (default: mni152, shipped with nilearn)")
+                        help="dataset card: a shipped card's name (see 'bench data info "
+                             "CARD') or a .toml file (default: mni152, shipped with nilearn)")
     source.add_argument("--data", metavar="PATH",
                         help="a DICOM, NIfTI or PNG/JPEG/TIFF file or folder instead of a card "
                              "(kind detected; see 'bench data info PATH')")

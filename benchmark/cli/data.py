@@ -36,7 +36,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
     fetch = actions.add_parser("fetch", help="download a dataset card's files (or say where to "
                                              "put them by hand)")
-    fetch.add_argument("name", metavar="CARD", help="dataset card name (see datasets/)")
+    fetch.add_argument("name", metavar="CARD",
+                       help="dataset card: a shipped card's name or a .toml file")
     fetch.add_argument("--timeout", type=positive_float, default=5.0,
                        help="seconds before a connection counts as offline (default: 5)")
     fetch.add_argument("--max-unpacked", metavar="BYTES", default=None,

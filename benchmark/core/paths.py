@@ -15,8 +15,6 @@ from pathlib import Path
 #: The folder that holds the ``benchmark`` and ``methods`` packages: the checkout, or
 #: site-packages when installed. Read shipped files from here; never write here.
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
-#: Former name of :data:`SOURCE_ROOT`, kept for the modules that read package data through it.
-PROJECT_ROOT = SOURCE_ROOT
 
 CARDS_DIR = Path(__file__).resolve().parents[1] / "data" / "datasets"
 RESULTS_DIR = Path(os.environ.get("BENCH_RESULTS", "results"))

@@ -8,7 +8,7 @@ import subprocess
 from functools import lru_cache
 from importlib import metadata
 
-from benchmark.core.paths import PROJECT_ROOT
+from benchmark.core.paths import SOURCE_ROOT
 
 _PACKAGES = ("numpy", "scipy", "scikit-image", "opencv-python-headless", "PyWavelets", "bm3d",
              "nilearn", "torch", "safetensors")
@@ -30,10 +30,10 @@ def library_versions() -> dict[str, str]:
 def git_commit() -> str:
     """The checkout's commit, with ``-dirty`` when tracked files differ from it; else ``unknown``."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=PROJECT_ROOT,
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=SOURCE_ROOT,
                                 capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=PROJECT_ROOT, capture_output=True, text=True).stdout.strip()
+                               cwd=SOURCE_ROOT, capture_output=True, text=True).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

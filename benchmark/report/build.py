@@ -22,7 +22,7 @@ from benchmark.report.figures import (CURVE_SIGMAS, cached_png, curve_data, deno
                                plot_visual_comparison, training_logs)
 from benchmark.report.page import FigureItem, Page, TableItem, write_page
 from benchmark.report.paper import TABLES, PaperTable
-from benchmark.core.paths import PROJECT_ROOT, RESULTS_DIR
+from benchmark.core.paths import SOURCE_ROOT, RESULTS_DIR
 from benchmark.report.tables import Selection
 from benchmark.engine.runner import NOISY, method_config
 
@@ -30,7 +30,7 @@ from benchmark.engine.runner import NOISY, method_config
 PANEL_CACHE = RESULTS_DIR / "visual-cache"
 
 #: Where deep models leave their training logs (``<model>.csv``: epoch, train_loss, ...).
-DEFAULT_TRAINING_LOGS = PROJECT_ROOT / "methods" / "deep" / "weights"
+DEFAULT_TRAINING_LOGS = SOURCE_ROOT / "methods" / "deep" / "weights"
 
 
 @dataclass(frozen=True)

@@ -169,9 +169,9 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     clipping, matched on each method's current parameters.
 
     The default report (MNI152 test split, the paper's noise settings, seed 0, every plain
-    method, ...) goes to the project's ``reports/`` and is rewritten only when every row is
-    complete (or with ``allow_failed``); a report of any other setting goes to a folder of its
-    own under it (:mod:`benchmark.report.folders`), without the paper's columns unless it is
+    method, ...) goes to ``reports/`` in the working folder and is rewritten only when every
+    row is complete (or with ``allow_failed``); a report of any other setting goes to a folder
+    of its own under it (:mod:`benchmark.report.folders`), without the paper's columns unless it is
     of the paper's data and noise settings.
 
     Parameters

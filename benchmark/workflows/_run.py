@@ -103,7 +103,7 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
     device : {"auto", "cpu", "cuda"}
         Device for methods that can use a GPU.
     store : str or path, optional
-        SQLite run store (default: the project's ``results/bench.sqlite``).
+        SQLite run store (default: ``results/bench.sqlite`` in the working folder).
     sigma_source : {"oracle", "estimated"}
         Sigma given to methods: the true level, or one estimated from each noisy image.
     progress_bar : bool
