@@ -537,8 +537,10 @@ class Store:
         ``searched`` holds ``(dataset, noise, sigma, seed, clip, sigma_source, method,
         metric)`` of each (method, noise) searched now, whether or not it gave a choice: the
         previous search's row goes, so a search whose every point failed leaves no stale
-        choice. ``rows`` hold the columns of :data:`TUNED_COLUMNS`.
+        choice. ``rows`` hold the columns of :data:`TUNED_COLUMNS` (without the last,
+        ``val_limit``, it is left empty).
         """
+        rows = [tuple(row) + (None,) * (len(TUNED_COLUMNS) - len(row)) for row in rows]
         with self._transaction("save tuned parameters") as db:
             columns = {row[1] for row in db.execute("PRAGMA table_info(tuned)")}
             if "val_limit" not in columns:  # a store made before val_limit was kept
