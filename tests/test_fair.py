@@ -8,7 +8,7 @@ import pytest
 
 from benchmark.core.contract import Noise
 from benchmark.report.fair import build_fair_table, candidates, display_rows, ranking_paragraph
-from benchmark.report.paper import TABLES
+from benchmark.report.paper import TABLES, rows_for
 from benchmark.core.registry import get_method, method_names
 from benchmark.report.tables import Selection
 from benchmark.engine.runner import cell_config
@@ -134,3 +134,128 @@ def test_bench_fair_with_failed_cells_exits_1(tmp_path, capsys):
         unregister("test-fair-fails")
     out = capsys.readouterr().out
     assert "failed: test-fair-fails" in out and "cannot cope" in out
+
+
+@pytest.fixture
+def always_fails():
+    from benchmark.core.registry import register, unregister
+
+    @register("test-fair-always-fails", uses_sigma=False)
+    def fails(image, noise):
+        raise RuntimeError("this method always fails")
+
+    yield "test-fair-always-fails"
+    unregister("test-fair-always-fails")
+
+
+def test_the_default_fair_tables_are_not_rewritten_with_failed_cells(tmp_path, monkeypatch,
+                                                                     capsys, always_fails):
+    """The committed fair tables stay as they are unless every row is complete."""
+    from benchmark.cli import main
+    from benchmark.report import folders
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(folders.Setting, "is_default", property(lambda self: True))
+    argv = ["fair", "--methods", always_fails, "--limit", "1", "--val-limit", "1", "--jobs",
+            "1", "--store", str(tmp_path / "s.sqlite"), "--quiet"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "were not rewritten" in err and "--allow-failed" in err and always_fails in err
+    assert not list((tmp_path / "reports").glob("table*_fair.*"))
+    assert main(argv + ["--no-run", "--allow-failed"]) == 1  # written, and still says so
+    assert (tmp_path / "reports" / "table1_fair.md").is_file()
+    assert (tmp_path / "reports" / "table2_fair.csv").is_file()
+
+
+def test_other_tuning_settings_get_a_folder_of_their_own():
+    from benchmark.workflows._fair import DEFAULT_VAL_LIMIT, output_folder
+    from benchmark.workflows._split import Subset, default_reports
+
+    subset = Subset("mni152", "test", ("mni152/z040",))
+    options = dict(limit=None, seed=0, clip=False, sigma_source="oracle", methods=None,
+                   metric="psnr")
+    assert output_folder(subset, val_limit=DEFAULT_VAL_LIMIT, **options) == default_reports()
+    assert output_folder(subset, val_limit=4, **options).name == "mni152-val4"
+    custom = output_folder(subset, grids={"tv": {"weight_per_sigma": [1.0]}}, **options)
+    other = output_folder(subset, grids={"tv": {"weight_per_sigma": [2.0]}}, **options)
+    assert custom.name.startswith("mni152-grids-") and custom != other
+    assert custom.parent == default_reports()
+
+
+def test_a_custom_val_limit_never_writes_the_default_fair_tables(tmp_path, monkeypatch):
+    import benchmark
+
+    monkeypatch.chdir(tmp_path)
+    store = tmp_path / "s.sqlite"
+    store.write_bytes(b"")
+    result = benchmark.fair(limit=None, val_limit=4, run=False, store=store)
+    assert result.out.name == "mni152-val4" and result.out.parent.name == "reports"
+    assert not list((tmp_path / "reports").glob("table*_fair.*"))
+    with pytest.raises(benchmark.BenchError, match="default report's folder"):
+        benchmark.fair(val_limit=4, run=False, store=store, out="reports")
+
+
+def test_the_note_gives_the_stored_number_of_validation_images(tmp_path):
+    """Asked for 5 validation images on a split of 3: the table says 3, not 5."""
+    import benchmark
+    from benchmark.engine.tuning import save_choices
+
+    store, out = tmp_path / "s.sqlite", tmp_path / "out"
+    choice = Choice("tv.rician-bc", NOISE, {"weight_per_sigma": 2.0}, 30.0, 3, 4)
+    save_choices(store, "mni152", [choice], metric="psnr", val_limit=5)
+    result = benchmark.fair(methods=["tv"], limit=1, val_limit=5, run=False, store=store,
+                            out=out)
+    text = (out / "table2_fair.md").read_text()
+    assert "validation split (3 images)" in text and "(5 images)" not in text
+    assert [c.n_images for c in result.tables[1].choices] == [3]
+    # tuned on another number of images: that choice is not used
+    result = benchmark.fair(methods=["tv"], limit=1, val_limit=4, run=False, store=store,
+                            out=out)
+    assert result.tables[1].choices == [] and "images)" not in (out / "table2_fair.md").read_text()
+
+
+@pytest.fixture
+def plugin_method():
+    from benchmark.core.registry import register, unregister
+
+    @register("test-fair-plugin", uses_sigma=False, grid={"gain": [1.0, 0.9]},
+              params={"gain": 1.0})
+    def plugin(image, noise, *, gain):
+        return image * gain
+
+    yield "test-fair-plugin"
+    unregister("test-fair-plugin")
+
+
+def test_a_new_method_is_in_the_default_fair_tables(tmp_path, plugin_method):
+    """Every plain registered method is a row by default, not only the paper's."""
+    import benchmark
+
+    store = tmp_path / "s.sqlite"
+    store.write_bytes(b"")
+    result = benchmark.fair(limit=1, run=False, store=store, out=tmp_path / "out")
+    for table in result.tables:
+        assert plugin_method in set(table.frame["method"])
+        assert all(get_method(m).base is None for m in table.frame["method"] if m != "noisy")
+    rows = [set(t.frame["method"]) - {plugin_method} for t in result.tables]
+    paper = [set(rows_for(t.number)["method"]) | {"noisy"} for t in TABLES]
+    assert rows == paper  # without the plugin: exactly the paper's rows, as committed
+
+
+@pytest.mark.slow
+def test_a_default_bench_fair_run_tunes_and_reports_a_new_method(tmp_path, plugin_method):
+    import sqlite3
+
+    from benchmark.cli import main
+
+    out, store = tmp_path / "out", tmp_path / "s.sqlite"
+    main(["fair", "--limit", "1", "--val-limit", "1", "--jobs", "1", "--store", str(store),
+          "--out", str(out), "--quiet"])
+    for number in (1, 2):
+        frame = pd.read_csv(out / f"table{number}_fair.csv").set_index("method")
+        assert frame.loc[plugin_method, "n_setting"] == 1
+        assert frame.loc[plugin_method, "n_fair"] == 1
+    with sqlite3.connect(store) as db:
+        tuned = db.execute("SELECT DISTINCT noise FROM tuned WHERE method = ?",
+                           (plugin_method,)).fetchall()
+    assert sorted(tuned) == [("gaussian",), ("rician",)]

@@ -55,7 +55,7 @@ def test_results_and_reports_go_to_the_working_folder(tmp_path):
                   "--no-visual", "--quiet", "--jobs", "1")
     assert done.returncode == 0, done.stderr
     assert (work / "results" / "bench.sqlite").is_file()
-    folder = work / "reports" / "folder-myscans-gaussian-filter"
+    (folder,) = (work / "reports").glob("folder-myscans-*-gaussian-filter")
     assert (folder / "table1.md").is_file() and (folder / "index.html").is_file()
     assert not (work / "reports" / "table1.md").exists()  # never the default report's place
     after = sorted(p.name for p in (ROOT / "results").glob("*")) if (ROOT / "results").is_dir() else []
@@ -68,7 +68,7 @@ def test_a_report_of_other_data_has_no_paper_columns_and_no_absolute_path(tmp_pa
     done = _bench(tmp_path, "report", "--data", str(scans), "--methods", "gaussian-filter",
                   "--no-visual", "--quiet", "--jobs", "1", "--store", str(store))
     assert done.returncode == 0, done.stderr
-    folder = tmp_path / "reports" / "folder-myscans-gaussian-filter"
+    (folder,) = (tmp_path / "reports").glob("folder-myscans-*-gaussian-filter")
     table = (folder / "table1.md").read_text()
     assert "(paper)" not in table and "paper_ssim" not in (folder / "table1.csv").read_text()
     for name in ("table1.md", "table2.md", "index.html"):
@@ -230,6 +230,21 @@ def test_folder_names_say_what_differs():
     assert folders.Setting("ixi-t1", "test").name() == "ixi-t1"
     many = folders.Setting("mni152", "test", methods=tuple("abcd"))
     assert many.name().startswith("mni152-4methods-")
+
+
+def test_two_data_folders_of_one_name_get_two_report_folders(tmp_path):
+    """``--data /a/scans`` and ``--data /b/scans``: the name, then a digest of the path."""
+    import re
+
+    names = [folders.Setting(f"folder:{tmp_path / side / 'scans'}", "all").name()
+             for side in ("a", "b")]
+    assert names[0] != names[1]
+    assert all(re.fullmatch(r"folder-scans-[0-9a-f]{6}", name) for name in names)
+    assert str(tmp_path) not in names[0]  # the digest, never the path itself
+    again = folders.Setting(f"folder:{tmp_path / 'a' / 'scans'}", "all").name()
+    assert again == names[0]  # the same folder keeps its report folder
+    windowed = folders.Setting(f"dicom:{tmp_path / 'a' / 'ct'}?window=brain", "all").name()
+    assert re.fullmatch(r"dicom-ct-[0-9a-f]{6}-window-brain", windowed)
 
 
 def test_missing_safetensors_makes_the_deep_models_unavailable_with_the_fix(tmp_path):

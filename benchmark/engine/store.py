@@ -102,6 +102,7 @@ CREATE TABLE IF NOT EXISTS tuned (
     score        REAL NOT NULL,
     n_images     INTEGER NOT NULL,
     n_points     INTEGER NOT NULL,
+    val_limit    INTEGER,
     PRIMARY KEY (dataset, noise, sigma, seed, clip, sigma_source, method, metric)
 );
 CREATE TABLE IF NOT EXISTS datasets (
@@ -120,6 +121,9 @@ TABLES = ("runs", "cells", "cell_extras", "claims", "tuned", "datasets")
 
 _CELL_COLUMNS = list(KEY_COLUMNS) + ["status", "psnr", "ssim", "seconds", "error", "params",
                                      "device", "run_id", "finished_at"]
+#: The columns of the ``tuned`` table, in the order :meth:`Store.save_tuned` takes them.
+TUNED_COLUMNS = ("dataset", "split", "noise", "sigma", "seed", "clip", "sigma_source", "method",
+                 "metric", "params", "score", "n_images", "n_points", "val_limit")
 _DATASET_COLUMNS = ["dataset", "split", "fingerprint", "images", "normalisation", "recorded_at"]
 _KEY_MATCH = " AND ".join(f"{column} = ?" for column in KEY_COLUMNS)
 
@@ -527,23 +531,46 @@ class Store:
 
     # -- tuned parameters ---------------------------------------------------------------------
 
-    def save_tuned(self, rows: Sequence[tuple]) -> None:
-        """Write rows of the ``tuned`` table (same key: replaced)."""
+    def save_tuned(self, rows: Sequence[tuple], searched: Iterable[tuple] = ()) -> None:
+        """Replace the ``tuned`` rows of every search in ``searched``, then write ``rows``.
+
+        ``searched`` holds ``(dataset, noise, sigma, seed, clip, sigma_source, method,
+        metric)`` of each (method, noise) searched now, whether or not it gave a choice: the
+        previous search's row goes, so a search whose every point failed leaves no stale
+        choice. ``rows`` hold the columns of :data:`TUNED_COLUMNS` (without the last,
+        ``val_limit``, it is left empty).
+        """
+        rows = [tuple(row) + (None,) * (len(TUNED_COLUMNS) - len(row)) for row in rows]
         with self._transaction("save tuned parameters") as db:
-            db.executemany("INSERT OR REPLACE INTO tuned VALUES "
-                           "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(tuned)")}
+            if "val_limit" not in columns:  # a store made before val_limit was kept
+                db.execute("ALTER TABLE tuned ADD COLUMN val_limit INTEGER")
+            db.executemany(
+                "DELETE FROM tuned WHERE dataset = ? AND noise = ? AND abs(sigma - ?) < 1e-9 "
+                "AND seed = ? AND clip = ? AND sigma_source = ? AND method = ? AND metric = ?",
+                [(d, n, float(sg), int(seed), int(clip), src, m, metric)
+                 for d, n, sg, seed, clip, src, m, metric in searched])
+            db.executemany(f"INSERT OR REPLACE INTO tuned ({', '.join(TUNED_COLUMNS)}) VALUES "
+                           f"({', '.join('?' * len(TUNED_COLUMNS))})", rows)
 
     def tuned(self, dataset: str, *, metric: str, seed: int, clip: bool,
-              sigma_source: str) -> list[tuple]:
-        """``(method, noise, sigma, params, score, n_images, n_points)`` of the chosen points."""
+              sigma_source: str, val_limit: int | None = None) -> list[tuple]:
+        """``(method, noise, sigma, params, score, n_images, n_points, val_limit)`` of the
+        chosen points; with ``val_limit``, only those tuned on that many validation images
+        (a row of a store made before ``val_limit`` was kept matches on ``n_images``)."""
         db = self._db()
         if db is None or not self._has_table(db, "tuned"):
             return []
         with self._sql("read tuned parameters"):
-            return db.execute(
-                "SELECT method, noise, sigma, params, score, n_images, n_points FROM tuned WHERE "
-                "dataset = ? AND metric = ? AND seed = ? AND clip = ? AND sigma_source = ?",
-                (dataset, metric, seed, int(clip), sigma_source)).fetchall()
+            columns = {row[1] for row in db.execute("PRAGMA table_info(tuned)")}
+            limit = "val_limit" if "val_limit" in columns else "NULL"
+            rows = db.execute(
+                f"SELECT method, noise, sigma, params, score, n_images, n_points, {limit} "
+                "FROM tuned WHERE dataset = ? AND metric = ? AND seed = ? AND clip = ? "
+                "AND sigma_source = ?", (dataset, metric, seed, int(clip), sigma_source)).fetchall()
+        if val_limit is None:
+            return rows
+        return [row for row in rows if (row[7] if row[7] is not None else row[5]) == val_limit]
 
     # -- the data log -------------------------------------------------------------------------
 

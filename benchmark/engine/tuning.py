@@ -30,7 +30,11 @@ TUNING_METRICS = ("psnr", "ssim", "psnr_anatomy", "ssim_anatomy")
 
 @dataclass(frozen=True)
 class Choice:
-    """The grid point chosen for one (method, noise): parameters, validation score, counts."""
+    """The grid point chosen for one (method, noise): parameters, validation score, counts.
+
+    ``n_images`` validation images were scored (``val_limit`` were asked for: fewer when the
+    split is smaller).
+    """
 
     method: str
     noise: Noise
@@ -39,6 +43,7 @@ class Choice:
     n_images: int
     n_points: int
     scores: tuple[float, ...] = field(default=(), compare=False)
+    val_limit: int | None = None
 
 
 def load_grids() -> dict[str, dict[str, list]]:
@@ -164,23 +169,40 @@ def check_split(split: str) -> None:
 
 
 def save_choices(store: Store | Path, dataset: str, choices: Sequence[Choice], *, metric: str,
-                 seed: int = 0, clip: bool = False, sigma_source: str = "oracle") -> None:
-    """Write the chosen values to the ``tuned`` table of ``store`` (a store or its file)."""
+                 searched: Sequence[tuple[str, Noise]] | None = None,
+                 val_limit: int | None = None, seed: int = 0, clip: bool = False,
+                 sigma_source: str = "oracle") -> None:
+    """Write the chosen values to the ``tuned`` table of ``store`` (a store or its file).
+
+    Every ``(method, noise)`` of ``searched`` (default: those of ``choices``) loses its
+    previous row first, so a search that gives no choice leaves none from an earlier search.
+    ``val_limit`` is the number of validation images asked for (default: each choice's).
+    """
+    searched = [(c.method, c.noise) for c in choices] if searched is None else searched
+    keys = {(dataset, noise.kind, noise.sigma, seed, int(clip), sigma_source, method, metric)
+            for method, noise in searched}
     rows = [(dataset, TUNING_SPLIT, c.noise.kind, c.noise.sigma, seed, int(clip), sigma_source,
              c.method, metric, json.dumps(c.params, sort_keys=True), c.score, c.n_images,
-             c.n_points) for c in choices]
+             c.n_points, val_limit if val_limit is not None else c.val_limit or c.n_images)
+            for c in choices]
     with _opened(store) as opened:
-        opened.save_tuned(rows)
+        opened.save_tuned(rows, sorted(keys))
 
 
 def load_choices(store: Store | Path, dataset: str, *, metric: str = "psnr", seed: int = 0,
-                 clip: bool = False, sigma_source: str = "oracle") -> dict[tuple[str, str, float], Choice]:
-    """The stored choices as ``{(method, noise kind, sigma): Choice}`` (empty if none)."""
+                 clip: bool = False, sigma_source: str = "oracle", val_limit: int | None = None
+                 ) -> dict[tuple[str, str, float], Choice]:
+    """The stored choices as ``{(method, noise kind, sigma): Choice}`` (empty if none).
+
+    With ``val_limit``, only the choices made on that many validation images asked for: a
+    choice of another tuning run is never used in its place.
+    """
     with _opened(store) as opened:
         rows = opened.tuned(dataset, metric=metric, seed=seed, clip=clip,
-                            sigma_source=sigma_source)
-    return {(m, kind, float(f"{sigma:.6g}")): Choice(m, Noise(kind, sigma), json.loads(p), score, n, k)
-            for m, kind, sigma, p, score, n, k in rows}
+                            sigma_source=sigma_source, val_limit=val_limit)
+    return {(m, kind, float(f"{sigma:.6g}")): Choice(m, Noise(kind, sigma), json.loads(p), score,
+                                                      n, k, val_limit=limit)
+            for m, kind, sigma, p, score, n, k, limit in rows}
 
 
 @contextmanager

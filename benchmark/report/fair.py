@@ -202,6 +202,24 @@ HEADER = ["Method", "SSIM paper", "SSIM paper setting", "SSIM fair", "PSNR paper
           "PSNR anatomy (setting / fair)", "N", "Fair setting used"]
 
 
+def problems(frame: pd.DataFrame, images: int, methods: Sequence[str]) -> list[str]:
+    """One line per row of ``methods`` (and the noisy input) that is not complete: fewer than
+    ``images`` test cells in the paper's setting or in the fair one (not tuned, failed or not
+    computed). Rows of methods not selected are not problems."""
+    lines = []
+    for row in frame.itertuples():
+        if row.method != NOISY and row.method not in methods:
+            continue
+        if row.n_setting < images:
+            lines.append(f"{row.method}: {row.n_setting} of {images} images in the paper setting")
+        if not row.fair_method:
+            lines.append(f"{row.method}: no tuned choice for the fair setting")
+        elif row.n_fair < images:
+            lines.append(f"{row.method}: {row.n_fair} of {images} images in the fair setting "
+                         f"({row.fair_method})")
+    return lines
+
+
 def display_rows(frame: pd.DataFrame) -> list[list[str]]:
     """The table's cells as text."""
     out = []
@@ -277,9 +295,13 @@ def ranking_paragraph(frame: pd.DataFrame, table: PaperTable, metric: str = "psn
     return f"Table {table.number} ({label}): " + " ".join(sentences)
 
 
-def notes(frame: pd.DataFrame, selection: Selection, *, val_images: int | None,
+def notes(frame: pd.DataFrame, selection: Selection, *, val_images: int | Sequence[int] | None,
           metric: str) -> list[str]:
-    """The notes under a fair table."""
+    """The notes under a fair table; ``val_images``: the validation images the stored choices
+    were made on (their ``n_images``)."""
+    if isinstance(val_images, int):
+        val_images = [val_images]
+    counts = ", ".join(str(v) for v in sorted(set(val_images or ())))
     n = sorted((set(frame["n_setting"]) | set(frame["n_fair"])) - {0})
     ref = {s: frame[f"{s}_psnr_ref"].iloc[0] for s in SETTINGS}
     out = [
@@ -289,7 +311,7 @@ def notes(frame: pd.DataFrame, selection: Selection, *, val_images: int | None,
         "Paper setting: plain method, default parameters, treating the noise as Gaussian, given "
         f"the {'true' if selection.sigma_source == 'oracle' else 'estimated'} sigma.",
         "Fair: parameters tuned by grid search (each method's declared grid) on the validation split"
-        f"{f' ({val_images} images)' if val_images else ''}, maximising mean {metric}, per noise "
+        f"{f' ({counts} images)' if counts else ''}, maximising mean {metric}, per noise "
         "setting; under Rician noise the better Rician-aware variant on validation "
         "(`.rician-bc`: output bias correction, `.rician-vst`: Foi's VST with exact unbiased "
         "inverse). Never tuned on the test split.",
@@ -308,7 +330,8 @@ def notes(frame: pd.DataFrame, selection: Selection, *, val_images: int | None,
 
 
 def write_fair_table(frame: pd.DataFrame, table: PaperTable, out_dir: Path, *,
-                     selection: Selection, val_images: int | None, metric: str) -> list[Path]:
+                     selection: Selection, val_images: int | Sequence[int] | None,
+                     metric: str) -> list[Path]:
     """Write ``table<N>_fair.md`` and ``.csv``; returns the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = [f"# Table {table.number} (fair): {table.caption}", "",

@@ -3,7 +3,9 @@
 The default report (MNI152 test split, the paper's two noise settings, seed 0, no clipping,
 oracle sigma, every method) is the one the project commits. A report of other data, other noise
 settings, other images or other methods is written into a sub-folder named after what differs
-(``reports/folder-scans-rician-0.05/``), so it can never overwrite the default one.
+(``reports/folder-scans-3f2a9c-rician-0.05/``), so it can never overwrite the default one. A
+``--data`` folder is named by its last component and a short digest of its absolute path, so
+two folders of one name (``/a/scans``, ``/b/scans``) get two report folders.
 
 Examples
 --------
@@ -12,8 +14,10 @@ Examples
 >>> setting.is_default, report_folder(Path("reports"), setting)
 (True, PosixPath('reports'))
 >>> other = Setting(dataset="folder:/scans/t1?window=brain", split="all", limit=5)
->>> report_folder(Path("reports"), other)
-PosixPath('reports/folder-t1-window-brain-first5')
+>>> report_folder(Path("reports"), other).name
+'folder-t1-dbb22b-window-brain-first5'
+>>> Setting("mni152", "test", val_limit=4).name()
+'mni152-val4'
 """
 
 from __future__ import annotations
@@ -37,7 +41,9 @@ class Setting:
 
     ``noises`` and ``methods`` are None for the defaults (the paper's noise settings; every
     method the default report shows); ``limit`` None for every image of the split;
-    ``figure_image`` None for the default image of the visual comparisons.
+    ``figure_image`` None for the default image of the visual comparisons; ``val_limit``
+    (validation images a fair table was tuned on) None for the default number, and ``grids``
+    (a digest of the grids searched) None for the declared grids.
     """
 
     dataset: str
@@ -49,6 +55,8 @@ class Setting:
     sigma_source: str = "oracle"
     methods: tuple[str, ...] | None = None
     figure_image: str | None = None
+    val_limit: int | None = None
+    grids: str | None = None
 
     @property
     def is_paper_data(self) -> bool:
@@ -62,7 +70,7 @@ class Setting:
 
     def name(self) -> str:
         """A folder name made of what differs from the default (``default`` when nothing does)."""
-        parts = [] if self.dataset == PAPER_DATASET else [dataset_slug(self.dataset)]
+        parts = [] if self.dataset == PAPER_DATASET else [_folder_slug(self.dataset)]
         if self.split not in (PAPER_SPLIT, "all" if ":" in self.dataset else PAPER_SPLIT):
             parts.append(self.split)  # a --data folder's only split, "all", goes unsaid
         if self.limit is not None:
@@ -79,6 +87,10 @@ class Setting:
             parts.append(_methods_slug(self.methods))
         if self.figure_image is not None:
             parts.append("image-" + _slug(self.figure_image))
+        if self.val_limit is not None:
+            parts.append(f"val{self.val_limit}")
+        if self.grids is not None:
+            parts.append(f"grids-{_slug(self.grids)}")
         if parts and self.dataset == PAPER_DATASET:
             parts.insert(0, PAPER_DATASET)
         return "-".join(parts) or "default"
@@ -102,6 +114,23 @@ def dataset_slug(dataset: str) -> str:
     where, _, options = rest.partition("?")
     name = PurePosixPath(where.replace("\\", "/")).name or "data"
     return _slug("-".join([kind, name] + ([options] if options else [])))
+
+
+def _folder_slug(dataset: str) -> str:
+    """:func:`dataset_slug` with, for a ``--data`` path (``kind:/path?options``), a 6-hex digest
+    of its absolute path after the name: ``folder:/a/scans`` -> ``folder-scans-<digest>``."""
+    kind, sep, rest = dataset.partition(":")
+    if not sep:
+        return dataset_slug(dataset)
+    where, _, options = rest.partition("?")
+    name = PurePosixPath(where.replace("\\", "/")).name or "data"
+    where_digest = digest(str(Path(where).expanduser().resolve()))
+    return _slug("-".join([kind, name, where_digest] + ([options] if options else [])))
+
+
+def digest(text: str) -> str:
+    """The first 6 hex digits of the SHA-256 of ``text`` (names of report folders)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:6]
 
 
 def _methods_slug(methods: Sequence[str]) -> str:

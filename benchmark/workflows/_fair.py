@@ -41,7 +41,8 @@ class FairTable:
         One row a plain method: the paper's values, the paper's setting and the fair setting
         (means, bootstrap intervals, Wilcoxon marks, the fair cell's method and parameters).
     choices : list of Choice
-        The tuned parameters read from the store's ``tuned`` table.
+        The tuned parameters of this table's noise read from the store's ``tuned`` table
+        (those made on ``val_limit`` validation images only).
     tuning : SweepResult or None
         The validation cells of the grid search (``None`` with ``run=False``).
     test : SweepResult or None
@@ -62,13 +63,19 @@ class FairTable:
 class FairResult:
     """What :func:`fair` wrote: the test images, the folder, the store and both tables.
 
-    ``out`` is the default report's folder only for the default setting (tuned for PSNR).
+    ``out`` is the default report's folder only for the default setting (tuned for PSNR on
+    the default number of validation images with the declared grids). ``incomplete`` holds one
+    line a failed cell or incomplete row ("Table 2 (rician sigma=0.11): tv: 0 of 20 images in
+    the fair setting ..."); ``written`` is False only for the default folder with incomplete
+    rows and ``allow_failed=False`` (the committed fair tables are left as they were).
     """
 
     subset: Subset
     out: Path
     store: Path
     tables: list[FairTable]
+    incomplete: list[str] = field(default_factory=list)
+    written: bool = True
 
     @property
     def failed(self) -> list:
@@ -77,9 +84,14 @@ class FairResult:
                 if outcome is not None for item in outcome.failed]
 
 
-def fair(*, methods: Sequence[str] | None = None, val_limit: int = 10, metric: str = "psnr",
-         grids: Mapping[str, Mapping[str, Sequence]] | None = None,
-         out: str | Path | None = None, run: bool = True, dataset: str = "mni152",
+#: Validation images tuned on by default (the committed fair tables' setting).
+DEFAULT_VAL_LIMIT = 10
+
+
+def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_LIMIT,
+         metric: str = "psnr", grids: Mapping[str, Mapping[str, Sequence]] | None = None,
+         out: str | Path | None = None, run: bool = True, allow_failed: bool = False,
+         dataset: str = "mni152",
          data: str | Path | None = None, window: str | None = None, strict: bool = False,
          max_pixels: int | None = None, max_voxels: int | None = None,
          split: str | None = None, limit: int | None = None, seed: int = 0, clip: bool = False,
@@ -90,12 +102,16 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = 10, metric: s
 
     The same as ``bench fair``: tune (grid search on ``val_limit`` validation images, choices
     saved in the store), run the test cells of both settings, write ``tableN_fair.md/.csv``.
-    Both tables are written, or neither.
+    Both tables are written, or neither. The fair tables of the default setting go to the
+    default report's folder and are rewritten only when every row is complete (or with
+    ``allow_failed``); any other setting (data, images, seed, ``val_limit``, ``grids``,
+    metric, ...) gets a folder of its own.
 
     Parameters
     ----------
     methods : sequence of str, optional
-        Plain methods in the tables (default: the paper's, where registered).
+        Plain methods in the tables (default: every registered method that is not a variant
+        and applies to the table's noise kind, the paper's first).
     val_limit : int
         Validation images used for tuning (default 10, as in the committed fair tables).
     metric : {"psnr", "ssim", "psnr_anatomy", "ssim_anatomy"}
@@ -109,6 +125,9 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = 10, metric: s
         folder only for the default setting.
     run : bool
         Tune and compute missing cells; ``False`` only reads the store (which must exist).
+    allow_failed : bool
+        Write the default folder's fair tables even when some rows are incomplete
+        (``incomplete`` still lists them). Tables of other settings are always written.
     dataset, data, window, strict, split, limit, seed, clip, jobs, device, store, sigma_source
         As for :func:`benchmark.run`; ``split`` may not be ``"validation"``.
     progress : callable, optional
@@ -141,8 +160,8 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = 10, metric: s
     from benchmark.core.registry import get_method, method_names, resolve_methods
     from benchmark.engine.store import Store
     from benchmark.engine.tuning import TUNING_METRICS, load_choices, load_grids
-    from benchmark.report.fair import build_fair_table, write_fair_table
-    from benchmark.report.paper import TABLES, rows_for
+    from benchmark.report.fair import build_fair_table, problems, write_fair_table
+    from benchmark.report.paper import TABLES
     from benchmark.report.tables import Selection
 
     if split in ("validation",):
@@ -155,18 +174,15 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = 10, metric: s
     require_store(store, run)
     names = method_names()
     registered = {name: get_method(name) for name in names}
-    if methods:
-        plain = resolve_methods(list(methods))
-    else:
-        paper = {m for t in TABLES for m in rows_for(t.number)["method"]}
-        plain = [registered[n] for n in names if n in paper]
+    named = resolve_methods(list(methods)) if methods else None
     data_options = dict(dataset=dataset, data=data, window=window, strict=strict,
                         max_pixels=max_pixels, max_voxels=max_voxels)
     subset, images = load_split(**data_options, split=split, limit=limit)
-    out, _ = report_out(out, output_folder(subset, limit=limit, seed=seed, clip=clip,
-                                           sigma_source=sigma_source, metric=metric,
-                                           methods=methods),
-                        "fair tables of another setting")
+    out, protected = report_out(out, output_folder(subset, limit=limit, seed=seed, clip=clip,
+                                                   sigma_source=sigma_source, metric=metric,
+                                                   methods=methods, val_limit=val_limit,
+                                                   grids=grids),
+                                "fair tables of another setting")
     if run:  # loaded once for both tables, and only when a cell is missing
         val_subset, val_images = load_split(**data_options, split="validation", limit=val_limit)
         val_images = noted(val_images, store)
@@ -176,35 +192,53 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = 10, metric: s
     sweeping = dict(jobs=jobs, progress_bar=progress_bar, command=command, progress=progress)
     grids = load_grids() if grids is None else {k: dict(v) for k, v in grids.items()}
     with Store(store) as opened:
-        built = []
+        built, incomplete = [], []
         for table in TABLES:
+            kind = table.noise.kind
+            plain = ([m for m in named if m.applies_to(kind)] if named is not None
+                     else resolve_methods(None, kind=kind, variants=False))
             tuning = test = None
             if run:
                 tuning = _tune(opened, table, val_subset, val_images, plain, names, registered,
-                               grids=grids, metric=metric, **common, **sweeping)
-            choices = load_choices(opened.path, subset.dataset, metric=metric, **common)
+                               grids=grids, metric=metric, val_limit=val_limit, **common,
+                               **sweeping)
+            choices = load_choices(opened.path, subset.dataset, metric=metric,
+                                   val_limit=val_limit, **common)
             if run:
                 test = _test(opened, table, subset, images, plain, registered, choices,
                              device=device, **common, **sweeping)
             cells = opened.frame()
             cells = cells[cells["image_id"].isin(subset.ids)]
             selection = Selection(subset.dataset, subset.split, seed, clip, sigma_source)
-            built.append((build_fair_table(cells, table, registered, selection, choices,
-                                           methods=plain), table,
-                          selection, choices, tuning, test))
+            frame = build_fair_table(cells, table, registered, selection, choices, methods=plain)
+            label = f"Table {table.number} ({table.noise})"
+            incomplete += [f"{label}: {key.method} failed on {key.image_id}: {error}"
+                           for outcome in (tuning, test) if outcome is not None
+                           for key, error in outcome.failed]
+            incomplete += [f"{label}: {line}" for line in problems(frame, len(subset.ids),
+                                                                [m.name for m in plain])]
+            mine = [c for c in choices.values() if c.noise.kind == kind
+                    and abs(c.noise.sigma - table.noise.sigma) < 1e-9]
+            built.append((frame, table, selection, mine, tuning, test))
+    written = not (incomplete and protected and not allow_failed)
     tables = []
     for frame, table, selection, choices, tuning, test in built:  # both tables or neither
-        paths = write_fair_table(frame, table, out, selection=selection, val_images=val_limit,
-                                 metric=metric)
-        tables.append(FairTable(table, frame, list(choices), tuning, test, list(paths)))
-    return FairResult(subset, out, store, tables)
+        paths = []
+        if written:  # the committed fair tables stay as they are otherwise
+            paths = write_fair_table(frame, table, out, selection=selection,
+                                     val_images=[c.n_images for c in choices], metric=metric)
+        tables.append(FairTable(table, frame, choices, tuning, test, list(paths)))
+    return FairResult(subset, out, store, tables, incomplete, written)
 
 
 def output_folder(subset: Subset, *, limit: int | None, seed: int, clip: bool,
-                  sigma_source: str, metric: str, methods: Sequence[str] | None) -> Path:
+                  sigma_source: str, metric: str, methods: Sequence[str] | None,
+                  val_limit: int = DEFAULT_VAL_LIMIT,
+                  grids: Mapping[str, Mapping[str, Sequence]] | None = None) -> Path:
     """The fair tables' own folder: the default report's for the default setting tuned for
-    PSNR, else one named after what differs (and the tuning metric), so that fair tables of
-    other data or images never replace the default ones.
+    PSNR on the default number of validation images with the declared grids, else one named
+    after what differs (and the tuning metric), so that fair tables of other data, images or
+    tuning never replace the default ones.
 
     Examples
     --------
@@ -216,11 +250,19 @@ def output_folder(subset: Subset, *, limit: int | None, seed: int, clip: bool,
     'mni152-tuned-ssim'
     >>> output_folder(subset, metric="psnr", **{**options, "limit": 2}).name
     'mni152-first2'
+    >>> output_folder(subset, metric="psnr", val_limit=4, **options).name
+    'mni152-val4'
     """
-    from benchmark.report.folders import Setting, report_folder
+    import json
 
+    from benchmark.report.folders import Setting, digest, report_folder
+
+    grid_digest = (digest(json.dumps(grids, sort_keys=True, default=str))
+                   if grids is not None else None)
     setting = Setting(subset.dataset, subset.split, limit, None, seed, clip, sigma_source,
-                      tuple(methods) if methods else None)
+                      tuple(methods) if methods else None,
+                      val_limit=None if val_limit == DEFAULT_VAL_LIMIT else val_limit,
+                      grids=grid_digest)
     if metric != "psnr":  # tuned for another metric: other fair columns
         stem = "mni152" if setting.is_default else setting.name()
         return default_reports() / f"{stem}-tuned-{metric}"
@@ -229,8 +271,8 @@ def output_folder(subset: Subset, *, limit: int | None, seed: int, clip: bool,
 
 def _tune(store: "Store", table: "PaperTable", val_subset: Subset, val_images,
           plain: Sequence["Denoiser"], names: Sequence[str],
-          registered: Mapping[str, "Denoiser"], *, grids, metric: str, seed: int, clip: bool,
-          sigma_source: str, jobs: int, progress_bar: bool, command: str,
+          registered: Mapping[str, "Denoiser"], *, grids, metric: str, val_limit: int,
+          seed: int, clip: bool, sigma_source: str, jobs: int, progress_bar: bool, command: str,
           progress: Progress | None) -> "SweepResult":
     """Grid search on validation for every tunable candidate of ``plain``; save the choices."""
     from benchmark.engine.runner import run_sweep
@@ -249,7 +291,9 @@ def _tune(store: "Store", table: "PaperTable", val_subset: Subset, val_images,
                   f"{outcome.skipped} cached, {len(outcome.failed)} failed")
     choices = choose(store.frame(), val_subset, [noise], tuned, grids=grids, metric=metric,
                      **common)
-    save_choices(store.path, val_subset.dataset, choices, metric=metric, **common)
+    # every (method, noise) searched replaces its earlier row, even when it gave no choice
+    save_choices(store.path, val_subset.dataset, choices, metric=metric,
+                 searched=[(m.name, noise) for m in tuned], val_limit=val_limit, **common)
     return outcome
 
 
