@@ -105,13 +105,13 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
 
     The normalisation of the images is noted in the store's data log when they are loaded.
     Fewer than :data:`benchmark.engine.runner.INLINE_BELOW` CPU cells to compute run in this
-    process whatever ``jobs`` says.
+    process whatever ``jobs`` says. ``device`` ``"auto"`` is resolved (PyTorch asked) only
+    when a cell that can use CUDA is missing.
     """
-    from benchmark.engine.runner import plan, resolve_device, run_sweep
+    from benchmark.engine.runner import plan, run_sweep
     from benchmark.engine.store import Store
 
     check_positive("jobs", jobs)
-    device = resolve_device(device, methods)
     tasks = plan(subset, noises, methods, seed=seed, clip=clip, device=device,
                  sigma_source=sigma_source)
 
