@@ -1,3 +1,5 @@
+import sys
+
 import numpy as np
 import pytest
 
@@ -211,3 +213,53 @@ def test_a_method_workers_cannot_import_runs_in_this_process(small_set, tmp_path
         unregister("test-notebook")
     assert (outcome.computed, outcome.failed) == (12, [])
     assert len(frame) == 12 and (frame["status"] == "ok").all()
+
+
+
+@pytest.mark.slow
+def test_a_task_past_the_time_limit_is_given_up_and_its_workers_replaced():
+    import time
+
+    from benchmark.engine.executors import ProcessExecutor
+
+    executor = ProcessExecutor(2, timeout=2.0)
+    try:
+        results = list(executor.imap_unordered(time.sleep, [0.01, 600, 0.01, 0.2, 0.01],
+                                               on_timeout=lambda task: ("timed out", task)))
+    finally:
+        executor.close()
+    assert sorted(map(str, results)) == sorted(["None"] * 4 + ["('timed out', 600)"])
+
+
+@pytest.mark.slow
+def test_a_cell_past_its_time_limit_is_recorded_as_failed(small_set, tmp_path, monkeypatch):
+    from benchmark.core.registry import PLUGINS_VARIABLE, load_plugin
+
+    from benchmark.data.cards import ImageSet
+
+    images = tuple(np.ascontiguousarray(small_set.images[0][:size, :size]) for size in (32, 40, 32))
+    small_set = ImageSet("toy", "test", ("a", "b", "c"), images, "crops")
+    plugin = tmp_path / "hangs.py"
+    plugin.write_text(
+        "import time\nfrom benchmark.core.registry import register\n\n\n"
+        "@register('test-hangs', uses_sigma=False)\n"
+        "def hangs(image, noise):\n"
+        "    if image.shape[-1] == 40:\n"
+        "        time.sleep(600)  # stands for a method stuck in C code\n"
+        "    return image\n")
+    monkeypatch.setenv(PLUGINS_VARIABLE, str(plugin))  # the workers load it too
+    load_plugin(str(plugin))
+    try:
+        tasks = plan(small_set, NOISES[:1], [get_method("test-hangs")])
+        with Store(tmp_path / "s.sqlite") as store:
+            outcome = run_sweep(tasks, store, small_set, jobs=1, progress=False,
+                                cell_timeout=3)
+            frame = store.frame()
+    finally:
+        unregister("test-hangs")
+        sys.modules.pop("bench_plugin_hangs", None)
+    hung = "b"
+    assert [(key.image_id, key.method, error) for key, error in outcome.failed] == [
+        (hung, "test-hangs", "timed out after 3 s")]
+    assert len(frame) == len(tasks) == 6
+    assert (frame["status"] == "ok").sum() == 5

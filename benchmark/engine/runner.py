@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import uuid
+from functools import partial
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
@@ -240,6 +241,7 @@ def run_sweep(
     jobs: int = 1,
     progress: bool = True,
     command: str = "",
+    cell_timeout: float | None = None,
 ) -> SweepResult:
     """Compute the tasks not yet in ``store`` and write each as it finishes.
 
@@ -264,6 +266,11 @@ def run_sweep(
         Show a progress bar (cells done, rate, time left) on stderr.
     command : str
         The command line, recorded with the run's provenance.
+    cell_timeout : float, optional
+        Seconds a cell may take in a worker process; a cell past it is recorded as failed
+        ("timed out after N s") and the pool's workers are replaced (the other cells in
+        flight are computed again). With a limit, CPU cells always run in worker processes
+        (at least one), except those of methods the workers do not know.
     """
     from tqdm import tqdm
 
@@ -283,11 +290,12 @@ def run_sweep(
     heartbeat = _Heartbeat(store.path, token)
     bar = tqdm(total=len(todo), unit="cell", disable=not progress, file=sys.stderr,
                dynamic_ncols=True, desc="cells")
-    executor = make_executor(workers)
+    in_pool = cpu_cells > 0 and (workers > 1 or cell_timeout is not None)
+    executor = make_executor(workers, timeout=cell_timeout) if in_pool else make_executor(1)
     remaining, waiting_noted = todo, False
     heartbeat.start()
     try:
-        here = _not_in_workers(executor, todo) if workers > 1 else set()
+        here = _not_in_workers(executor, todo) if in_pool else set()
         while remaining:
             claimed: list[CellKey] = []
             inline = [t for t in remaining if t.device == "cuda" or t.key.method in here]
@@ -295,7 +303,8 @@ def run_sweep(
             streams = (make_executor(1).imap_unordered(evaluate, session.claim(
                            inline, token, before, claimed)),
                        executor.imap_unordered(evaluate, session.claim(
-                           pooled, token, before, claimed, batch=2 * workers)))
+                           pooled, token, before, claimed, batch=2 * workers),
+                           on_timeout=partial(_timed_out, seconds=cell_timeout)))
             for stream in streams:
                 for key, result in stream:
                     store.put(key, result, run_id=session.run_id)
@@ -328,6 +337,12 @@ def run_sweep(
         except BenchError:
             pass  # they expire with their lease
     return outcome
+
+
+def _timed_out(task: Task, *, seconds: float) -> tuple[CellKey, dict[str, Any]]:
+    """The result of a cell given up after ``seconds``."""
+    return task.key, {"status": "error", "error": f"timed out after {seconds:g} s",
+                      "params": task.params, "device": task.device, "extra": {}}
 
 
 def _registered_names(_: Any = None) -> list[str]:
