@@ -170,11 +170,11 @@ class ProcessExecutor:
         self._pool = self._new_pool()
         again = {}
         for future, task in pending.items():
-            if future in late:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                yield future.result()  # finished before the workers were killed
+            elif future in late:
                 yield on_timeout(task) if on_timeout else TimeoutError(
                     f"timed out after {self.timeout:g} s")
-            elif future.done() and not future.cancelled() and future.exception() is None:
-                yield future.result()
             else:
                 again[self._pool.submit(function, task)] = task
         pending.clear()

@@ -361,7 +361,7 @@ def _not_in_workers(executor: Any, tasks: Sequence[Task]) -> set[str]:
     wanted = {task.key.method for task in tasks} - {NOISY}
     if not wanted:
         return set()
-    known = next(iter(executor.imap_unordered(_registered_names, [None])))
+    known = list(executor.imap_unordered(_registered_names, [None]))[0]
     return wanted - set(known)
 
 
