@@ -168,6 +168,7 @@ print("missing:", code, "torch" in sys.modules)
 '''
 
 
+@pytest.mark.slow
 def test_auto_device_imports_torch_only_when_a_cell_that_can_use_cuda_is_computed(tmp_path):
     """On a GPU host, ``--device auto`` with every cell stored asks PyTorch nothing."""
     import os
