@@ -61,11 +61,20 @@ def _foreign(path):
     db.close()
 
 
+def _foreign_cells(path):
+    """Unmarked, with a table named like ours but not ours."""
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE cells (a, b)")
+        db.execute("INSERT INTO cells VALUES (1, 2)")
+    db.close()
+
+
 @pytest.mark.parametrize("make, fragment", [
     (lambda p: p.write_text("hello\n"), "not a SQLite file"),
     (_foreign, "another program (tables invoices)"),
+    (_foreign_cells, "another program (a cells table with columns a, b)"),
     (lambda p: p.mkdir(), "is a folder"),
-], ids=["not-sqlite", "another-schema", "folder"])
+], ids=["not-sqlite", "another-schema", "foreign-cells-table", "folder"])
 def test_run_refuses_a_store_that_is_not_ours(capsys, tmp_path, folder, make, fragment):
     store = tmp_path / "given" / "store.sqlite"
     store.parent.mkdir()

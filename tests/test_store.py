@@ -84,15 +84,34 @@ def _foreign_marked(path):
     db.close()
 
 
-@pytest.mark.parametrize("make", [_foreign_rollback, _foreign_wal, _foreign_marked],
-                         ids=["rollback-journal", "wal", "other-application-id"])
+def _foreign_cells(path):
+    with sqlite3.connect(path) as db:  # unmarked, and only a table named like ours
+        db.execute("CREATE TABLE cells (a, b)")
+        db.execute("INSERT INTO cells VALUES (1, 2)")
+    db.close()
+
+
+def _foreign_our_tables(path):
+    with sqlite3.connect(path) as db:  # our table names, another program's columns
+        db.execute("CREATE TABLE runs (x)")
+        db.execute("CREATE TABLE cells (dataset, split, image_id)")
+    db.close()
+
+
+@pytest.mark.parametrize("make", [_foreign_rollback, _foreign_wal, _foreign_marked,
+                                  _foreign_cells, _foreign_our_tables],
+                         ids=["rollback-journal", "wal", "other-application-id",
+                              "unmarked-cells-table", "unmarked-our-table-names"])
 def test_a_foreign_database_is_refused_and_keeps_every_byte(tmp_path, make):
     path = tmp_path / "other.db"
     make(path)
     before = _digest(tmp_path)
     with Store(path) as store:
+        with pytest.raises(StoreError, match="another program"):
+            store.check()
         for action in (store.frame, lambda: store.start_run(**RUN),
-                       lambda: store.finished([_key()]), store.datasets):
+                       lambda: store.finished([_key()]), store.datasets,
+                       lambda: store.save_tuned([])):
             with pytest.raises(StoreError, match="another program"):
                 action()
     assert _digest(tmp_path) == before, "a refused file and its folder must not change"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from benchmark.cli.common import (add_data_options, add_run_options, data_options, print_sweep,
-                                  run_options)
+from benchmark.cli.common import (add_data_options, add_run_options, data_options,
+                                  positive_float, print_sweep, run_options)
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -17,6 +17,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="denoisers to run (default: all; see 'bench methods')")
     add_data_options(parser)
     add_run_options(parser)
+    parser.add_argument("--cell-timeout", type=positive_float, metavar="SECONDS", default=None,
+                        help="give up a cell after this many seconds in a worker: recorded as "
+                             "failed, the workers replaced (default: no limit)")
     return parser
 
 
@@ -24,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
     from benchmark.workflows import run as run_workflow
 
     result = run_workflow(noise=args.noise, sigma=args.sigma, methods=args.methods,
-                          **data_options(args), **run_options(args))
+                          cell_timeout=args.cell_timeout, **data_options(args),
+                          **run_options(args))
     code = print_sweep(result.sweep, result.store)
     summary = result.summary()
     if summary:

@@ -31,7 +31,8 @@ _WATCH_SECONDS = 1.0
 class Executor(Protocol):
     """Runs ``function`` over ``tasks``; yields results as they complete."""
 
-    def imap_unordered(self, function: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
+    def imap_unordered(self, function: Callable[[Any], Any], tasks: Iterable[Any],
+                       on_timeout: Callable[[Any], Any] | None = None) -> Iterator[Any]:
         ...
 
     def close(self) -> None:
@@ -41,7 +42,7 @@ class Executor(Protocol):
 class SerialExecutor:
     """Runs every task in the calling process, in order."""
 
-    def imap_unordered(self, function, tasks):
+    def imap_unordered(self, function, tasks, on_timeout=None):
         for task in tasks:
             yield function(task)
 
@@ -101,31 +102,49 @@ class ProcessExecutor:
 
     Tasks are submitted in the order given (the runner puts slow ones first) and at most
     ``2 * jobs`` are queued at once, so that an interrupt leaves little work behind.
+
+    With ``timeout`` (seconds), a task that has been in a worker's hands longer than that is
+    given up: every worker is killed (a task stuck in C code cannot be interrupted any other
+    way), the task's result is ``on_timeout(task)``, the other unfinished tasks are submitted
+    again to a fresh pool, and the run goes on.
     """
 
-    def __init__(self, jobs: int):
-        self.jobs = jobs
-        self._pool = ProcessPoolExecutor(
-            max_workers=jobs, mp_context=get_context("spawn"), initializer=_start_worker,
+    def __init__(self, jobs: int, *, timeout: float | None = None):
+        if timeout is not None and not timeout > 0:
+            raise BenchError(f"cell timeout {timeout!r} must be a number of seconds above 0")
+        self.jobs, self.timeout = jobs, timeout
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.jobs, mp_context=get_context("spawn"), initializer=_start_worker,
             initargs=(os.getpid(),),
         )
 
-    def imap_unordered(self, function, tasks):
-        pending: set[Future] = set()
+    def imap_unordered(self, function, tasks, on_timeout: Callable[[Any], Any] | None = None):
+        pending: dict[Future, Any] = {}
+        started: dict[Future, float] = {}
         iterator = iter(tasks)
         exhausted = False
+        look = None if self.timeout is None else min(1.0, self.timeout / 4)
         try:
             while True:
                 while not exhausted and len(pending) < 2 * self.jobs:
                     try:
-                        pending.add(self._pool.submit(function, next(iterator)))
+                        task = next(iterator)
                     except StopIteration:
                         exhausted = True
+                    else:
+                        pending[self._pool.submit(function, task)] = task
                 if not pending:
                     return
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, timeout=look, return_when=FIRST_COMPLETED)
                 for future in done:
+                    pending.pop(future)
+                    started.pop(future, None)
                     yield future.result()
+                if self.timeout is not None:
+                    yield from self._give_up_late(pending, started, function, on_timeout)
         except BrokenProcessPool:
             raise BenchError("a worker process died (killed, or out of memory?); finished cells "
                              "are saved: run again, with fewer --jobs if memory is short") from None
@@ -133,10 +152,42 @@ class ProcessExecutor:
             for future in pending:
                 future.cancel()
 
+    def _give_up_late(self, pending: dict[Future, Any], started: dict[Future, float],
+                      function, on_timeout) -> Iterator[Any]:
+        """Note when tasks reach a worker; past the timeout, replace the pool (see class)."""
+        now = time.monotonic()
+        for future in pending:
+            if future.running():
+                started.setdefault(future, now)
+        late = [f for f, since in started.items() if now - since > self.timeout and not f.done()]
+        if not late:
+            return
+        old = self._pool
+        for process in list(getattr(old, "_processes", {}).values()):
+            process.kill()
+        wait(pending, timeout=60)  # a broken pool fails every unfinished future at once
+        old.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._new_pool()
+        again = {}
+        for future, task in pending.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                yield future.result()  # finished before the workers were killed
+            elif future in late:
+                yield on_timeout(task) if on_timeout else TimeoutError(
+                    f"timed out after {self.timeout:g} s")
+            else:
+                again[self._pool.submit(function, task)] = task
+        pending.clear()
+        pending.update(again)
+        started.clear()
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def make_executor(jobs: int) -> Executor:
-    """A serial executor for ``jobs <= 1``, else a process pool."""
-    return SerialExecutor() if jobs <= 1 else ProcessExecutor(jobs)
+def make_executor(jobs: int, *, timeout: float | None = None) -> Executor:
+    """A serial executor for ``jobs <= 1`` without a ``timeout``, else a process pool (a task
+    can be given up only in a worker process)."""
+    if jobs <= 1 and timeout is None:
+        return SerialExecutor()
+    return ProcessExecutor(max(jobs, 1), timeout=timeout)

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import uuid
+from functools import partial
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
@@ -105,12 +106,30 @@ def _gpu_device_nodes() -> bool:
     return any(Path("/dev").glob("nvidia[0-9]*")) or Path("/dev/kfd").exists()
 
 
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def check_device(device: str) -> str:
+    """``device`` when it is one of :data:`DEVICES` (imports nothing), else a one-line error."""
+    if device not in DEVICES:
+        raise BenchError(f"--device {device!r} is not one of {', '.join(DEVICES)}")
+    return device
+
+
 def resolve_device(device: str, methods: Sequence[Denoiser]) -> str:
-    """``auto`` -> ``cuda`` when a selected method can use it and PyTorch sees a GPU, else ``cpu``."""
-    if device not in ("auto", "cpu", "cuda"):
-        raise BenchError(f"--device {device!r} is not one of auto, cpu, cuda")
+    """``auto`` -> ``cuda`` when a selected method can use it and PyTorch sees a GPU, else ``cpu``.
+
+    Asking PyTorch imports it (about 1 s): call this only when a cell or figure that can use
+    CUDA is about to be computed (:func:`plan` and :func:`run_sweep` do so for the sweep).
+    """
+    check_device(device)
     if device == "cpu" or not any("cuda" in m.devices for m in methods):
         return "cpu"
+    return _torch_device(device)
+
+
+def _torch_device(device: str) -> str:
+    """``"auto"`` or ``"cuda"`` made ``"cuda"`` or ``"cpu"`` by asking PyTorch, when needed."""
     if device == "auto" and "torch" not in sys.modules and not _gpu_device_nodes():
         return "cpu"  # no GPU driver: no need to import torch (1 s) to be told so
     try:
@@ -122,6 +141,13 @@ def resolve_device(device: str, methods: Sequence[Denoiser]) -> str:
     if device == "cuda" and not available:
         raise BenchError("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu")
     return "cuda" if available else "cpu"
+
+
+def _with_devices(tasks: Sequence[Task]) -> list[Task]:
+    """``tasks`` with ``auto``/``cuda`` resolved (PyTorch is asked only if such a task is here)."""
+    chosen = {device: _torch_device(device) for device in {t.device for t in tasks} - {"cpu"}}
+    return [task if task.device == "cpu" else replace(task, device=chosen[task.device])
+            for task in tasks]
 
 
 def plan(
@@ -141,10 +167,15 @@ def plan(
     A method that does not apply to a noise kind (:meth:`Denoiser.applies_to`) gets no cell
     under it.
 
+    ``device`` ``"auto"`` is kept in the tasks of methods that can use CUDA and resolved by
+    :func:`run_sweep` only when such a cell is to be computed, so a sweep with nothing to
+    compute never imports PyTorch.
+
     ``sigma_source`` ``"estimated"`` gives methods that read sigma an estimate from each noisy
     image (blind mode); ``params_for(method, noise)`` may override a method's parameters per
     noise setting (tuned values), ``None`` keeping the defaults.
     """
+    check_device(device)
     tasks = []
     for noise in noises:
         entries: list[tuple[str, dict[str, Any], str, float, str]] = []
@@ -154,7 +185,7 @@ def plan(
             if not method.applies_to(noise.kind):  # e.g. a Rician-aware variant, Gaussian noise
                 continue
             params = method.resolve_params(params_for(method, noise) if params_for else None)
-            method_device = device if device in method.devices else "cpu"
+            method_device = device if "cuda" in method.devices else "cpu"
             config = method_config(method, params, sigma_source=sigma_source)
             entries.append((method.name, params, method_device, method.cost, config))
         for image_id in images.ids:
@@ -210,6 +241,7 @@ def run_sweep(
     jobs: int = 1,
     progress: bool = True,
     command: str = "",
+    cell_timeout: float | None = None,
 ) -> SweepResult:
     """Compute the tasks not yet in ``store`` and write each as it finishes.
 
@@ -227,11 +259,18 @@ def run_sweep(
         The clean images, or a function that loads them (called only if a cell is missing).
     jobs : int
         Worker processes for CPU cells; 1 runs in this process, and so do sweeps of fewer than
-        :data:`INLINE_BELOW` CPU cells. Cells on a GPU always run in this process.
+        :data:`INLINE_BELOW` CPU cells. Cells on a GPU always run in this process, and so do
+        the cells of a method the workers do not know (registered in a notebook or a script
+        rather than in :mod:`methods` or a ``BENCH_PLUGINS`` module).
     progress : bool
         Show a progress bar (cells done, rate, time left) on stderr.
     command : str
         The command line, recorded with the run's provenance.
+    cell_timeout : float, optional
+        Seconds a cell may take in a worker process; a cell past it is recorded as failed
+        ("timed out after N s") and the pool's workers are replaced (the other cells in
+        flight are computed again). With a limit, CPU cells always run in worker processes
+        (at least one), except those of methods the workers do not know.
     """
     from tqdm import tqdm
 
@@ -242,6 +281,7 @@ def run_sweep(
     outcome.skipped = len(tasks) - len(todo)
     if not todo:
         return outcome
+    todo = _with_devices(todo)  # only now: PyTorch is imported only if a CUDA cell is missing
     store.require_writable()
     session = _Session(store, images, command)
     cpu_cells = sum(task.device != "cuda" for task in todo)
@@ -250,17 +290,21 @@ def run_sweep(
     heartbeat = _Heartbeat(store.path, token)
     bar = tqdm(total=len(todo), unit="cell", disable=not progress, file=sys.stderr,
                dynamic_ncols=True, desc="cells")
-    executor = make_executor(workers)
+    in_pool = cpu_cells > 0 and (workers > 1 or cell_timeout is not None)
+    executor = make_executor(workers, timeout=cell_timeout) if in_pool else make_executor(1)
     remaining, waiting_noted = todo, False
     heartbeat.start()
     try:
+        here = _not_in_workers(executor, todo) if in_pool else set()
         while remaining:
             claimed: list[CellKey] = []
+            inline = [t for t in remaining if t.device == "cuda" or t.key.method in here]
+            pooled = [t for t in remaining if not (t.device == "cuda" or t.key.method in here)]
             streams = (make_executor(1).imap_unordered(evaluate, session.claim(
-                           [t for t in remaining if t.device == "cuda"], token, before, claimed)),
+                           inline, token, before, claimed)),
                        executor.imap_unordered(evaluate, session.claim(
-                           [t for t in remaining if t.device != "cuda"], token, before, claimed,
-                           batch=2 * workers)))
+                           pooled, token, before, claimed, batch=2 * workers),
+                           on_timeout=partial(_timed_out, seconds=cell_timeout)))
             for stream in streams:
                 for key, result in stream:
                     store.put(key, result, run_id=session.run_id)
@@ -293,6 +337,32 @@ def run_sweep(
         except BenchError:
             pass  # they expire with their lease
     return outcome
+
+
+def _timed_out(task: Task, *, seconds: float) -> tuple[CellKey, dict[str, Any]]:
+    """The result of a cell given up after ``seconds``."""
+    return task.key, {"status": "error", "error": f"timed out after {seconds:g} s",
+                      "params": task.params, "device": task.device, "extra": {}}
+
+
+def _registered_names(_: Any = None) -> list[str]:
+    """The methods a process knows (run in a worker: those of :mod:`methods` and the plugins)."""
+    from benchmark.core.registry import method_names
+
+    return method_names()
+
+
+def _not_in_workers(executor: Any, tasks: Sequence[Task]) -> set[str]:
+    """The methods of ``tasks`` that the pool's workers do not know, asked of one worker.
+
+    A worker imports :mod:`methods` and ``BENCH_PLUGINS`` only; a method registered anywhere
+    else (a notebook, a script, a test) is known only in this process, so its cells run here.
+    """
+    wanted = {task.key.method for task in tasks} - {NOISY}
+    if not wanted:
+        return set()
+    known = list(executor.imap_unordered(_registered_names, [None]))[0]
+    return wanted - set(known)
 
 
 class _Session:

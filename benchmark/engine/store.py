@@ -247,7 +247,7 @@ class Store:
         application = int.from_bytes(head[68:72], "big")
         version = int.from_bytes(head[60:64], "big")
         if application != 0:
-            self._judge(application, version, set())
+            self._judge(application, version, {})
             return "ours"
         db = self._open_readonly()
         try:
@@ -256,28 +256,44 @@ class Store:
             db.close()
         return "ours"
 
-    def _marks(self, db: sqlite3.Connection) -> tuple[int, int, set[str]]:
-        """The application id, schema version and table names the file holds."""
+    def _marks(self, db: sqlite3.Connection) -> tuple[int, int, dict[str, tuple[str, ...]]]:
+        """The application id, schema version and tables (name: column names) the file holds."""
         with self._sql("read its schema"):
             application, version = (db.execute(f"PRAGMA {name}").fetchone()[0]
                                     for name in ("application_id", "user_version"))
-            tables = {row[0] for row in db.execute(
+            names = [row[0] for row in db.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
-                "AND name NOT LIKE 'sqlite_%'")}
+                "AND name NOT LIKE 'sqlite_%'")]
+            tables = {name: tuple(row[1] for row in db.execute(
+                          "SELECT * FROM pragma_table_info(?)", (name,))) for name in names}
         return application, version, tables
 
-    def _judge(self, application: int, version: int, tables: set[str]) -> None:
-        """Raise unless these marks are those of a store of ours (or of an empty database)."""
+    def _judge(self, application: int, version: int,
+               tables: dict[str, tuple[str, ...]]) -> None:
+        """Raise unless these marks are those of a store of ours (or of an empty database).
+
+        A file without our mark is taken for a store made before stores were marked only when
+        it has a ``cells`` table with exactly our columns and no table that is not ours.
+        """
         if application == APPLICATION_ID:
             if version > SCHEMA_VERSION:
                 raise self._refuse(f"has schema version {version}, newer than this benchmark's "
                                    f"{SCHEMA_VERSION}; upgrade the benchmark to use it")
             return
-        foreign = sorted(tables - set(TABLES))
-        if application == 0 and not foreign and (not tables or "cells" in tables):
-            return  # an empty database, or a store made before stores were marked
-        what = (f"tables {', '.join(foreign[:5])}" if foreign
-                else f"application id {application:#x}")
+        foreign = sorted(set(tables) - set(TABLES))
+        if application == 0 and not foreign and not tables:
+            return  # an empty database
+        cells = tables.get("cells")
+        if application == 0 and not foreign and cells is not None:
+            if cells == tuple(_CELL_COLUMNS):
+                return  # a store made before stores were marked
+            what = f"a cells table with columns {', '.join(cells[:6])}"
+        elif foreign:
+            what = f"tables {', '.join(foreign[:5])}"
+        elif application == 0:
+            what = "no cells table"
+        else:
+            what = f"application id {application:#x}"
         raise self._refuse(f"is a SQLite database of another program ({what}), not a run store; "
                            "give another --store (a new path makes a new store)")
 

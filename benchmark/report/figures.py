@@ -20,7 +20,7 @@ import pandas as pd
 from benchmark.core.contract import Denoiser, Noise
 from benchmark.core.metrics import METRICS, score
 from benchmark.core.noise import add_noise
-from benchmark.engine.runner import NOISY, method_config
+from benchmark.engine.runner import NOISY, method_config, resolve_device
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -228,7 +228,7 @@ def denoise_panels(
             panels.append((method.name, np.load(path, allow_pickle=False), ""))
             continue
         try:
-            device_here = device if device in method.devices else "cpu"
+            device_here = resolve_device(device, [method])  # only now: PyTorch asked if need be
             output = method(noisy[None], noise, device=device_here)[0]
         except Exception as error:  # one failing method must not lose the figure
             panels.append((method.name, None, f"{type(error).__name__}: {error}"[:80]))

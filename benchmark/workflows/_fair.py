@@ -303,12 +303,12 @@ def _test(store: "Store", table: "PaperTable", subset: Subset, images,
           jobs: int, progress_bar: bool, command: str,
           progress: Progress | None) -> "SweepResult":
     """The test cells of the paper's setting and of the fair setting for ``table``."""
-    from benchmark.engine.runner import plan, resolve_device, run_sweep
+    from benchmark.engine.runner import check_device, plan, run_sweep
     from benchmark.report.fair import fair_cell
 
     common = dict(seed=seed, clip=clip, sigma_source=sigma_source)
     noise = table.noise
-    device = resolve_device(device, plain)
+    device = check_device(device)  # "auto" is resolved by run_sweep, if a cell is missing
     tasks = plan(subset, [noise], plain, device=device, **common)
     for method in plain:
         cell = fair_cell(method, noise, registered, choices, sigma_source)

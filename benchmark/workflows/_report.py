@@ -304,7 +304,7 @@ def _write_figures(out: Path, *, cells, methods, selection, tables, images, cont
                    training_logs: str | Path | None, keep_curves: bool) -> Path:
     """Draw the figures and write the page; return the page's path. ``keep_curves``: keep
     the noise-level curves of the complete sweep (the default report's)."""
-    from benchmark.engine.runner import resolve_device
+    from benchmark.engine.runner import check_device
     from benchmark.report.build import DEFAULT_TRAINING_LOGS, FigureOptions, write_report_page
     from benchmark.report.page import TableItem
     from benchmark.report.tables import parameter_notes
@@ -312,7 +312,7 @@ def _write_figures(out: Path, *, cells, methods, selection, tables, images, cont
     options = FigureOptions(image_id=figure_image,
                             training_logs=Path(training_logs or DEFAULT_TRAINING_LOGS),
                             visual=visual,
-                            device=resolve_device(device, methods))
+                            device=check_device(device))
     notes = [context, "Measured: mean ± sample std over N test images (see table<N>.md beside "
              "this page for every note).", *parameter_notes(methods)]
     items = [TableItem(f"Table {t.table.number}: {t.table.caption}", t.frame, notes, t.table)

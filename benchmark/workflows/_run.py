@@ -64,7 +64,7 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
         max_voxels: int | None = None, split: str | None = None, limit: int | None = None, seed: int = 0,
         clip: bool = False, jobs: int = 1, device: str = "auto",
         store: str | Path | None = None, sigma_source: str = "oracle",
-        progress_bar: bool = False,
+        progress_bar: bool = False, cell_timeout: float | None = None,
         command: str = "benchmark.run()") -> RunResult:
     """Sweep ``methods`` x noise levels over a dataset split; cells already stored are reused.
 
@@ -108,6 +108,9 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
         Sigma given to methods: the true level, or one estimated from each noisy image.
     progress_bar : bool
         Show a progress bar of the cells on stderr (nothing is printed otherwise).
+    cell_timeout : float, optional
+        Seconds a cell may take in a worker process; past it the cell is recorded as failed
+        and the workers are replaced (see :func:`benchmark.engine.runner.run_sweep`).
     command : str
         Recorded with the run's provenance.
 
@@ -147,7 +150,7 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
                                 split=split, limit=limit)
     outcome = sweep(subset, images, noises, chosen, store=store, seed=seed, clip=clip, jobs=jobs,
                     device=device, sigma_source=sigma_source, progress_bar=progress_bar,
-                    command=command)
+                    command=command, cell_timeout=cell_timeout)
     cells = sweep_cells(store_cells(store, subset), subset, noises, chosen, seed=seed, clip=clip,
                         sigma_source=sigma_source)
     return RunResult(subset, noises, [m.name for m in chosen], store, outcome, cells)

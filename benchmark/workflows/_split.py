@@ -100,24 +100,26 @@ def load_split(*, dataset: str = "mni152", data: str | Path | None = None,
 def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noise],
           methods: Sequence["Denoiser"], *, store: Path, seed: int = 0, clip: bool = False,
           jobs: int = 1, device: str = "auto", sigma_source: str = "oracle",
-          progress_bar: bool = False, command: str = "") -> "SweepResult":
+          progress_bar: bool = False, command: str = "",
+          cell_timeout: float | None = None) -> "SweepResult":
     """Plan and run the cells of ``noises`` x ``methods`` over ``subset`` into ``store``.
 
     The normalisation of the images is noted in the store's data log when they are loaded.
     Fewer than :data:`benchmark.engine.runner.INLINE_BELOW` CPU cells to compute run in this
-    process whatever ``jobs`` says.
+    process whatever ``jobs`` says. ``device`` ``"auto"`` is resolved (PyTorch asked) only
+    when a cell that can use CUDA is missing. ``cell_timeout``: seconds a cell may take in a
+    worker before it is recorded as failed (see :func:`benchmark.engine.runner.run_sweep`).
     """
-    from benchmark.engine.runner import plan, resolve_device, run_sweep
+    from benchmark.engine.runner import plan, run_sweep
     from benchmark.engine.store import Store
 
     check_positive("jobs", jobs)
-    device = resolve_device(device, methods)
     tasks = plan(subset, noises, methods, seed=seed, clip=clip, device=device,
                  sigma_source=sigma_source)
 
     with Store(store) as opened:
         return run_sweep(tasks, opened, noted(images, opened), jobs=jobs, progress=progress_bar,
-                         command=command)
+                         command=command, cell_timeout=cell_timeout)
 
 
 def noted(images: Callable[[], "ImageSet"], store: "Path | Store") -> Callable[[], "ImageSet"]:
