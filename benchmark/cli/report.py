@@ -33,7 +33,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=None,
                         help=f"output folder (default: {REPORTS_DIR} for the default setting, "
                              f"else {REPORTS_DIR}/<what differs>, e.g. "
-                             f"{REPORTS_DIR}/folder-scans-rician-0.05)")
+                             f"{REPORTS_DIR}/folder-scans-1a2b3c-rician-0.05)")
     parser.add_argument("--no-run", action="store_true",
                         help="only read the store; do not compute missing cells")
     parser.add_argument("--allow-failed", action="store_true",
