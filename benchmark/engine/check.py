@@ -24,7 +24,7 @@ from benchmark.data.cards import ImageSet, load_dataset
 from benchmark.core.errors import BenchError
 from benchmark.core.metrics import METRICS
 from benchmark.engine.runner import NOISY, method_config, plan, run_sweep
-from benchmark.engine.store import Store
+from benchmark.engine.store import Store, under_noise
 
 #: The fixed subset the check runs on.
 CHECK_DATASET = "mni152"
@@ -146,8 +146,7 @@ def summarise_cells(cells: pd.DataFrame, noise: Noise, configs: dict[str, str]) 
     """Mean PSNR and SSIM of each method's ok cells under ``noise`` (failures counted)."""
     rows = []
     for method, config in configs.items():
-        picked = cells[(cells["noise"] == noise.kind)
-                       & ((cells["sigma"] - noise.sigma).abs() < 1e-9)
+        picked = cells[under_noise(cells, noise)
                        & (cells["method"] == method) & (cells["config"] == config)]
         ok = picked[picked["status"] == "ok"]
         rows.append({

@@ -25,12 +25,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import pandas as pd
 
 from benchmark.core import paths
 from benchmark.core.errors import BenchError
+
+if TYPE_CHECKING:
+    from benchmark.core.contract import Noise
 
 #: ``PRAGMA application_id`` of our stores ("BNCH"): how a file is recognised as one.
 APPLICATION_ID = 0x424E4348
@@ -624,3 +627,21 @@ def _with_extras(frame: pd.DataFrame, db: sqlite3.Connection) -> pd.DataFrame:
     extras = pd.concat([extras, values], axis=1)
     extras["clip"] = extras["clip"].astype(bool)
     return frame.merge(extras, on=list(KEY_COLUMNS), how="left")
+
+
+def under_noise(cells: pd.DataFrame, noise: Noise) -> pd.Series:
+    """Which rows of a cells frame (:meth:`Store.frame`) were drawn under ``noise``.
+
+    Sigma is stored rounded to 6 significant digits (:class:`~benchmark.core.contract.Noise`);
+    the comparison allows for the float round trip.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from benchmark.core.contract import Noise
+    >>> cells = pd.DataFrame({"noise": ["gaussian", "gaussian", "rician"],
+    ...                       "sigma": [0.1, 0.11, 0.1]})
+    >>> under_noise(cells, Noise("gaussian", 0.1)).tolist()
+    [True, False, False]
+    """
+    return (cells["noise"] == noise.kind) & ((cells["sigma"] - noise.sigma).abs() < 1e-9)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from benchmark.core.contract import Denoiser, Noise
 from benchmark.core.errors import BenchError
-from benchmark.engine.store import Store
+from benchmark.engine.store import Store, under_noise
 
 TUNING_SPLIT = "validation"
 #: Metrics a grid search may maximise (all higher-is-better): whole image or anatomy only.
@@ -135,8 +135,7 @@ def choose(cells: pd.DataFrame, split, noises: Sequence[Noise], methods: Sequenc
     for method in methods:
         points = grid_points(grid_for(method, grids))
         for noise in noises:
-            here = mine[(mine["method"] == method.name) & (mine["noise"] == noise.kind)
-                        & ((mine["sigma"] - noise.sigma).abs() < 1e-9)]
+            here = mine[(mine["method"] == method.name) & under_noise(mine, noise)]
             by_config = here.groupby("config")
             every_image = set(split.ids)
 

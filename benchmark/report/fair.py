@@ -30,6 +30,7 @@ from benchmark.core.contract import Denoiser, Noise
 from benchmark.report.paper import SOURCE, PaperTable, rows_for
 from benchmark.report.tables import Selection
 from benchmark.engine.runner import NOISY, method_config
+from benchmark.engine.store import under_noise
 from benchmark.core.stats import ALPHA, bootstrap_ci, compare
 from benchmark.engine.tuning import Choice
 
@@ -108,7 +109,7 @@ def build_fair_table(cells: pd.DataFrame, table: PaperTable, registered: Mapping
     """
     noise = table.noise
     mine = cells[(cells["dataset"] == selection.dataset) & (cells["split"] == selection.split)
-                 & (cells["noise"] == noise.kind) & ((cells["sigma"] - noise.sigma).abs() < 1e-9)
+                 & under_noise(cells, noise)
                  & (cells["seed"] == selection.seed) & (cells["clip"] == selection.clip)]
     paper = rows_for(table.number).set_index("method")
     rows, values = [], {s: {m: {} for m in METRIC_NAMES} for s in SETTINGS}

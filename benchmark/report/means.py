@@ -12,6 +12,7 @@ import pandas as pd
 
 from benchmark.core.contract import Denoiser, Noise
 from benchmark.engine.runner import NOISY, Split, method_config
+from benchmark.engine.store import under_noise
 
 #: Mean columns shown beside PSNR and SSIM when the cells hold them.
 OPTIONAL_COLUMNS = ("psnr_anatomy", "ssim_anatomy", "sigma_error")
@@ -31,7 +32,7 @@ def sweep_cells(cells: pd.DataFrame, split: Split, noises: Sequence[Noise],
                   & (cells["clip"] == clip) & cells["image_id"].isin(split.ids)]
     wanted = pd.Series(False, index=cells.index)
     for noise in noises:
-        wanted |= (cells["noise"] == noise.kind) & ((cells["sigma"] - noise.sigma).abs() < 1e-9)
+        wanted |= under_noise(cells, noise)
     picked = cells[wanted & (cells["seed"] == seed) & (cells["status"] == "ok")
                    & (cells["method"].map(configs) == cells["config"])]
     return picked.reset_index(drop=True)
@@ -42,8 +43,7 @@ def mean_table(cells: pd.DataFrame, noise: Noise, order: Sequence[str]) -> pd.Da
 
     Columns: psnr, ssim, the optional anatomy and sigma-error columns the cells hold, seconds.
     """
-    picked = cells[(cells["noise"] == noise.kind)
-                   & ((cells["sigma"] - noise.sigma).abs() < 1e-9)]
+    picked = cells[under_noise(cells, noise)]
     if picked.empty:
         return pd.DataFrame(columns=["psnr", "ssim", "seconds"])
     present = set(picked["method"])
@@ -59,8 +59,7 @@ def format_means(cells: pd.DataFrame, noises: Sequence[Noise], order: Sequence[s
         means = mean_table(cells, noise, order)
         if means.empty:
             continue
-        picked = cells[(cells["noise"] == noise.kind)
-                       & ((cells["sigma"] - noise.sigma).abs() < 1e-9)]
+        picked = cells[under_noise(cells, noise)]
         blocks.append(f"\n{noise}: mean over {picked['image_id'].nunique()} images\n"
                       + means.round(DIGITS).to_string())
     return "\n".join(blocks)

@@ -20,6 +20,7 @@ from benchmark.core.metrics import summarise
 from benchmark.report.paper import SOURCE, PaperTable, rows_for
 from benchmark.core.registry import method_names
 from benchmark.engine.runner import NOISY, method_config
+from benchmark.engine.store import under_noise
 
 _NOISY_LABEL = "Noisy input"
 
@@ -51,8 +52,7 @@ def build_table(
     mine = cells[
         (cells["dataset"] == selection.dataset)
         & (cells["split"] == selection.split)
-        & (cells["noise"] == noise.kind)
-        & ((cells["sigma"] - noise.sigma).abs() < 1e-9)
+        & under_noise(cells, noise)
         & (cells["seed"] == selection.seed)
         & (cells["clip"] == selection.clip)
     ]
