@@ -26,3 +26,35 @@ def test_curves_sweep_then_draw(tmp_path, capsys):
     assert (tmp_path / "figures" / "curves-gaussian.png").stat().st_size > 10_000
     assert main([*argv, "--noise", "rician", "--sigma", "0.1", "--no-run"]) == 0
     assert "rician: the store holds 0 noise level(s)" in capsys.readouterr().out
+
+
+def test_failed_cells_exit_1_and_a_level_where_all_failed_is_named(tmp_path, capsys):
+    """A method failing at one level: the sweep exits 1, the curve skips that level and the
+    caption says why; the other levels keep the same images."""
+    from benchmark.core.registry import register, unregister
+
+    @register("test-curve-gap", uses_sigma=False)
+    def gap(image, noise):
+        if noise.sigma > 0.07:
+            raise ValueError("out of range")
+        return image
+
+    try:
+        argv = ["curves", "--noise", "gaussian", "--sigma", "0.05", "0.1", "--methods",
+                "test-curve-gap", "tv", "--limit", "2", "--store", str(tmp_path / "s.sqlite"),
+                "--out", str(tmp_path), "--jobs", "1", "--quiet"]
+        assert main(argv) == 1
+        from benchmark.workflows import curves
+
+        drawn = curves(noise=["gaussian"], sigma=["0.05", "0.1"], limit=2, run=False,
+                       methods=["test-curve-gap", "tv"], store=tmp_path / "s.sqlite",
+                       out=tmp_path)
+    finally:
+        unregister("test-curve-gap")
+    out = capsys.readouterr().out
+    assert "failed: test-curve-gap" in out and "out of range" in out
+    assert (tmp_path / "figures" / "curves-gaussian.png").stat().st_size > 10_000
+    (figure,) = drawn.figures
+    assert "same N = 2 images" in figure.caption
+    assert "test-curve-gap: every cell failed at sigma 0.1, not drawn there (ValueError)" \
+        in figure.caption

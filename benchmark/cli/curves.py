@@ -42,10 +42,9 @@ def run(args: argparse.Namespace) -> int:
 
     result = curves(noise=args.noise, sigma=args.sigma, methods=args.methods, out=args.out,
                     run=not args.no_run, **data_options(args), **run_options(args))
-    for outcome in result.sweeps:
-        print_sweep(outcome, result.store)
+    codes = [print_sweep(outcome, result.store) for outcome in result.sweeps]
     for item in result.figures:
         print(f"{item.title} -> {result.folder}")
     for warning in result.warnings:
         print(warning)
-    return 0
+    return max(codes, default=0)  # 1 when a cell failed, as bench run

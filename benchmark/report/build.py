@@ -66,7 +66,8 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
                           seed=selection.seed, clip=selection.clip, sigmas=sigmas)
         path = out_dir / f"curves-{kind}.png"
         title = f"Figure 3 ({kind}): SSIM and PSNR against noise level"
-        complete = _complete(data, methods, sigmas, image_ids)
+        failed = _failed_levels(cells, methods, kind, selection, sigmas, image_ids)
+        complete = _complete(data, methods, sigmas, image_ids, failed)
         kept = _kept_figure(path, title) if keep and not complete else None
         if kept is not None:
             items.append(kept)
@@ -85,6 +86,10 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
                    f"{_sigma_list(levels)}; lines are means over the same N = {n} images at "
                    "every level, bands mean ± 1.96 standard errors (normal 95% interval). Cells "
                    "with each method's current parameters.")
+        for method, levels in failed.items():
+            caption += (f" {method}: every cell failed at sigma "
+                        f"{_sigma_list([s for s, _ in levels])}, not drawn there "
+                        f"({levels[0][1]}).")
         if image_ids is not None and n < len(image_ids):
             caption += (f" {len(image_ids) - n} of the split's {len(image_ids)} images lack a "
                         "cell at some level and are left out.")
@@ -95,12 +100,42 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
     return items, warnings
 
 
+def _failed_levels(cells: pd.DataFrame, methods: Sequence[Denoiser], kind: str,
+                   selection: Selection, sigmas: Sequence[float],
+                   image_ids: Sequence[str] | None) -> dict[str, list[tuple[float, str]]]:
+    """Each method's levels of ``sigmas`` where its every cell on ``image_ids`` failed, with
+    the first error's gist: ``{method: [(sigma, gist), ...]}`` (a deep model outside the
+    sigma range of its checkpoints, say). Such a level is computed, not missing. The gist names
+    no path, since captions go on the committed page."""
+    if image_ids is None or cells.empty:
+        return {}
+    mine = cells[(cells["dataset"] == selection.dataset) & (cells["split"] == selection.split)
+                 & (cells["noise"] == kind) & (cells["seed"] == selection.seed)
+                 & (cells["clip"] == selection.clip) & cells["image_id"].isin(image_ids)]
+    failed: dict[str, list[tuple[float, str]]] = {}
+    for method in methods:
+        config = method_config(method, sigma_source=selection.sigma_source)
+        own = mine[(mine["method"] == method.name) & (mine["config"] == config)]
+        for sigma in sigmas:
+            here = own[(own["sigma"] - sigma).abs() < 1e-9]
+            if (len(here) and (here["status"] != "ok").all()
+                    and set(here["image_id"]) == set(image_ids)):
+                error = str(here["error"].iloc[0])
+                gist = ("no checkpoint of it covers this level" if " checkpoint for " in error
+                        else error.split(":", 1)[0])  # the exception's type: no paths
+                failed.setdefault(method.name, []).append((float(sigma), gist))
+    return failed
+
+
 def _complete(data: pd.DataFrame, methods: Sequence[Denoiser], sigmas: Sequence[float],
-              image_ids: Sequence[str] | None) -> bool:
-    """Whether ``data`` has every method and the noisy input at every level, on every image."""
+              image_ids: Sequence[str] | None,
+              failed: dict[str, list[tuple[float, str]]] | None = None) -> bool:
+    """Whether ``data`` has every method and the noisy input at every level, on every image
+    (a level where a method's every cell failed counts as done: see :func:`_failed_levels`)."""
     if image_ids is None or data.empty or int(data["n"].min()) < len(image_ids):
         return False
     have = set(zip(data["method"], data["sigma"].round(9)))
+    have |= {(m, round(s, 9)) for m, levels in (failed or {}).items() for s, _ in levels}
     return all((m, round(s, 9)) in have for m in [NOISY, *(m.name for m in methods)]
                for s in sigmas)
 
