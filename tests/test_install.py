@@ -83,6 +83,12 @@ def test_installed_bench_runs_from_an_empty_folder(venv, tmp_path):
     checked = _run(venv, tmp_path, "-m", "benchmark.cli", "check", "--methods",
                    "gaussian-filter", "--jobs", "1", "--quiet")
     assert checked.returncode == 0, checked.stdout + checked.stderr  # the baseline is found
+    reported = _run(venv, tmp_path, "-m", "benchmark.cli", "report", "--methods",
+                    "gaussian-filter", "--limit", "1", "--jobs", "1", "--quiet")
+    assert reported.returncode == 0, reported.stdout + reported.stderr
+    tables = sorted((tmp_path / "reports").rglob("table1.md"))
+    assert len(tables) == 1 and "gaussian-filter" in tables[0].read_text()
+    assert (tables[0].parent / "index.html").is_file()  # figures and page, from package data
     site = Path(_run(venv, tmp_path, "-c", "import benchmark, pathlib; "
                      "print(pathlib.Path(benchmark.__file__).parents[1])").stdout.strip())
     assert not (site / "results").exists() and not (site / "reports").exists()
