@@ -199,7 +199,8 @@ def test_curves_are_drawn_only_over_the_levels_asked_for(tmp_path):
     assert "sigma 0.1 0.2;" in items[0].caption and "N = 2" in items[0].caption
 
 
-def test_a_complete_curve_figure_is_kept_when_the_store_has_only_part_of_it(tmp_path):
+def test_a_complete_curve_figure_is_kept_when_the_store_has_only_part_of_it(tmp_path, caplog,
+                                                                          capsys):
     (tmp_path / "curves-gaussian.png").write_bytes(b"\x89PNG committed")
     (tmp_path / "curves-gaussian.caption").write_text("the committed caption\n")
     cells = _cells([("noisy", 0.1, "a", 20.0, 0.1)])  # a fresh store: one level
@@ -208,6 +209,8 @@ def test_a_complete_curve_figure_is_kept_when_the_store_has_only_part_of_it(tmp_
     assert [(i.caption, i.png) for i in items] == [("the committed caption",
                                                     b"\x89PNG committed")]
     assert warnings == []
+    assert "kept the figure already there" in caplog.text  # said through logging, not printed
+    assert capsys.readouterr().out == ""
     items, warnings = curve_figures(cells, [], Selection("d", "test"), tmp_path,
                                     kinds=["gaussian"], image_ids=["a"], keep=False)
     assert items == [] and warnings

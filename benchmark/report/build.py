@@ -9,6 +9,7 @@ silently dropped.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -25,6 +26,8 @@ from benchmark.report.paper import TABLES, PaperTable
 from benchmark.core.paths import SOURCE_ROOT, RESULTS_DIR
 from benchmark.report.tables import Selection
 from benchmark.engine.runner import NOISY, method_config
+
+log = logging.getLogger(__name__)  # the library prints nothing; warnings reach stderr
 
 #: Denoised outputs of the visual comparisons, kept so a no-op report does not recompute them.
 PANEL_CACHE = RESULTS_DIR / "visual-cache"
@@ -71,8 +74,8 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
         kept = _kept_figure(path, title) if keep and not complete else None
         if kept is not None:
             items.append(kept)
-            print(f"{title}: kept the figure already there (its caption says what it shows); run 'bench curves' to "
-                  "complete the store's sweep and redraw it")
+            log.warning("%s: kept the figure already there (its caption says what it shows); "
+                        "run 'bench curves' to complete the store's sweep and redraw it", title)
             continue
         if data["sigma"].nunique() < 2:
             warnings.append(
