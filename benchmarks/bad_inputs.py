@@ -142,7 +142,7 @@ def card_not_toml(root: Path) -> Path:
 
 
 def card_unknown_key(root: Path) -> Path:
-    """``sise`` for ``size`` in [loader], where the issue met it."""
+    """``sise`` for ``size`` in [loader]: a misspelt key."""
     path = root / "mine.toml"
     path.write_text(CARD_BODY.format(path=good_folder(root)) + "sise = [128, 128]\n")
     return path

@@ -109,9 +109,14 @@ def print_sweep(outcome, store: Path) -> int:
     """Print what a sweep did (cells computed, cached, failed and the first failures)."""
     print(f"{outcome.computed} cells computed, {outcome.skipped} already in {store}, "
           f"{len(outcome.failed)} failed")
-    for key, error in outcome.failed[:10]:
+    return print_failures(outcome.failed)
+
+
+def print_failures(failed) -> int:
+    """Print the first ten failed cells; the exit status: 1 when any failed, else 0."""
+    for key, error in failed[:10]:
         print(f"  failed: {key.method} on {key.image_id} ({key.noise} {key.sigma:g}): {error}")
-    return 1 if outcome.failed else 0
+    return 1 if failed else 0
 
 
 def add_budget_options(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from benchmark.cli.common import (add_data_options, add_run_options, data_options, positive_int,
-                                  run_options)
+                                  print_failures, run_options)
 from benchmark.core.paths import REPORTS_DIR
 
 #: As :data:`benchmark.workflows._fair.DEFAULT_VAL_LIMIT` (not imported: start-up time).
@@ -66,6 +66,5 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INCOMPLETE
     for table in result.tables:
         print(f"Table {table.table.number} (fair) -> " + ", ".join(str(p) for p in table.paths))
-    for key, error in result.failed[:10]:
-        print(f"  failed: {key.method} on {key.image_id} ({key.noise} {key.sigma:g}): {error}")
-    return EXIT_INCOMPLETE if result.failed or result.incomplete else 0
+    failed = print_failures(result.failed)
+    return EXIT_INCOMPLETE if failed or result.incomplete else 0

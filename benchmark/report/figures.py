@@ -25,7 +25,7 @@ from benchmark.engine.runner import NOISY, method_config, resolve_device
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-#: Noise levels of the curves (the issue's 0.02 to 0.20); ``bench run --sigma`` fills them.
+#: Noise levels of the curves (0.02 to 0.20); ``bench curves`` or ``bench run --sigma`` fills them.
 CURVE_SIGMAS: tuple[float, ...] = tuple(round(0.02 * k, 2) for k in range(1, 11))
 
 #: The confidence band of the curves: mean ± Z * standard error over images (normal 95%).
