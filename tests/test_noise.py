@@ -94,13 +94,17 @@ def test_the_models_draw_the_same_bits_as_before(kind, image_id, sigma, seed):
 
 def test_every_kind_documents_its_parameters_with_units_and_estimates_sigma():
     from benchmark.core.noise import get_noise_model, noise_kinds
+    from benchmark.data.cards import load_dataset
 
     assert noise_kinds()[:2] == ("gaussian", "rician")
-    x = np.zeros((128, 128), np.float32)
-    x[32:96, 32:96] = 0.6
+    image = np.zeros((128, 128), np.float32)
+    image[32:96, 32:96] = 0.6
+    curves = load_dataset("dce-sim", "validation").curves()
+    items = {"image": (image, "[0, 1] intensity range"), "curve": (curves, "each curve's mean")}
     for kind in noise_kinds():
         model = get_noise_model(kind)
-        assert "[0, 1] intensity range" in model.parameters["sigma"]
+        x, unit = items[model.data[0]]
+        assert unit in model.parameters["sigma"]
         noisy = add_noise(x, Noise(kind, 0.1), image_id="estimate")
         assert model.estimate_sigma(noisy) == pytest.approx(0.1, rel=0.15)
 

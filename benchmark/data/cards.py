@@ -107,7 +107,12 @@ def apply_size_policy(card: Card, images, normalisation: str):
 
 
 def load_images(card: Card, split: str) -> ImageSet:
-    """Load and check every image of ``split`` described by ``card``."""
+    """Load and check every image of ``split`` described by ``card`` (a
+    :class:`~benchmark.data.curves.CurveSet` for a curve card)."""
+    if card.data == "curve":
+        from benchmark.data.curves import Simulation, simulate
+
+        return simulate(card.name, card.simulation or Simulation(), split, card.root)
     ids, images, normalisation = LOADERS[card.loader.kind](card, split, card.root)
     images, normalisation = apply_size_policy(card, images, normalisation)
     checked = tuple(check_clean_image(image, image_id) for image_id, image in zip(ids, images))
@@ -123,5 +128,7 @@ def image_ids(card: Card, split: str) -> list[str] | None:
     """The ids of ``split`` without reading pixels, when the card's loader can tell them."""
     from benchmark.data.loaders import ID_LISTERS
 
+    if card.data == "curve":
+        return list(load_images(card, split).ids)  # simulated in well under a second
     lister = ID_LISTERS.get(card.loader.kind)
     return None if lister is None else lister(card, split)

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any, Union
 
 from benchmark.core.errors import BenchError
+from benchmark.data.curves import Simulation
 
 #: Loader kinds a card may name (the modules of :mod:`benchmark.data.loaders`).
-LOADER_KINDS = ("nilearn-mni152", "folder", "nifti", "dicom", "skimage-data")
+LOADER_KINDS = ("nilearn-mni152", "folder", "nifti", "dicom", "skimage-data", "dce-sim")
 NORMALISATIONS = ("percentile", "window", "volume-max", "dtype-max", "none")
 AXES = ("axial", "coronal", "sagittal", 0, 1, 2)
 
@@ -129,6 +130,12 @@ class Card:
     fetch: Fetch = Fetch()
     splits: Splits = Splits()
     anatomy: Anatomy | None = None
+    simulation: Simulation | None = None
+
+    @property
+    def data(self) -> str:
+        """What one item of this card is: ``"curve"`` for a DCE simulation, else ``"image"``."""
+        return "curve" if self.loader.kind == "dce-sim" else "image"
 
     def with_loader(self, **changes: Any) -> "Card":
         """A copy whose ``[loader]`` has ``changes`` (e.g. ``strict=True`` from ``--strict``)."""
@@ -136,7 +143,7 @@ class Card:
 
 
 _TABLES = {"loader": Loader, "normalisation": Normalisation, "local": Local, "fetch": Fetch,
-           "anatomy": Anatomy}
+           "anatomy": Anatomy, "simulation": Simulation}
 _TOP = ("name", "title", "modality", "source", "licence", "description", *_TABLES, "splits")
 
 

@@ -69,7 +69,8 @@ def method_config(method: Denoiser, params: Mapping[str, Any] | None = None, *,
 
 
 class Split(Protocol):
-    """What planning needs of a split: its names and image ids (an :class:`ImageSet` will do)."""
+    """What planning needs of a split: its names and item ids (an :class:`ImageSet` will do);
+    a split of curves also says ``data = "curve"``."""
 
     dataset: str
     split: str
@@ -86,6 +87,8 @@ class Task:
     cost: float
     clean: np.ndarray | None = None
     sigma_source: str = "oracle"
+    data: str = "image"
+    truth: Mapping[str, Any] | None = None  # a curve block's true parameters, time grid, AIF
 
 
 @dataclass
@@ -176,6 +179,7 @@ def plan(
     noise setting (tuned values), ``None`` keeping the defaults.
     """
     check_device(device)
+    data = getattr(images, "data", "image")
     tasks = []
     for noise in noises:
         entries: list[tuple[str, dict[str, Any], str, float, str]] = []
@@ -192,17 +196,23 @@ def plan(
             for name, params, method_device, cost, config in entries:
                 key = CellKey(images.dataset, images.split, image_id, noise.kind, noise.sigma,
                               clip, seed, name, config)
-                tasks.append(Task(key, params, method_device, cost,
+                tasks.append(Task(key, params, method_device, cost, data=data,
                                   sigma_source=sigma_source if name != NOISY else "oracle"))
     tasks.sort(key=lambda task: -task.cost)  # stable: keeps image order within a method
     return tasks
 
 
 def evaluate(task: Task) -> tuple[CellKey, dict[str, Any]]:
-    """Compute one cell: draw the noise, denoise, score. Never raises for a method's failure."""
+    """Compute one cell: draw the noise, denoise, score. Never raises for a method's failure.
+
+    An image cell denoises one image (a stack of one) and scores PSNR/SSIM; a curve cell
+    denoises its block of curves (the block is the stack) and scores every curve
+    (:func:`benchmark.core.curve_metrics.score_curves`).
+    """
     key = task.key
     noise = Noise(key.noise, key.sigma)
     noisy = add_noise(task.clean, noise, image_id=key.image_id, seed=key.seed, clip=key.clip)
+    curves = task.data == "curve"
     result: dict[str, Any] = {"params": task.params, "device": task.device, "extra": {}}
     try:
         start = time.perf_counter()
@@ -215,10 +225,17 @@ def evaluate(task: Task) -> tuple[CellKey, dict[str, Any]]:
                 told = Noise(key.noise, estimate_sigma(noisy, key.noise))
                 result["extra"].update(sigma_estimated=told.sigma,
                                        sigma_error=told.sigma / noise.sigma - 1.0)
-            estimate = denoiser(noisy[None], told, device=task.device, params=task.params)[0]
+            stack = noisy if curves else noisy[None]
+            estimate = denoiser(stack, told, device=task.device, params=task.params)
+            estimate = estimate if curves else estimate[0]
         result["seconds"] = time.perf_counter() - start
-        result.update(score(task.clean, estimate))
-        result["extra"].update(anatomy_scores(task.clean, estimate))
+        if curves:
+            from benchmark.core.curve_metrics import score_curves
+
+            result["extra"].update(score_curves(task.clean, estimate, task.truth)["extra"])
+        else:
+            result.update(score(task.clean, estimate))
+            result["extra"].update(anatomy_scores(task.clean, estimate))
         result["status"] = "ok"
     except Exception as error:  # a failing cell is recorded, the sweep goes on
         message = " ".join(str(error).split()) or "no message"
@@ -395,7 +412,9 @@ class _Session:
             if keys:
                 self.run_id  # the run is recorded before its first cell is computed
             for key in keys:
-                yield replace(chunk[key], clean=self.images.image(key.image_id))
+                task = chunk[key]
+                truth = self.images.truth(key.image_id) if task.data == "curve" else None
+                yield replace(task, clean=self.images.image(key.image_id), truth=truth)
 
 
 class _Heartbeat:

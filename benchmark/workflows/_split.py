@@ -21,11 +21,13 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Subset:
-    """The images a workflow uses: dataset name, split and image ids (no pixels)."""
+    """The images a workflow uses: dataset name, split and image ids (no pixels); ``data``
+    is ``"curve"`` for a split of DCE curve blocks."""
 
     dataset: str
     split: str
     ids: tuple[str, ...]
+    data: str = "image"
 
 
 def default_store() -> Path:
@@ -93,7 +95,7 @@ def load_split(*, dataset: str = "mni152", data: str | Path | None = None,
 
     if ids is None:  # this loader cannot list ids without reading: load now, validating early
         ids = list(images().ids)
-    subset = Subset(dataset=card.name, split=split, ids=tuple(ids[:limit]))
+    subset = Subset(dataset=card.name, split=split, ids=tuple(ids[:limit]), data=card.data)
     return subset, images
 
 

@@ -28,8 +28,12 @@ if TYPE_CHECKING:
 __all__ = ["FairTransform", "NoiseModel", "add_noise", "applicable", "cell_rng",
            "get_noise_model", "noise_kinds", "register_noise", "unregister_noise"]
 
-for _module in pkgutil.iter_modules(__path__):  # one module per kind registers itself
-    importlib.import_module(f"{__name__}.{_module.name}")
+#: Kinds listed first, in this order (the paper's); any other module follows alphabetically.
+_FIRST = ("gaussian", "rician")
+for _name in sorted((m.name for m in pkgutil.iter_modules(__path__) if m.name != "model"),
+                    key=lambda name: (name not in _FIRST, _FIRST.index(name)
+                                      if name in _FIRST else 0, name)):
+    importlib.import_module(f"{__name__}.{_name}")  # each module registers its kind
 
 
 def cell_rng(image_id: str, noise: Noise, seed: int = 0) -> np.random.Generator:

@@ -75,6 +75,9 @@ class NoiseModel:
         Each parameter's meaning and unit (today only ``sigma``).
     fair_transforms : tuple of FairTransform
         Wrappers that give every eligible method a variant fit for this kind.
+    data : tuple of str
+        The data kinds it is drawn on (:data:`benchmark.core.contract.DATA_SHAPES`): only
+        methods of those kinds apply under it.
     """
 
     kind: ClassVar[str] = ""
@@ -82,6 +85,7 @@ class NoiseModel:
         "sigma": "noise standard deviation, a fraction of the [0, 1] intensity range",
     }
     fair_transforms: ClassVar[tuple[FairTransform, ...]] = ()
+    data: ClassVar[tuple[str, ...]] = ("image", "volume")
 
     def sample(self, clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
         """The noisy version of ``clean`` (float64, any shape) drawn with ``rng``."""
@@ -92,8 +96,10 @@ class NoiseModel:
         raise NotImplementedError
 
     def accepts(self, denoiser: Any) -> bool:
-        """Whether ``denoiser`` makes sense under this noise: it declares this kind, or all."""
-        return denoiser.noise_kinds is None or self.kind in denoiser.noise_kinds
+        """Whether ``denoiser`` makes sense under this noise: it takes this model's data and
+        declares this kind, or all."""
+        return denoiser.data in self.data and (denoiser.noise_kinds is None
+                                               or self.kind in denoiser.noise_kinds)
 
     def __repr__(self) -> str:
         return f"<noise model {self.kind!r}>"
