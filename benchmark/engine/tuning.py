@@ -4,7 +4,13 @@ Each method declares its grid where it is registered (``grid=`` beside its defau
 variant has its base's grid). Each grid point is a
 cell configuration like any other, so its validation cells go through the runner into the
 store (resumable, cached); the chosen values are then written to the store's ``tuned`` table
-and read back by the fair tables. The test split is refused: nothing is tuned on it.
+and read back by the fair tables and the curve report. The test split is refused: nothing is
+tuned on it.
+
+An image objective is a mean over the validation images (higher is better). A curve objective
+(:data:`CURVE_TUNING_METRICS`, e.g. ``rmse``) is the mean over every validation curve: the
+per-curve values of all blocks are pooled, and its direction is the metric's own (lower is
+better for ``rmse``).
 """
 
 from __future__ import annotations
@@ -26,6 +32,31 @@ from benchmark.engine.store import Store, under_noise
 TUNING_SPLIT = "validation"
 #: Metrics a grid search may maximise (all higher-is-better): whole image or anatomy only.
 TUNING_METRICS = ("psnr", "ssim", "psnr_anatomy", "ssim_anatomy")
+#: Per-curve metrics a grid search on curve blocks may optimise, in their own direction.
+CURVE_TUNING_METRICS = ("rmse", "max_dev", "prd", "cosine")
+
+
+def higher_is_better(metric: str) -> bool:
+    """The direction of a tuning metric (image metrics: higher; curve errors: lower).
+
+    Raises
+    ------
+    BenchError
+        For a metric that is neither in :data:`TUNING_METRICS` nor :data:`CURVE_TUNING_METRICS`.
+
+    Examples
+    --------
+    >>> higher_is_better("psnr"), higher_is_better("rmse")
+    (True, False)
+    """
+    from benchmark.core.curve_metrics import CURVE_METRICS
+
+    if metric in TUNING_METRICS:
+        return True
+    if metric in CURVE_TUNING_METRICS:
+        return CURVE_METRICS[metric][1]
+    raise BenchError(f"--metric {metric!r}: use one of "
+                     f"{', '.join(TUNING_METRICS + CURVE_TUNING_METRICS)}")
 
 
 @dataclass(frozen=True)
@@ -120,14 +151,16 @@ def choose(cells: pd.DataFrame, split, noises: Sequence[Noise], methods: Sequenc
            clip: bool = False, sigma_source: str = "oracle") -> list[Choice]:
     """Pick each (method, noise)'s grid point by its mean ``metric`` over the split's cells.
 
-    A (method, noise) whose every grid point failed gets no choice; its failed cells are in the
+    An image metric is averaged over the images; a curve metric (:data:`CURVE_TUNING_METRICS`)
+    over every curve of every block, pooled. The direction is the metric's
+    (:func:`higher_is_better`). A (method, noise) whose every grid point failed gets no choice; its failed cells are in the
     store and in the sweep's result.
     """
     from benchmark.engine.runner import method_config
 
     check_split(split.split)
-    if metric not in TUNING_METRICS:
-        raise BenchError(f"--metric {metric!r}: use one of {', '.join(TUNING_METRICS)}")
+    higher = higher_is_better(metric)
+    pooled = metric in CURVE_TUNING_METRICS
     mine = cells[(cells["dataset"] == split.dataset) & (cells["split"] == split.split)
                  & cells["image_id"].isin(list(split.ids)) & (cells["seed"] == seed)
                  & (cells["clip"] == clip) & (cells["status"] == "ok")]
@@ -148,10 +181,14 @@ def choose(cells: pd.DataFrame, split, noises: Sequence[Noise], methods: Sequenc
                 group = by_config.get_group(config)
                 if set(group["image_id"]) != every_image:
                     return float("nan")
+                if pooled:  # lists of per-curve values, one a block
+                    values = np.concatenate([np.asarray(v, dtype=np.float64)
+                                             for v in group[metric]])
+                    return float(np.mean(values))
                 return float(np.mean(group[metric]))
 
             try:
-                params, score, scores = grid_search(objective, points, higher_is_better=True)
+                params, score, scores = grid_search(objective, points, higher_is_better=higher)
             except BenchError:  # every point failed: no choice; the failed cells say why
                 continue
             n_images = len(every_image)

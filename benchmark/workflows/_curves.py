@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from benchmark.workflows._report import report_out
-from benchmark.workflows._split import (Subset, default_reports, default_store, load_split,
+from benchmark.workflows._split import (Subset, check_noise_data, default_reports,
+                                        default_store, load_split,
                                         make_noises, store_cells, sweep)
 
 if TYPE_CHECKING:
@@ -134,6 +135,7 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
     subset, images = load_split(dataset=dataset, data=data, window=window, strict=strict,
                                 max_pixels=max_pixels, max_voxels=max_voxels,
                                 split=split, limit=limit)
+    check_noise_data(subset, noises)
     setting = Setting(subset.dataset, subset.split, limit,
                       None if noises == default_levels else tuple(noises), seed, clip,
                       sigma_source, tuple(m.name for m in chosen) if methods else None)

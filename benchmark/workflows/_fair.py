@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 from benchmark.core.errors import BenchError
 from benchmark.workflows._report import prepare_output, report_out, require_store
-from benchmark.workflows._split import (Progress, Subset, check_positive, default_reports,
+from benchmark.workflows._split import (Progress, Subset, check_noise_data, check_positive,
+                                        default_reports,
                                         default_store, load_split, noted, say)
 
 if TYPE_CHECKING:
@@ -178,6 +179,7 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
     data_options = dict(dataset=dataset, data=data, window=window, strict=strict,
                         max_pixels=max_pixels, max_voxels=max_voxels)
     subset, images = load_split(**data_options, split=split, limit=limit)
+    check_noise_data(subset, [table.noise for table in TABLES])
     out, protected = report_out(out, output_folder(subset, limit=limit, seed=seed, clip=clip,
                                                    sigma_source=sigma_source, metric=metric,
                                                    methods=methods, val_limit=val_limit,

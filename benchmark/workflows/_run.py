@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from benchmark.core.contract import Noise
-from benchmark.workflows._split import (Subset, default_store, load_split, make_noises,
+from benchmark.workflows._split import (Subset, check_noise_data, default_store, load_split, make_noises,
                                         store_cells, sweep)
 
 if TYPE_CHECKING:
@@ -143,11 +143,12 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
     from benchmark.report.means import sweep_cells
 
     noises = make_noises(noise, sigma)
-    chosen = resolve_methods(list(methods) if methods else None, kind=noises[0].kind)
-    store = Path(store) if store is not None else default_store()
     subset, images = load_split(dataset=dataset, data=data, window=window, strict=strict,
                                 max_pixels=max_pixels, max_voxels=max_voxels,
                                 split=split, limit=limit)
+    check_noise_data(subset, noises)
+    chosen = resolve_methods(list(methods) if methods else None, kind=noises[0].kind)
+    store = Path(store) if store is not None else default_store()
     outcome = sweep(subset, images, noises, chosen, store=store, seed=seed, clip=clip, jobs=jobs,
                     device=device, sigma_source=sigma_source, progress_bar=progress_bar,
                     command=command, cell_timeout=cell_timeout)

@@ -63,6 +63,26 @@ def make_noises(kind: str, sigmas: Sequence[float | str]) -> list[Noise]:
     return [Noise(kind, sigma) for sigma in sigmas]
 
 
+def check_noise_data(subset: Subset, noises: Sequence[Noise]) -> None:
+    """Each noise kind must take the subset's data: relative-Gaussian noise is the noise of
+    curves, Gaussian and Rician noise that of images.
+
+    Raises
+    ------
+    BenchError
+        In one line, naming the kind, the data and the kinds that fit.
+    """
+    from benchmark.core.noise import get_noise_model, noise_kinds
+
+    for kind in dict.fromkeys(noise.kind for noise in noises):
+        if subset.data in get_noise_model(kind).data:
+            continue
+        fitting = [k for k in noise_kinds() if subset.data in get_noise_model(k).data]
+        raise BenchError(f"--noise {kind} does not apply to {subset.dataset}, whose items are "
+                         f"{subset.data}s: {' or '.join(fitting) or 'no kind'} is the noise of "
+                         f"{subset.data}s; use --noise {fitting[0] if fitting else '...'}")
+
+
 def load_split(*, dataset: str = "mni152", data: str | Path | None = None,
                window: str | None = None, strict: bool = False, split: str | None = None,
                limit: int | None = None, max_pixels: int | None = None,
