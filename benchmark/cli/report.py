@@ -21,7 +21,9 @@ EXIT_INCOMPLETE = 1
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("report", help="regenerate Tables 1-2 (runs missing cells)")
+    parser = subparsers.add_parser(
+        "report", help="regenerate Tables 1-2 (runs missing cells); for --dataset dce-sim, "
+                       "the DCE curve report")
     parser.add_argument("--methods", nargs="+", metavar="NAME",
                         help="denoisers in the tables (default: all but the Rician-aware "
                              "variants, which 'bench fair' reports)")
@@ -29,7 +31,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="noise kinds of the tables, with --sigma (default: the paper's "
                              "settings, Gaussian 0.10 and Rician 0.11)")
     parser.add_argument("--sigma", nargs="+", metavar="SIGMA",
-                        help="noise levels of the tables, with --noise: one table a kind and level")
+                        help="noise levels of the tables, with --noise: one table a kind and "
+                             "level (a curve card: alone, relative-gaussian levels; default "
+                             "0.05 to 0.5 in steps of 0.05)")
     parser.add_argument("--out", type=Path, default=None,
                         help=f"output folder (default: {REPORTS_DIR} for the default setting, "
                              f"else {REPORTS_DIR}/<what differs>, e.g. "
@@ -47,11 +51,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from benchmark.workflows import report
+    from benchmark.workflows._curve_report import CurveReportResult
 
     result = report(methods=args.methods, noise=args.noise, sigma=args.sigma, out=args.out,
                     run=not args.no_run, allow_failed=args.allow_failed,
                     **data_options(args), **run_options(args),
                     **report_figures.figure_options(args))
+    if isinstance(result, CurveReportResult):
+        return _print_curve_report(result)
     if result.sweep is not None:
         print_sweep(result.sweep, result.store)
     for line in result.incomplete:
@@ -64,6 +71,25 @@ def run(args: argparse.Namespace) -> int:
     for table in result.tables:
         print(f"Table {table.table.number} ({table.table.noise}) -> "
               + ", ".join(str(p) for p in table.paths))
+    if result.page is not None:
+        print(f"Figures -> {result.out / 'figures'}; page -> {result.page}")
+    if result.incomplete:
+        print(f"bench report: written to {result.out} with {len(result.incomplete)} incomplete "
+              "row(s) (listed above)", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    return 0
+
+
+def _print_curve_report(result) -> int:
+    """The curve report's lines: the sweeps, each level's files, the headline, the page."""
+    for outcome in (result.tuning, result.sweep):
+        if outcome is not None:
+            print_sweep(outcome, result.store)
+    for line in result.incomplete:
+        print(f"bench report: incomplete row: {line[:300]}", file=sys.stderr)
+    for table in result.tables:
+        print(f"{table.noise} -> " + ", ".join(str(p) for p in table.paths))
+    print(result.summary)
     if result.page is not None:
         print(f"Figures -> {result.out / 'figures'}; page -> {result.page}")
     if result.incomplete:

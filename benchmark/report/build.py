@@ -225,6 +225,19 @@ def training_figures(folder: Path, out_dir: Path) -> tuple[list[FigureItem], lis
     return items, []
 
 
+def curve_report_links(out_dir: Path) -> list[tuple[str, str]]:
+    """Links to the curve reports in sub-folders of ``out_dir`` (``dce-sim/index.html``) that
+    exist, for the image report's page."""
+    from benchmark.data.cards import card_names, load_card
+
+    links = []
+    for name in card_names():
+        page = out_dir / name / "index.html"
+        if page.is_file() and load_card(name).data == "curve":
+            links.append((f"DCE-MRI curve report ({name})", f"{name}/index.html"))
+    return links
+
+
 def write_report_page(
     cells: pd.DataFrame,
     methods: Sequence[Denoiser],
@@ -270,7 +283,8 @@ def write_report_page(
         The written ``index.html``.
     """
     figure_dir = out_dir / "figures"
-    page = Page("Medical image denoising benchmark", context, tables=list(tables))
+    page = Page("Medical image denoising benchmark", context, tables=list(tables),
+                links=curve_report_links(out_dir))
     ids = sorted(set(cells["image_id"])) if image_ids is None else list(image_ids)
     items, warnings = curve_figures(cells, methods, selection, figure_dir, image_ids=ids,
                                     keep=keep_curves)

@@ -182,7 +182,7 @@ def display_rows(frame: pd.DataFrame) -> tuple[list[list[str]], list[list[str]]]
     """The cell text of the curve-error table and of the PK table (Markdown and HTML)."""
     curve, pk = [], []
     for row in frame.itertuples():
-        curve.append([row.label, _pm(row, "rmse", 4), _pm(row, "max_dev", 4), _pm(row, "prd", 1),
+        curve.append([row.label, _pm(row, "rmse", 5), _pm(row, "max_dev", 5), _pm(row, "prd", 1),
                       _pm(row, "cosine", 4), str(int(row.n_curves))])
         pk.append([row.label, _num(row.ktrans_rmse, 4), _num(row.ktrans_mae, 4),
                    _percent(row.ktrans_medrel), _num(row.ve_rmse, 4), _percent(row.ve_medrel),
@@ -233,15 +233,21 @@ def to_markdown(frame: pd.DataFrame, noise: Noise, notes: Sequence[str]) -> str:
     title = f"DCE curves, {noise.kind} noise at {100 * noise.sigma:g}%"
     return (f"# {title}\n\n## Curve errors\n\n{_markdown(CURVE_HEADER, curve)}\n\n"
             f"## Pharmacokinetic parameters\n\n{_markdown(PK_HEADER, pk)}\n\n"
-            + "\n".join(f"- {n}" for n in notes) + "\n")
+            + "\n".join(f"- {n}" for n in [*notes, *parameter_notes(frame)]) + "\n")
+
+
+def parameter_notes(frame: pd.DataFrame) -> list[str]:
+    """One line a row with parameters: its label and the parameters its cells used."""
+    return [f"`{row.label}`: parameters {row.params}" for row in frame.itertuples()
+            if row.params not in ("{}", "")]
 
 
 def write_curve_table(frame: pd.DataFrame, noise: Noise, out_dir: Path, *, context: str
                       ) -> list[Path]:
     """Write ``table-<kind>-<sigma>.md`` and ``.csv``; returns the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = out_dir / curve_table_stem(noise)
-    paths = [stem.with_suffix(".md"), stem.with_suffix(".csv")]
+    stem = curve_table_stem(noise)  # has a dot in the level: no with_suffix
+    paths = [out_dir / f"{stem}.md", out_dir / f"{stem}.csv"]
     paths[0].write_text(to_markdown(frame, noise, table_notes(context)), encoding="utf-8")
     frame.to_csv(paths[1], index=False, float_format="%.6g")
     return paths

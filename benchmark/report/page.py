@@ -78,6 +78,10 @@ class Page:
     tables: list[TableItem] = field(default_factory=list)
     figures: list[FigureItem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: HTML sections shown before the tables, each ready to insert (its text escaped).
+    sections: list[str] = field(default_factory=list)
+    #: Other pages of the report: ``(title, relative path)``, listed under the title.
+    links: list[tuple[str, str]] = field(default_factory=list)
 
 
 def table_html(item: TableItem) -> str:
@@ -112,6 +116,9 @@ def render(page: Page) -> str:
     figures = "\n".join(figure_html(f).replace("<figure>", f"<figure id=\"f{i}\">", 1)
                          for i, f in enumerate(page.figures))
     warnings = "".join(f"<li class=\"warning\">{html.escape(w)}</li>" for w in page.warnings)
+    links = "".join(f"<li><a href=\"{html.escape(href)}\">{html.escape(title)}</a></li>"
+                    for title, href in page.links)
+    sections = "\n".join(page.sections)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{_CSP}">
@@ -121,7 +128,9 @@ def render(page: Page) -> str:
 </head><body>
 <h1>{html.escape(page.title)}</h1>
 <p class="notes">{html.escape(page.context)} Made by <code>bench report</code>.</p>
+{f'<ul class="notes">{links}</ul>' if links else ''}
 <nav>{nav}</nav>
+{sections}
 {tables}
 {figures}
 {f'<h2>Not shown</h2><ul>{warnings}</ul>' if warnings else ''}

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from benchmark.core.errors import BenchError
-from benchmark.workflows._split import (Subset, default_reports, default_store, load_split,
+from benchmark.workflows._split import (Subset, check_noise_data, default_reports,
+                                        default_store, load_split,
                                         make_noises, store_cells, sweep)
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from benchmark.engine.runner import SweepResult
     from benchmark.report.folders import Setting
     from benchmark.report.paper import PaperTable
+    from benchmark.workflows._curve_report import CurveReportResult
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,13 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
            device: str = "auto", store: str | Path | None = None, sigma_source: str = "oracle",
            figures: bool = True, visual: bool = True, figure_image: str | None = None,
            training_logs: str | Path | None = None, progress_bar: bool = False,
-           command: str = "benchmark.report()") -> ReportResult:
+           command: str = "benchmark.report()") -> "ReportResult | CurveReportResult":
     """Regenerate Tables 1-2 (Markdown, CSV, LaTeX) beside the paper's numbers, and the page.
+
+    For a card of DCE-MRI curves (``dataset="dce-sim"``) it makes the curve report instead
+    (:func:`benchmark.workflows._curve_report.curve_report`: relative-Gaussian noise at 5-50% by
+    default, ``sigma`` alone choosing the levels, tuned rows for the classical 1-D methods) and
+    returns a :class:`CurveReportResult`.
 
     The same as ``bench report``: the cells the store lacks are computed first (unless
     ``run=False``), then each table is built from the stored cells of this split, seed and
@@ -238,7 +245,16 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     from benchmark.report.folders import Setting, dataset_slug, report_folder
     from benchmark.report.paper import tables_for
     from benchmark.report.tables import Selection, build_table, problems, write_table
+    from benchmark.workflows._curve_report import curve_report, is_curve_card
 
+    if is_curve_card(dataset, data):  # a card of DCE curves has a report of its own
+        if clip or sigma_source != "oracle":
+            raise BenchError("--clip and --sigma-source estimated apply to images; the curve "
+                             "report gives the methods the true level, unclipped")
+        return curve_report(methods=methods, noise=noise, sigma=sigma, out=out, run=run,
+                            dataset=dataset, split=split, limit=limit, seed=seed, jobs=jobs,
+                            device=device, store=store, figures=figures,
+                            progress_bar=progress_bar, command=command)
     # the paper's setting: plain methods by default; the variants are in bench fair
     chosen = resolve_methods(list(methods) if methods else None, variants=False)
     store = Path(store) if store is not None else default_store()
@@ -250,6 +266,8 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     subset, images = load_split(dataset=dataset, data=data, window=window, strict=strict,
                                 max_pixels=max_pixels, max_voxels=max_voxels,
                                 split=split, limit=limit)
+    if noises is not None:
+        check_noise_data(subset, noises)
     if figure_image is not None and figure_image not in subset.ids:
         shown = ", ".join(subset.ids[:5]) + (", ..." if len(subset.ids) > 5 else "")
         raise BenchError(f"--figure-image {figure_image!r} is not an image of this split; give "
