@@ -18,9 +18,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="compare every method on a small fixed subset with the committed baseline",
         description="Runs every registered method on the first 4 MNI152 test slices (Gaussian "
                     "0.10, Rician 0.11, seed 0, CPU) and compares the mean PSNR and SSIM with the "
-                    "baseline CSVs. Exit 1 on a regression: a mean worse by more than 0.1 dB PSNR "
-                    "or 0.002 SSIM, or a baseline method that fails or is gone. New methods are "
-                    "reported only.")
+                    "baseline CSVs; and every curve method on the first block of 64 dce-sim "
+                    "test curves (relative-gaussian 0.10 and 0.30), comparing mean curve RMSE, "
+                    "Ktrans RMSE, the share within the OSIPI tolerances and failed fits. Exit 1 "
+                    "on a regression: a mean worse by more than 0.1 dB PSNR or 0.002 SSIM (the "
+                    "curve track: 1e-4 mM, 5e-4 /min, 0.02, 1 fit), or a baseline method that "
+                    "fails or is gone. New methods are reported only. With --methods, the curve "
+                    "track runs only when a curve method is selected.")
     parser.add_argument("--update", action="store_true",
                         help="rewrite the baseline with this run's numbers (then commit it)")
     parser.add_argument("--baseline", type=Path, default=BASELINE_DIR,
@@ -41,25 +45,40 @@ def run(args: argparse.Namespace) -> int:
                                  write_baseline)
     from benchmark.core.errors import BenchError
     from benchmark.core.registry import resolve_methods
+    from benchmark.engine.check_curves import (CURVE_BASELINE_COLUMNS, CURVE_CHECK_NOISES,
+                                               CURVE_HIGHER, CURVE_TOLERANCES, check_curves,
+                                               measure_curves)
 
     if args.update and args.methods:
         raise BenchError("--update rewrites the whole baseline; drop --methods")
     if args.update and args.baseline == BASELINE_DIR and not _in_checkout():
         raise BenchError(f"--update would write into the installed package ({BASELINE_DIR}); "
                          "give --baseline FOLDER for a baseline of your own")
-    baseline = None if args.update else read_baseline(directory=args.baseline)
     methods = resolve_methods(args.methods)
+    curve_methods = [m for m in methods if m.applies_to(CURVE_CHECK_NOISES[0].kind)]
+    curves = not args.methods or bool(curve_methods)
+    baseline = curve_baseline = None
+    if not args.update:
+        baseline = read_baseline(directory=args.baseline)
+        if curves:
+            curve_baseline = read_baseline(CURVE_CHECK_NOISES, args.baseline,
+                                           columns=CURVE_BASELINE_COLUMNS)
     current = measure(check_images(), methods, jobs=args.jobs, progress=not args.quiet)
+    curve_current = (measure_curves(check_curves(), curve_methods, jobs=args.jobs,
+                                    progress=not args.quiet) if curves else {})
     if args.update:
-        for path in write_baseline(current, args.baseline):
+        for path in write_baseline({**current, **curve_current}, args.baseline):
             print(f"baseline -> {path}")
-        for noise, frame in current.items():
+        for noise, frame in {**current, **curve_current}.items():
             for row in frame[frame["failed"] > 0].itertuples():
                 print(f"warning: {row.method} failed {row.failed} cell(s) under {noise}; the "
                       "baseline records that, fix the method before committing it")
         return 0
-    changes = compare(baseline, current,
-                      only=[m.name for m in methods] if args.methods else None)
+    only = [m.name for m in methods] if args.methods else None
+    changes = compare(baseline, current, only=only)
+    if curves:
+        changes += compare(curve_baseline, curve_current, CURVE_TOLERANCES, only=only,
+                           higher=CURVE_HIGHER)
     shown = [c for c in changes if args.all or c.status != "same"]
     for change in shown:
         print(change.describe())
@@ -85,5 +104,6 @@ def _in_checkout() -> bool:
 
 def _tolerances() -> dict[str, float]:
     from benchmark.engine.check import TOLERANCES
+    from benchmark.engine.check_curves import CURVE_TOLERANCES
 
-    return TOLERANCES
+    return {**TOLERANCES, **CURVE_TOLERANCES}

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from benchmark.cli import report_figures
-from benchmark.cli.common import (add_data_options, add_run_options, data_options, print_sweep,
-                                  run_options)
+from benchmark.cli.common import (add_data_options, add_run_options, data_options,
+                                  positive_int, print_sweep, run_options)
 from benchmark.core.paths import REPORTS_DIR
 
 EXIT_INCOMPLETE = 1
@@ -43,6 +43,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--allow-failed", action="store_true",
                         help="write the default report even when some rows have failed or "
                              "missing cells (the exit status is still 1)")
+    parser.add_argument("--val-limit", type=positive_int, default=None, metavar="N",
+                        help="curve report: validation blocks the classical 1-D methods are "
+                             "tuned on (default: the whole validation split)")
     add_data_options(parser)
     add_run_options(parser)
     report_figures.add_options(parser)
@@ -55,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = report(methods=args.methods, noise=args.noise, sigma=args.sigma, out=args.out,
                     run=not args.no_run, allow_failed=args.allow_failed,
+                    val_limit=args.val_limit,
                     **data_options(args), **run_options(args),
                     **report_figures.figure_options(args))
     if isinstance(result, CurveReportResult):

@@ -101,3 +101,30 @@ def score_curves(clean: np.ndarray, estimate: np.ndarray, truth: Mapping[str, An
     extra["fit_ok"] = [bool(v) for v in fit.ok]
     extra["within_tolerance"] = [bool(v) for v in within_tolerance(fitted, truth)]
     return {"extra": extra}
+
+
+def pooled(cells: Any, column: str) -> np.ndarray:
+    """The per-curve values of ``column`` of every cell of a cells frame (lists, one a block),
+    concatenated, ``None`` (a failed fit) as NaN."""
+    if len(cells) == 0:
+        return np.zeros(0)
+    return np.concatenate([np.array(values, dtype=np.float64) for values in cells[column]])
+
+
+def pk_errors(fitted: np.ndarray, true: np.ndarray) -> dict[str, float]:
+    """RMSE and mean absolute error over the finite fits; median relative error over all,
+    a failed fit (NaN) counted as an infinite error.
+
+    Examples
+    --------
+    >>> errors = pk_errors(np.array([1.1, np.nan, 0.9]), np.array([1.0, 1.0, 1.0]))
+    >>> {k: round(v, 3) for k, v in errors.items()}
+    {'rmse': 0.1, 'mae': 0.1, 'medrel': 0.1}
+    """
+    ok = np.isfinite(fitted)
+    diff = fitted[ok] - true[ok]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(ok, np.abs(fitted - true) / np.abs(true), np.inf)
+    return {"rmse": float(np.sqrt(np.mean(diff**2))) if ok.any() else float("nan"),
+            "mae": float(np.mean(np.abs(diff))) if ok.any() else float("nan"),
+            "medrel": float(np.median(relative)) if len(relative) else float("nan")}

@@ -15,7 +15,7 @@ import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -171,7 +171,8 @@ def write_baseline(results: dict[Noise, pd.DataFrame], directory: Path = BASELIN
 
 
 def read_baseline(noises: Sequence[Noise] = CHECK_NOISES,
-                  directory: Path = BASELINE_DIR) -> dict[Noise, pd.DataFrame]:
+                  directory: Path = BASELINE_DIR, *,
+                  columns: Sequence[str] = BASELINE_COLUMNS) -> dict[Noise, pd.DataFrame]:
     """The committed baseline of each noise setting.
 
     Raises
@@ -187,7 +188,7 @@ def read_baseline(noises: Sequence[Noise] = CHECK_NOISES,
                 f"no baseline {path}; create it with 'bench check --update' and commit it"
             )
         frame = pd.read_csv(path, dtype={"method": str, "config": str})
-        lacking = [c for c in BASELINE_COLUMNS if c not in frame.columns]
+        lacking = [c for c in columns if c not in frame.columns]
         if lacking:
             raise BenchError(f"baseline {path} lacks column {lacking[0]!r}; regenerate it with "
                              "'bench check --update'")
@@ -201,6 +202,7 @@ def compare(
     tolerances: dict[str, float] = TOLERANCES,
     *,
     only: Sequence[str] | None = None,
+    higher: Mapping[str, bool] | None = None,
 ) -> list[Change]:
     """Compare current means with the baseline, per noise setting, method and metric.
 
@@ -214,6 +216,9 @@ def compare(
     only : sequence of str, optional
         Compare only these methods (and the noisy input); others in the baseline are not
         reported as missing.
+    higher : mapping, optional
+        Whether each metric is higher-is-better (default: as :data:`METRICS` says; the curve
+        track gives its own, :data:`benchmark.engine.check_curves.CURVE_HIGHER`).
 
     Returns
     -------
@@ -231,7 +236,9 @@ def compare(
             if keep is not None and method not in keep:
                 continue
             for metric, tolerance in tolerances.items():
-                changes.append(_compare_one(label, method, metric, tolerance,
+                up = (higher[metric] if higher is not None
+                      else METRICS[metric].higher_is_better)
+                changes.append(_compare_one(label, method, metric, tolerance, up,
                                             before.loc[method] if method in before.index else None,
                                             now.loc[method] if method in now.index else None))
     return changes
@@ -246,7 +253,7 @@ def _config_note(before: str, now: str) -> str:
     return "parameters changed"
 
 
-def _compare_one(noise: str, method: str, metric: str, tolerance: float,
+def _compare_one(noise: str, method: str, metric: str, tolerance: float, higher: bool,
                  before: pd.Series | None, now: pd.Series | None) -> Change:
     nan = float("nan")
     if before is None:
@@ -265,7 +272,7 @@ def _compare_one(noise: str, method: str, metric: str, tolerance: float,
     if not math.isfinite(old):  # failed throughout in the baseline
         status = "better" if math.isfinite(value) else "same"
         return Change(noise, method, metric, status, old, value, "failed in the baseline")
-    sign = 1.0 if METRICS[metric].higher_is_better else -1.0
+    sign = 1.0 if higher else -1.0
     gain = sign * (value - old)
     status = "worse" if gain < -tolerance else "better" if gain > tolerance else "same"
     return Change(noise, method, metric, status, old, value, note)

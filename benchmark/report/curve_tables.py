@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.core.contract import Denoiser, Noise
-from benchmark.core.curve_metrics import OSIPI_TOLERANCE, PK_PARAMETERS
+from benchmark.core.curve_metrics import OSIPI_TOLERANCE, PK_PARAMETERS, pk_errors, pooled
 from benchmark.engine.runner import NOISY, method_config
 from benchmark.engine.store import under_noise
 
@@ -69,32 +69,6 @@ def curve_rows(methods: Sequence[Denoiser], tuned: Mapping[str, Mapping[str, Any
             rows.append(CurveRow(method.name + TUNED_SUFFIX, method.name,
                                  method_config(method, params), "tuned", params))
     return rows
-
-
-def pooled(cells: pd.DataFrame, column: str) -> np.ndarray:
-    """The per-curve values of ``column`` of every cell, concatenated (``None`` -> NaN)."""
-    if cells.empty:
-        return np.zeros(0)
-    return np.concatenate([np.array(values, dtype=np.float64) for values in cells[column]])
-
-
-def pk_errors(fitted: np.ndarray, true: np.ndarray) -> dict[str, float]:
-    """RMSE and mean absolute error over the finite fits; median relative error over all,
-    a failed fit (NaN) counted as an infinite error.
-
-    Examples
-    --------
-    >>> errors = pk_errors(np.array([1.1, np.nan, 0.9]), np.array([1.0, 1.0, 1.0]))
-    >>> {k: round(v, 3) for k, v in errors.items()}
-    {'rmse': 0.1, 'mae': 0.1, 'medrel': 0.1}
-    """
-    ok = np.isfinite(fitted)
-    diff = fitted[ok] - true[ok]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        relative = np.where(ok, np.abs(fitted - true) / np.abs(true), np.inf)
-    return {"rmse": float(np.sqrt(np.mean(diff**2))) if ok.any() else float("nan"),
-            "mae": float(np.mean(np.abs(diff))) if ok.any() else float("nan"),
-            "medrel": float(np.median(relative)) if len(relative) else float("nan")}
 
 
 def summarise_row(cells: pd.DataFrame) -> dict[str, float]:

@@ -175,7 +175,7 @@ def curve_report(*, methods: Sequence[str] | None = None,
     setting = Setting(subset.dataset, subset.split, limit,
                       None if default_levels else tuple(noises), seed, False, "oracle",
                       (tuple(m.name for m in chosen) or ("noisy",)) if methods is not None
-                      else None)
+                      else None, val_limit=val_limit)
     out, _ = report_out(out, report_folder(default_reports(), setting), "curve reports")
     prepare_output(out)
     val_subset, val_curves = load_split(dataset=dataset, split="validation", limit=val_limit)

@@ -162,8 +162,8 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
            limit: int | None = None, seed: int = 0, clip: bool = False, jobs: int = 1,
            device: str = "auto", store: str | Path | None = None, sigma_source: str = "oracle",
            figures: bool = True, visual: bool = True, figure_image: str | None = None,
-           training_logs: str | Path | None = None, progress_bar: bool = False,
-           command: str = "benchmark.report()") -> "ReportResult | CurveReportResult":
+           training_logs: str | Path | None = None, val_limit: int | None = None,
+           progress_bar: bool = False, command: str = "benchmark.report()") -> "ReportResult | CurveReportResult":
     """Regenerate Tables 1-2 (Markdown, CSV, LaTeX) beside the paper's numbers, and the page.
 
     For a card of DCE-MRI curves (``dataset="dce-sim"``) it makes the curve report instead
@@ -207,6 +207,9 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
         Test image of the visual comparisons (default: the middle one).
     training_logs : str or path, optional
         Folder of training-log CSVs (default: the shipped weights folder).
+    val_limit : int, optional
+        Curve report only: validation blocks the classical 1-D methods are tuned on (default:
+        the whole validation split).
     dataset, data, window, strict, split, limit, seed, clip, jobs, device, store, sigma_source
         As for :func:`run`.
     progress_bar : bool
@@ -254,7 +257,10 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
         return curve_report(methods=methods, noise=noise, sigma=sigma, out=out, run=run,
                             dataset=dataset, split=split, limit=limit, seed=seed, jobs=jobs,
                             device=device, store=store, figures=figures,
-                            progress_bar=progress_bar, command=command)
+                            val_limit=val_limit, progress_bar=progress_bar, command=command)
+    if val_limit is not None:
+        raise BenchError("--val-limit applies to the curve report (a curve card such as "
+                         "dce-sim); the image tables are not tuned (see bench fair)")
     # the paper's setting: plain methods by default; the variants are in bench fair
     chosen = resolve_methods(list(methods) if methods else None, variants=False)
     store = Path(store) if store is not None else default_store()
