@@ -12,40 +12,65 @@ from benchmark.core.registry import get_method, method_names, register, unregist
 NOISE = Noise("gaussian", 0.1)
 
 
+#: The level each data kind's contract test uses: images at 10% of the range, curves at 20%
+#: of their mean (the middle of the DCE levels).
+LEVEL = {"image": 0.1, "curve": 0.2}
+#: Least gain over the noisy input: PSNR in dB for images, relative curve-RMSE cut for curves.
+IMAGE_GAIN_DB, CURVE_RMSE_CUT = 3.0, 0.15
+
+
 def _noise_for(name: str) -> Noise:
-    """Gaussian 0.1, or the first kind the method applies to (a Rician-aware variant)."""
-    kind = next(k for k in noise_kinds() if get_method(name).applies_to(k))
-    return Noise(kind, 0.1)
+    """The first noise kind the method applies to (Gaussian for most), at its data's level."""
+    method = get_method(name)
+    kind = next(k for k in noise_kinds() if method.applies_to(k))
+    return Noise(kind, LEVEL[method.data])
 
 
 @pytest.fixture(scope="module")
 def noisy_pairs(small_image):
-    stack = np.stack([small_image, small_image[::-1]])
+    from benchmark.core.noise import get_noise_model
+    from benchmark.data.cards import load_dataset
+
+    images = np.stack([small_image, small_image[::-1]])
+    curves = load_dataset("dce-sim", "test").blocks[0]
     pairs = {}
     for kind in noise_kinds():
-        noise = Noise(kind, 0.1)
-        pairs[noise] = stack, np.stack([add_noise(img, noise, image_id=f"contract/{i}")
-                                        for i, img in enumerate(stack)])
+        data = get_noise_model(kind).data[0]
+        stack = curves if data == "curve" else images
+        for level in set(LEVEL.values()):
+            noise = Noise(kind, level)
+            pairs[noise] = stack, add_noise(stack, noise, image_id=f"contract/{kind}")
     return pairs
+
+
+def _rmse(clean, estimate):
+    """Mean over curves of each curve's RMSE (as the curve tables report it)."""
+    from benchmark.core.curve_metrics import curve_errors
+
+    return float(np.mean(curve_errors(clean, estimate)["rmse"]))
 
 
 @pytest.mark.parametrize("name", method_names())
 def test_contract(name, noisy_pairs):
-    NOISE = _noise_for(name)
-    clean, noisy = noisy_pairs[NOISE]
+    noise = _noise_for(name)
+    clean, noisy = noisy_pairs[noise]
     before = noisy.copy()
     method = get_method(name)
 
-    out = method(noisy, NOISE)
-    again = method(noisy, NOISE)
+    out = method(noisy, noise)
+    again = method(noisy, noise)
 
     assert out.shape == noisy.shape and out.dtype == np.float32
     assert np.isfinite(out).all()
     np.testing.assert_array_equal(noisy, before, err_msg="input was modified")
     np.testing.assert_array_equal(out, again, err_msg="not deterministic")
+    if method.data == "curve":
+        cut = 1 - _rmse(clean, out) / _rmse(clean, noisy)
+        assert cut > CURVE_RMSE_CUT, f"{name}: curve RMSE cut by {cut:.0%} at {noise}"
+        return
     for k in range(len(clean)):
         gain = psnr(clean[k], out[k]) - psnr(clean[k], noisy[k])
-        assert gain > 3.0, f"{name}: PSNR gain {gain:.2f} dB at sigma 0.1"
+        assert gain > IMAGE_GAIN_DB, f"{name}: PSNR gain {gain:.2f} dB at {noise}"
 
 
 @pytest.mark.parametrize("name", method_names())
