@@ -118,6 +118,18 @@ CASES = {
         lambda r: ["data", "fetch", "ixi-t1", "--timeout", "-1"], "--timeout: '-1'"),
     "data fetch: timeout zero": (
         lambda r: ["data", "fetch", "ixi-t1", "--timeout", "0"], "--timeout: '0'"),
+    "run: image noise on curves": (
+        lambda r: ["run", "--dataset", "dce-sim", "--noise", "gaussian", "--sigma", "0.1",
+                   "--limit", "1", "--quiet"], "relative-gaussian is the noise of curves"),
+    "run: curve noise on images": (
+        lambda r: ["run", "--noise", "relative-gaussian", "--sigma", "0.1", *RUN],
+        "--noise relative-gaussian does not apply to mni152"),
+    "report: image noise on curves": (
+        lambda r: ["report", "--dataset", "dce-sim", "--noise", "rician", "--sigma", "0.1",
+                   "--limit", "1", "--quiet"], "relative-gaussian is the noise of curves"),
+    "report: curve noise on images": (
+        lambda r: ["report", "--noise", "relative-gaussian", "--sigma", "0.1", *RUN],
+        "--noise relative-gaussian does not apply to mni152"),
     "data fetch: a card shipped in a package": (
         lambda r: ["data", "fetch", "mni152"], "has nothing to fetch"),
 }

@@ -149,3 +149,36 @@ def test_update_refuses_to_write_into_an_installed_package(monkeypatch, capsys, 
     err = capsys.readouterr().err
     assert "--baseline FOLDER" in err and len(err.strip().splitlines()) == 1
     assert sorted(p.read_bytes() for p in check.BASELINE_DIR.glob("*.csv")) == before
+
+
+def test_curve_track_measures_writes_reads_and_compares(tmp_path):
+    from benchmark.engine.check_curves import (CURVE_BASELINE_COLUMNS, CURVE_HIGHER,
+                                               CURVE_TOLERANCES, check_curves, measure_curves)
+
+    noise = Noise("relative-gaussian", 0.3)
+    current = measure_curves(check_curves(), [get_method("moving-average")], [noise])
+    frame = current[noise].set_index("method")
+    assert list(frame.index) == ["noisy", "moving-average"]
+    assert (frame["n"] == 64).all() and (frame["failed"] == 0).all()
+    assert frame.loc["moving-average", "rmse"] < frame.loc["noisy", "rmse"]
+    write_baseline(current, tmp_path)
+    again = read_baseline([noise], tmp_path, columns=CURVE_BASELINE_COLUMNS)
+    changes = compare(again, current, CURVE_TOLERANCES, higher=CURVE_HIGHER)
+    assert changes and all(c.status == "same" for c in changes)
+    worse = again[noise].copy()
+    worse.loc[worse["method"] == "moving-average", "rmse"] -= 2 * CURVE_TOLERANCES["rmse"]
+    verdict = compare({noise: worse}, current, CURVE_TOLERANCES, higher=CURVE_HIGHER)
+    assert {c.method for c in verdict if c.regression} == {"moving-average"}
+
+
+def test_committed_baseline_covers_the_curve_track():
+    from benchmark.core.registry import resolve_methods
+    from benchmark.engine.check_curves import CURVE_BASELINE_COLUMNS, CURVE_CHECK_NOISES
+
+    curve_methods = {m.name for m in resolve_methods(None, kind="relative-gaussian")}
+    for noise, frame in read_baseline(CURVE_CHECK_NOISES,
+                                      columns=CURVE_BASELINE_COLUMNS).items():
+        assert {"noisy", "moving-average", "savitzky-golay"} <= set(frame["method"]), noise
+        assert set(frame["method"]) <= curve_methods | {"noisy"}
+        plain = frame[frame["failed"] == 0]
+        assert (plain["n"] == 64).all(), noise

@@ -135,3 +135,13 @@ def test_rows_label_the_tuned_methods():
     assert [(r.label, r.kind) for r in rows] == [
         ("noisy", "input"), ("moving-average", "classical"),
         ("moving-average (tuned)", "tuned")]
+
+
+def test_image_page_links_the_curve_report_when_it_exists(tmp_path):
+    from benchmark.report.build import curve_report_links
+
+    assert curve_report_links(tmp_path) == []
+    (tmp_path / "dce-sim").mkdir()
+    (tmp_path / "dce-sim" / "index.html").write_text("<html></html>")
+    assert curve_report_links(tmp_path) == [("DCE-MRI curve report (dce-sim)",
+                                             "dce-sim/index.html")]
