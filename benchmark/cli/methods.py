@@ -20,6 +20,7 @@ def unavailable(method) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from benchmark.core.noise import noise_kinds
     from benchmark.core.registry import resolve_methods
 
     for method in resolve_methods(None):
@@ -27,6 +28,9 @@ def run(args: argparse.Namespace) -> int:
         sigma = "true sigma" if method.uses_sigma else "blind"
         print(f"{method.name:26s} {sigma:10s} {'/'.join(method.devices):9s} {params}")
         only = f" [{'/'.join(method.noise_kinds)} noise only]" if method.noise_kinds else ""
+        if method.data != "image":  # e.g. DCE curves: say what it takes and under which noise
+            kinds = "/".join(k for k in noise_kinds() if method.applies_to(k))
+            only += f" [{method.data}s, {kinds} noise]"
         print(f"{'':26s} {method.summary}{only}")
         reason = unavailable(method)
         if reason:

@@ -41,8 +41,14 @@ def sweep_cells(cells: pd.DataFrame, split: Split, noises: Sequence[Noise],
 def mean_table(cells: pd.DataFrame, noise: Noise, order: Sequence[str]) -> pd.DataFrame:
     """Mean metrics per method (rows in ``order``) of ``cells`` under ``noise``; empty if none.
 
-    Columns: psnr, ssim, the optional anatomy and sigma-error columns the cells hold, seconds.
+    Columns: psnr, ssim, the optional anatomy and sigma-error columns the cells hold, seconds;
+    for curve cells, the curve summary (:func:`benchmark.report.curve_rows.curve_summary`).
     """
+    from benchmark.report.curve_rows import curve_rows, curve_summary
+
+    rows = curve_rows(cells)
+    if not rows.empty:
+        return curve_summary(rows[under_noise(rows, noise)], order)
     picked = cells[under_noise(cells, noise)]
     if picked.empty:
         return pd.DataFrame(columns=["psnr", "ssim", "seconds"])
@@ -52,10 +58,25 @@ def mean_table(cells: pd.DataFrame, noise: Noise, order: Sequence[str]) -> pd.Da
     return picked.groupby("method")[columns].mean().loc[[m for m in order if m in present]]
 
 
+#: Decimals of each column of a curve summary when printed.
+CURVE_DIGITS = {"rmse": 5, "prd": 2, "cosine": 5, "ktrans_rmse": 5, "within_tolerance": 3}
+
+
 def format_means(cells: pd.DataFrame, noises: Sequence[Noise], order: Sequence[str]) -> str:
-    """One block per noise setting: a heading with N images, then the rounded means."""
+    """One block per noise setting: a heading with N images (or curves), then the means."""
+    from benchmark.report.curve_rows import curve_rows, curve_summary
+
+    rows = curve_rows(cells)
     blocks = []
     for noise in noises:
+        if not rows.empty:
+            picked = rows[under_noise(rows, noise)]
+            summary = curve_summary(picked, order)
+            if not summary.empty:
+                blocks.append(f"\n{noise}: over {len(picked) // len(summary)} curves (mM; "
+                              "Ktrans RMSE in /min over fitted curves; share within the OSIPI "
+                              "tolerances)\n" + summary.round(CURVE_DIGITS).to_string())
+            continue
         means = mean_table(cells, noise, order)
         if means.empty:
             continue

@@ -3,10 +3,12 @@
 ``y = x + sigma * mean(x) * n``, ``n ~ N(0, 1)``, one standard deviation per curve: ``sigma``
 is the noise level as a fraction of that curve's mean concentration (``0.2`` is "20% noise").
 It applies to curve denoisers only (data ``"curve"``, stacks ``(N, T)``); curves are in their
-own units (mM), not in [0, 1]. Estimator: the median over curves of the MAD of first
-differences, divided by sqrt(2) and by the curve's mean (first differences cancel a smooth
-signal; a curve of 32 samples gives a rough estimate). No fair transform: the 1-D denoisers
-take the level in these units.
+own units (mM), not in [0, 1]. Estimator: each curve divided by its mean, second differences
+of its last three quarters (after the bolus, where the signal is smooth and the differences
+are noise), the MAD of those pooled over the curves, divided by 0.6745 sqrt(6) (the standard
+deviation of a second difference of unit white noise is sqrt(6)). Within 5% on the dce-sim
+validation curves at 5-50% noise. No fair transform: the 1-D denoisers take the level in
+these units.
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ class RelativeGaussianNoise(NoiseModel):
         return clean + scale * rng.standard_normal(clean.shape)
 
     def estimate_sigma(self, noisy: np.ndarray) -> float:
-        """Median over curves of MAD(first differences) / (0.6745 sqrt 2) / |mean|."""
+        """Pooled MAD of second differences of the mean-normalised curves' last 3/4."""
         curves = np.atleast_2d(np.asarray(noisy, dtype=np.float64))
-        steps = np.diff(curves, axis=-1)
-        mad = np.median(np.abs(steps - np.median(steps, axis=-1, keepdims=True)), axis=-1)
-        means = np.abs(curves.mean(axis=-1))
-        ratio = mad / (0.6745 * np.sqrt(2)) / np.where(means > 0, means, np.inf)
-        return float(np.median(ratio))
+        means = np.abs(curves.mean(axis=-1, keepdims=True))
+        scaled = curves[means[:, 0] > 0] / means[means[:, 0] > 0]
+        steps = np.diff(scaled[:, scaled.shape[-1] // 4:], n=2, axis=-1).ravel()
+        if steps.size == 0:
+            return float("nan")
+        mad = np.median(np.abs(steps - np.median(steps)))
+        return float(mad / (0.6745 * np.sqrt(6)))
