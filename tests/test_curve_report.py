@@ -101,7 +101,6 @@ def test_tuning_picks_the_lowest_validation_rmse_and_refuses_the_test_split():
         check_split("test")
 
 
-@pytest.mark.slow
 def test_report_tunes_on_validation_only_and_writes_tables_figures_and_page(tmp_path):
     from benchmark.workflows import report
     from benchmark.engine.store import Store
