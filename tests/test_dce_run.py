@@ -5,7 +5,7 @@ import pytest
 
 import benchmark
 from benchmark.core.registry import register, unregister
-from benchmark.report.curve_rows import curve_rows, curve_summary
+from benchmark.core.curve_metrics import pooled
 
 
 @pytest.fixture(scope="module")
@@ -18,15 +18,14 @@ def swept(tmp_path_factory):
 
 def test_every_method_is_scored_on_the_same_curves(swept):
     result, _ = swept
-    rows = curve_rows(result.cells)
-    per_method = rows.groupby("method")
+    per_method = result.cells.groupby("method")
     assert set(per_method.groups) == {"noisy", "moving-average", "wavelet-1d"}
-    truths = [g.sort_values("curve")["ktrans_true"].to_numpy() for _, g in per_method]
+    truths = [pooled(group, "ktrans_true") for _, group in per_method]
     for other in truths[1:]:
         np.testing.assert_array_equal(truths[0], other)
     summary = result.means()
     assert (summary["n_curves"] == 64).all()
-    assert summary.loc["moving-average", "rmse"] < summary.loc["noisy", "rmse"]
+    assert summary.loc["moving-average", "rmse_mean"] < summary.loc["noisy", "rmse_mean"]
 
 
 def test_a_rerun_computes_nothing_and_gives_the_same_numbers(swept):
@@ -47,7 +46,7 @@ def test_a_method_that_breaks_half_the_curves_is_scored_on_all_of_them(tmp_path)
                                methods=["test-breaks-half"], store=tmp_path / "s.sqlite")
     finally:
         unregister("test-breaks-half")
-    summary = curve_summary(curve_rows(result.cells), ["noisy", "test-breaks-half"])
+    summary = result.means()
     assert summary.loc["test-breaks-half", "n_curves"] == 64
     broken = summary.loc["test-breaks-half"]
     assert broken["within_tolerance"] < summary.loc["noisy", "within_tolerance"]

@@ -42,14 +42,11 @@ def mean_table(cells: pd.DataFrame, noise: Noise, order: Sequence[str]) -> pd.Da
     """Mean metrics per method (rows in ``order``) of ``cells`` under ``noise``; empty if none.
 
     Columns: psnr, ssim, the optional anatomy and sigma-error columns the cells hold, seconds;
-    for curve cells, the curve summary (:func:`benchmark.report.curve_rows.curve_summary`).
+    for curve cells, :data:`CURVE_COLUMNS` pooled over every curve of the blocks.
     """
-    from benchmark.report.curve_rows import curve_rows, curve_summary
-
-    rows = curve_rows(cells)
-    if not rows.empty:
-        return curve_summary(rows[under_noise(rows, noise)], order)
     picked = cells[under_noise(cells, noise)]
+    if is_curves(picked):
+        return curve_means(picked, order)
     if picked.empty:
         return pd.DataFrame(columns=["psnr", "ssim", "seconds"])
     present = set(picked["method"])
@@ -58,24 +55,39 @@ def mean_table(cells: pd.DataFrame, noise: Noise, order: Sequence[str]) -> pd.Da
     return picked.groupby("method")[columns].mean().loc[[m for m in order if m in present]]
 
 
-#: Decimals of each column of a curve summary when printed.
-CURVE_DIGITS = {"rmse": 5, "prd": 2, "cosine": 5, "ktrans_rmse": 5, "within_tolerance": 3}
+#: What ``bench run`` shows of curve cells (:func:`benchmark.report.curve_tables.summarise_row`),
+#: with its decimals: mean per-curve RMSE (mM), PRD (%) and cosine, the Ktrans RMSE (/min, over
+#: the fitted curves), the share within the OSIPI tolerances, failed fits and N curves.
+CURVE_COLUMNS = {"rmse_mean": 5, "prd_mean": 2, "cosine_mean": 5, "ktrans_rmse": 5,
+                 "within_tolerance": 3, "fit_failed": 0, "n_curves": 0}
+
+
+def is_curves(cells: pd.DataFrame) -> bool:
+    """Whether ``cells`` are curve cells (per-curve lists instead of PSNR/SSIM)."""
+    return "rmse" in cells and bool(cells["rmse"].map(lambda v: isinstance(v, list)).any())
+
+
+def curve_means(cells: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
+    """:data:`CURVE_COLUMNS` per method (rows in ``order``), pooled over its curves."""
+    from benchmark.report.curve_tables import summarise_row
+
+    present = set(cells["method"])
+    frame = pd.DataFrame.from_dict({m: summarise_row(cells[cells["method"] == m])
+                                    for m in order if m in present}, orient="index")
+    return frame.reindex(columns=list(CURVE_COLUMNS))
 
 
 def format_means(cells: pd.DataFrame, noises: Sequence[Noise], order: Sequence[str]) -> str:
     """One block per noise setting: a heading with N images (or curves), then the means."""
-    from benchmark.report.curve_rows import curve_rows, curve_summary
-
-    rows = curve_rows(cells)
     blocks = []
     for noise in noises:
-        if not rows.empty:
-            picked = rows[under_noise(rows, noise)]
-            summary = curve_summary(picked, order)
-            if not summary.empty:
-                blocks.append(f"\n{noise}: over {len(picked) // len(summary)} curves (mM; "
-                              "Ktrans RMSE in /min over fitted curves; share within the OSIPI "
-                              "tolerances)\n" + summary.round(CURVE_DIGITS).to_string())
+        picked = cells[under_noise(cells, noise)]
+        if is_curves(picked):
+            means = curve_means(picked, order)
+            blocks.append(f"\n{noise}: over {int(means['n_curves'].max())} curves a method "
+                          "(curve errors in mM; Ktrans RMSE in /min over the fitted curves; "
+                          "share within the OSIPI tolerances)\n"
+                          + means.round(CURVE_COLUMNS).to_string())
             continue
         means = mean_table(cells, noise, order)
         if means.empty:
