@@ -30,7 +30,7 @@ from benchmark.core.noise import add_noise, get_noise_model
 #: Budgets of curve training: ``quick`` fits a 2-core CPU in minutes a model; ``paper`` passes
 #: over the whole train split every epoch.
 CURVE_PROFILES: dict[str, dict[str, Any]] = {
-    "quick": {"epochs": 40, "steps": 25, "batch": 256, "lr": 1e-3},
+    "quick": {"epochs": 20, "steps": 25, "batch": 256, "lr": 1e-3},
     "paper": {"epochs": 100, "steps": None, "batch": 256, "lr": 1e-3},
 }
 #: Noise levels of the validation pass, evenly spaced over the training range.
@@ -45,7 +45,7 @@ class CurveTrainConfig:
     noises: list[tuple[str, float, float]]
     dataset: str = "dce-sim"
     profile: str = "quick"
-    epochs: int = 40
+    epochs: int = 20
     steps: int | None = 25
     batch: int = 256
     lr: float = 1e-3
