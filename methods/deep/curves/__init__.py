@@ -22,7 +22,7 @@ CURVE_ARCHITECTURES = {
              "denoising CNN (Arsene et al. 2019): 3 x Conv1D 36 k19 + dense, curves (PyTorch)"),
     "fcn-dae": ("methods.deep.curves.encoders:FCNDAE", {}, 2.0,
                 "fully convolutional denoising autoencoder (Chiang et al. 2019), curves (PyTorch)"),
-    "cnn-ed": ("methods.deep.curves.encoders:CNNED", {}, 5.0,
+    "cnn-ed": ("methods.deep.curves.encoders:CNNED", {"residual": True}, 5.0,
                "CNN encoder-decoder, additive skips (Fotiadou et al. 2020), curves (PyTorch)"),
     "vanilla-nl": ("methods.deep.curves.convolutional:VanillaNL", {}, 3.0,
                    "DeepFilter Vanilla NL (Romero et al. 2021): 7 x Conv1D k9, curves (PyTorch)"),

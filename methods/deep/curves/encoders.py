@@ -71,7 +71,11 @@ class CNNED(CurveNet):
     the encoder output of the same length, and a last transposed convolution to one channel.
     Adaptations to 32-sample curves: four levels, since a fifth would leave one sample, and
     the widest layer capped at 512 filters (doubling on to the paper's 2048 would give some
-    31 M parameters for a curve of 32 samples).
+    31 M parameters for a curve of 32 samples). The last layer starts at zero and the model
+    is registered with ``residual=True``, so that it starts as the identity and predicts the
+    correction to the normalised input: with PyTorch's default initialisation and direct
+    prediction, three epochs of the quick profile left its training loss (normalised MSE) at
+    0.28, three times the noisy input's 0.09.
 
     Parameters
     ----------
@@ -109,6 +113,10 @@ class CNNED(CurveNet):
                 nn.BatchNorm1d(out), nn.ReLU()))
             width = out
         self.out = nn.ConvTranspose1d(width, 1, kernel, stride=2, padding=pad, output_padding=1)
+        # PyTorch scales a transposed convolution's initial weights by its output channels
+        # (one here), so this layer starts at outputs several times the curve; start at zero
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
 
     def body(self, curves: torch.Tensor) -> torch.Tensor:
         skips, x = [], curves
