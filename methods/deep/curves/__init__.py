@@ -14,9 +14,9 @@ from methods.deep.nets import register_architecture
 
 #: name -> (constructor, default configuration, cost, summary).
 CURVE_ARCHITECTURES = {
-    "drnn": ("methods.deep.curves.recurrent:DRNN", {}, 2.0,
+    "drnn": ("methods.deep.curves.recurrent:DRNN", {"residual": True}, 2.0,
              "deep recurrent denoiser (Antczak 2018): LSTM 64 + dense, curves (PyTorch)"),
-    "dlstm": ("methods.deep.curves.recurrent:DLSTM", {}, 3.0,
+    "dlstm": ("methods.deep.curves.recurrent:DLSTM", {"residual": True}, 3.0,
               "denoising LSTM (Arsene et al. 2019): two LSTM 140 + dense, curves (PyTorch)"),
     "dcnn": ("methods.deep.curves.convolutional:DCNN", {}, 2.0,
              "denoising CNN (Arsene et al. 2019): 3 x Conv1D 36 k19 + dense, curves (PyTorch)"),

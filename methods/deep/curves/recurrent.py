@@ -14,7 +14,10 @@ class DRNN(CurveNet):
     The dense layers act on every time step (ReLU between them, a linear output), so the
     network maps a curve of ``length`` samples to one of the same length. Adapted to the curve
     track: a 32-sample curve divided by its mean (:class:`CurveNet`) instead of an ECG window;
-    the recipe is otherwise the paper's.
+    the recipe is otherwise the paper's. Registered with ``residual=True`` (the output is the
+    correction to the normalised input): with the quick profile it lowered the validation
+    RMSE from 0.0132 to 0.0118 mM against predicting the curve. The LSTM is unidirectional,
+    as published: each output sample sees only the samples up to it.
 
     Parameters
     ----------
@@ -47,7 +50,8 @@ class DLSTM(CurveNet):
 
     Dense layers act on every time step with ReLU (linear output). Adapted to the curve track:
     32-sample curves divided by their mean (:class:`CurveNet`) instead of ECG segments; the
-    layer widths are the paper's.
+    layer widths are the paper's. Registered with ``residual=True``, like :class:`DRNN`; the
+    LSTMs are unidirectional, as published.
 
     Parameters
     ----------

@@ -145,7 +145,7 @@ def train_curves(config: CurveTrainConfig, *, progress: bool = False,
         raise BenchError(f"--dataset {config.dataset} holds {card.data}s; curve models train on "
                          "a curve card such as dce-sim")
     train_set, val_set = load_images(card, "train"), load_images(card, "validation")
-    train_curves_ = train_set.curves()
+    train_clean = train_set.curves()
     val_sets = []
     for noise in validation_noises(config.noises):
         clean = val_set.curves()
@@ -158,7 +158,7 @@ def train_curves(config: CurveTrainConfig, *, progress: bool = False,
     def loss_of(estimate, clean, noisy):
         return (((estimate - clean) / curve_scale(noisy)) ** 2).mean()
 
-    steps = config.steps or int(np.ceil(len(train_curves_) / config.batch))
+    steps = config.steps or int(np.ceil(len(train_clean) / config.batch))
     total_steps = steps * config.epochs
     arch_config = {**ARCHITECTURES[config.architecture], **config.arch_config}
     model = build(config.architecture, config.arch_config).to(device)
@@ -172,7 +172,7 @@ def train_curves(config: CurveTrainConfig, *, progress: bool = False,
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
         rng = np.random.default_rng([config.seed, epoch])
-        order = rng.permutation(len(train_curves_))
+        order = rng.permutation(len(train_clean))
         losses = []
         for step in tqdm(range(steps), desc=f"epoch {epoch}/{config.epochs}",
                          disable=not progress, leave=False, dynamic_ncols=True):
@@ -180,7 +180,7 @@ def train_curves(config: CurveTrainConfig, *, progress: bool = False,
             for group in optimizer.param_groups:
                 group["lr"] = lr
             picks = order[(step * config.batch) % len(order):][:config.batch]
-            clean = train_curves_[picks]
+            clean = train_clean[picks]
             noisy = noisy_training_batch(clean, config.noises, rng)
             x, y = torch.from_numpy(noisy).to(device), torch.from_numpy(clean).to(device)
             loss = loss_of(model(x), y, x)
