@@ -123,7 +123,6 @@ def test_image_noise_is_refused_for_a_curve_model():
         train("drnn", noise=["gaussian"], sigma=["0.1"], out="unused.safetensors")
 
 
-@pytest.mark.slow
 def test_bench_train_writes_a_loadable_curve_checkpoint(tmp_path, capsys):
     from benchmark.cli import main
 
