@@ -116,11 +116,14 @@ def test_a_level_outside_the_training_range_names_the_training_command():
         get_method("drnn")(np.ones((2, 32), np.float32), Noise("relative-gaussian", 0.7))
 
 
-def test_image_noise_is_refused_for_a_curve_model():
-    from benchmark.workflows import train
+def test_image_noise_and_image_options_are_refused_for_a_curve_model():
+    from benchmark.workflows import Budget, train
 
     with pytest.raises(BenchError, match="relative-gaussian"):
         train("drnn", noise=["gaussian"], sigma=["0.1"], out="unused.safetensors")
+    with pytest.raises(BenchError, match="--loss, --crop apply to image models only"):
+        train("drnn", noise=["relative-gaussian"], sigma=["0.05:0.5"], loss="mse",
+              budget=Budget(crop=64), out="unused.safetensors")
 
 
 def test_bench_train_writes_a_loadable_curve_checkpoint(tmp_path, capsys):

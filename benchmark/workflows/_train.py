@@ -228,7 +228,7 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     -----
     A curve architecture (``methods.deep.nets.ARCHITECTURE_DATA``) trains on the curve card
     ``dce-sim`` with :mod:`methods.deep.training.curves`: ``profile`` and ``budget`` (epochs,
-    steps, batch, lr) apply; the image-only options must keep their defaults.
+    steps, batch, lr) apply; an image-only option given is an error.
     """
     from benchmark.core.paths import RESULTS_DIR
     from methods.deep.nets import ARCHITECTURE_DATA
@@ -240,9 +240,17 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
                                width=width)
     _check_profile(profile)
     if ARCHITECTURE_DATA[architecture] == "curve":
-        if init or encoder_weights != "none" or perceptual_weights:
-            raise BenchError(f"{architecture} is a curve model: --init, --encoder-weights and "
-                             "--perceptual-weights apply to image models only")
+        image_only = [flag for flag, given in (
+            ("--init", init), ("--encoder-weights", encoder_weights != "none"),
+            ("--perceptual-weights", perceptual_weights), ("--loss", loss != "l1"),
+            ("--ssim-weight", ssim_weight != 0.84), ("--no-augment", not augment),
+            ("--no-attention", not attention), ("--no-dilation", not dilation),
+            ("--input-skip", input_skip), ("--train-fraction", train_fraction != 1.0),
+            ("--width", width is not None), ("--crop", budget.crop is not None),
+            ("--val-limit", budget.val_limit is not None)) if given]
+        if image_only:
+            raise BenchError(f"{architecture} is a curve model: {', '.join(image_only)} "
+                             "apply to image models only")
         return _train_curves(architecture, noise, sigma, profile=profile, budget=budget,
                              dataset=dataset or "dce-sim", out=out, seed=seed, device=device,
                              threads=threads, progress_bar=progress_bar, command=command)
