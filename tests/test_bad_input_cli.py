@@ -106,7 +106,7 @@ CASES = {
                    r / "model.pth"], "checkpoints are .safetensors files"),
     "train: unknown architecture": (
         lambda r: ["train", "unet-dcta", "--noise", "gaussian", "--sigma", "0.1", *TRAIN],
-        "Unknown architecture 'unet-dcta'. Did you mean: unet-dctda?"),
+        "Unknown architecture 'unet-dcta'. Did you mean: unet-dctda"),
     "train: residual without input skip": (
         lambda r: ["train", "unet-dctda", "--noise", "gaussian", "--sigma", "0.1", *TRAIN,
                    "--residual"], "--residual needs --input-skip"),

@@ -46,7 +46,9 @@ def test_shipped_checkpoints_carry_provenance_of_the_current_data(name):
 
 
 def test_shipped_checkpoints_fit_the_size_budget():
-    total = sum(p.stat().st_size for p in CHECKPOINT_DIR.glob("*.safetensors"))
+    """The image models' budget; the curve models' (``*-dce``) is in test_deep_curves.py."""
+    total = sum(p.stat().st_size for p in CHECKPOINT_DIR.glob("*.safetensors")
+                if not p.stem.endswith("-dce"))
     assert 0 < total <= 40e6
 
 

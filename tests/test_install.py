@@ -63,10 +63,12 @@ def test_the_wheel_carries_the_package_data(wheel):
     for expected in ("benchmark/data/datasets/mni152.toml",
                      "benchmark/report/reference/paper_tables.csv",
                      "benchmark/engine/baseline/check-gaussian-0.1.csv",
-                     "methods/deep/weights/cdae-gaussian0.05-0.15_rician0.05-0.15.loss.csv"):
+                     "methods/deep/weights/cdae-gaussian0.05-0.15_rician0.05-0.15.loss.csv",
+                     "methods/deep/curves/scale.py",
+                     "methods/deep/weights/drnn-dce.safetensors"):
         assert expected in names
     assert sum(n.startswith("methods/deep/weights/") and n.endswith(".safetensors")
-               for n in names) == 2
+               for n in names) == 9  # two image models, seven curve models
 
 
 def test_installed_bench_runs_from_an_empty_folder(venv, tmp_path):

@@ -11,12 +11,14 @@ from benchmark.cli.common import add_budget_options, budget, positive_int
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "train", help="train a deep denoiser (cdae, unet-dctda) and write its checkpoint")
+        "train", help="train a deep denoiser (cdae, unet-dctda, or a curve model such as "
+                      "drnn) and write its checkpoint")
     parser.add_argument("architecture", metavar="ARCH",
                         help="a registered deep architecture: cdae, unet-dctda or a plugin's "
                              "(see 'bench methods')")
     parser.add_argument("--noise", required=True, nargs="+", metavar="KIND",
-                        help="noise kind(s): gaussian and/or rician (one model for all given)")
+                        help="noise kind(s): gaussian and/or rician (one model for all given); "
+                             "relative-gaussian for curve models")
     parser.add_argument("--sigma", required=True, nargs="+", metavar="SIGMA",
                         help="noise level, or LO:HI for a range drawn uniformly; one for all "
                              "kinds or one per kind")
@@ -46,7 +48,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--train-fraction", type=float, default=1.0,
                         help="use this fraction of the train slices (default: 1)")
     parser.add_argument("--width", type=positive_int, help="cdae: first-stage channels")
-    parser.add_argument("--dataset", default="mni152", help="dataset card (default: mni152)")
+    parser.add_argument("--dataset", help="dataset card (default: mni152; dce-sim for curve "
+                                          "models)")
     parser.add_argument("--out", help="checkpoint path (default: checkpoints/ARCH-NOISE.safetensors)")
     add_budget_options(parser)
     return parser
@@ -67,6 +70,11 @@ def run(args: argparse.Namespace) -> int:
                    dataset=args.dataset, out=args.out, seed=args.seed, device=args.device,
                    threads=args.threads, progress_bar=not args.quiet, command=command)
     summary = result.summary
+    if "best_val_rmse" in summary:  # a curve model
+        print(f"best epoch {summary['best_epoch']} (validation RMSE {summary['best_val_rmse']:.5f}"
+              f" mM, noisy {summary['noisy_val_rmse']:.5f}); checkpoint {summary['checkpoint']}; "
+              f"{summary['seconds']:.0f} s on {result.device}")
+        return 0
     print(f"best epoch {summary['best_epoch']} (validation SSIM {summary['best_val_ssim']:.4f}); "
           f"checkpoint {summary['checkpoint']}; {summary['seconds']:.0f} s on {result.device}")
     return 0

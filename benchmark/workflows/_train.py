@@ -177,7 +177,7 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
           init: str | None = None, loss: str = "l1", ssim_weight: float = 0.84,
           perceptual_weights: str | None = None, attention: bool = True, dilation: bool = True,
           augment: bool = True, input_skip: bool = False, residual: bool = False,
-          train_fraction: float = 1.0, width: int | None = None, dataset: str = "mni152",
+          train_fraction: float = 1.0, width: int | None = None, dataset: str | None = None,
           out: str | Path | None = None, seed: int = 0, device: str = "auto",
           threads: int | None = None, progress_bar: bool = False,
           command: str | None = None) -> TrainResult:
@@ -207,8 +207,8 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
         Fraction of the train slices used.
     width : int, optional
         cdae: first-stage channels.
-    dataset : str
-        Dataset card.
+    dataset : str, optional
+        Dataset card (default: ``mni152`` for image models, ``dce-sim`` for curve models).
     out : str or path, optional
         Checkpoint path (default: ``checkpoints/ARCH-NOISE.safetensors`` in the working folder;
         serve it with ``BENCH_CHECKPOINTS=checkpoints``).
@@ -223,8 +223,15 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     -------
     TrainResult
         The checkpoint's path, the device and the trainer's summary.
+
+    Notes
+    -----
+    A curve architecture (``methods.deep.nets.ARCHITECTURE_DATA``) trains on the curve card
+    ``dce-sim`` with :mod:`methods.deep.training.curves`: ``profile`` and ``budget`` (epochs,
+    steps, batch, lr) apply; an image-only option given is an error.
     """
     from benchmark.core.paths import RESULTS_DIR
+    from methods.deep.nets import ARCHITECTURE_DATA
     from methods.deep.training.training import PROFILES, TrainConfig, noise_tag
     from methods.deep.training.training import train as train_model
 
@@ -232,6 +239,22 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
                                input_skip=input_skip or None, residual=residual or None,
                                width=width)
     _check_profile(profile)
+    if ARCHITECTURE_DATA[architecture] == "curve":
+        image_only = [flag for flag, given in (
+            ("--init", init), ("--encoder-weights", encoder_weights != "none"),
+            ("--perceptual-weights", perceptual_weights), ("--loss", loss != "l1"),
+            ("--ssim-weight", ssim_weight != 0.84), ("--no-augment", not augment),
+            ("--no-attention", not attention), ("--no-dilation", not dilation),
+            ("--input-skip", input_skip), ("--train-fraction", train_fraction != 1.0),
+            ("--width", width is not None), ("--crop", budget.crop is not None),
+            ("--val-limit", budget.val_limit is not None)) if given]
+        if image_only:
+            raise BenchError(f"{architecture} is a curve model: {', '.join(image_only)} "
+                             "apply to image models only")
+        return _train_curves(architecture, noise, sigma, profile=profile, budget=budget,
+                             dataset=dataset or "dce-sim", out=out, seed=seed, device=device,
+                             threads=threads, progress_bar=progress_bar, command=command)
+    dataset = dataset or "mni152"
     noises = parse_noises(noise, sigma)
     tag = f"{architecture}-{noise_tag(noises)}"
     check_out(out or Path("checkpoints") / f"{tag}.safetensors")
@@ -249,6 +272,29 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     )
     summary = train_model(config, progress=progress_bar)
     return TrainResult(Path(summary.get("checkpoint", out)), chosen, dict(summary))
+
+
+def _train_curves(architecture: str, noise: Sequence[str], sigma: Sequence[str | float], *,
+                  profile: str, budget: Budget, dataset: str, out: str | Path | None, seed: int,
+                  device: str, threads: int | None, progress_bar: bool,
+                  command: str | None) -> TrainResult:
+    """:func:`train` for a curve architecture (:mod:`methods.deep.training.curves`)."""
+    from methods.deep.training.curves import (CURVE_PROFILES, CurveTrainConfig,
+                                              check_curve_noises, train_curves)
+    from methods.deep.training.training import noise_tag
+
+    noises = parse_noises(noise, sigma)
+    check_curve_noises(noises)
+    out = str(out or Path("checkpoints") / f"{architecture}-{noise_tag(noises)}.safetensors")
+    check_out(out)
+    chosen = torch_device(device, threads)
+    allowed = {k: v for k, v in budget.overrides().items() if k in CURVE_PROFILES[profile]}
+    config = CurveTrainConfig(architecture=architecture, noises=noises, dataset=dataset,
+                              profile=profile, **{**CURVE_PROFILES[profile], **allowed},
+                              seed=seed, device=chosen, out=out,
+                              command=command or f"bench train {architecture}")
+    summary = train_curves(config, progress=progress_bar)
+    return TrainResult(Path(out), chosen, dict(summary))
 
 
 def pretrain(*, out: str | Path, noise: Sequence[str] = ("gaussian", "rician"),

@@ -1,4 +1,5 @@
-"""Deep denoisers (CDAE and UNet-DCTD-A), served from the checkpoints in ``weights/``.
+"""Deep denoisers (CDAE and UNet-DCTD-A for images, seven 1-D networks for DCE-MRI curves),
+served from the checkpoints in ``weights/``.
 
 Each architecture is registered once (:func:`methods.deep.nets.register_architecture`): the
 denoiser and the network constructor together. Registration imports neither torch nor
@@ -61,3 +62,5 @@ register_architecture(
     cost=20.0,
     summary="U-Net, ResNet-18 encoder, scSE attention, dilated decoder, trained here (PyTorch)",
 )
+
+import methods.deep.curves  # noqa: E402,F401  (registers the curve architectures)

@@ -3,6 +3,8 @@
 :func:`register_architecture` records an architecture's constructor (as ``"module:Class"``,
 imported on first use so that registering imports no torch) and its default configuration, and
 registers the denoiser that serves its checkpoints; :func:`build` makes a fresh network by name.
+An architecture declares the data it denoises (images, or curves of the DCE-MRI track); the
+noise models then decide where it applies, as for every other method.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any, Mapping
 
 #: Architectures and their default configuration (filled by :func:`register_architecture`).
 ARCHITECTURES: dict[str, dict[str, Any]] = {}
+#: The data kind each architecture denoises (``"image"`` or ``"curve"``).
+ARCHITECTURE_DATA: dict[str, str] = {}
 _CONSTRUCTORS: dict[str, str] = {}
 
 
@@ -31,6 +35,10 @@ class _Served:
         from methods.deep.inference import denoise_stack, load_model
 
         model = load_model(self.architecture, noise, device, checkpoint)
+        if ARCHITECTURE_DATA[self.architecture] == "curve":
+            from methods.deep.curves.inference import denoise_curves
+
+            return denoise_curves(model, stack, device)
         return denoise_stack(model, stack, device)
 
     @staticmethod
@@ -56,7 +64,7 @@ class _WeightsDigest:
 
 
 def register_architecture(name: str, constructor: str, *, defaults: Mapping[str, Any],
-                          cost: float, summary: str) -> None:
+                          cost: float, summary: str, data: str = "image") -> None:
     """Register architecture ``name`` and the denoiser serving its trained checkpoints.
 
     Parameters
@@ -71,15 +79,19 @@ def register_architecture(name: str, constructor: str, *, defaults: Mapping[str,
         Rough cost relative to a Gaussian filter (scheduling).
     summary : str
         One line for listings.
+    data : str
+        What the network denoises: ``"image"`` (stacks ``(N, H, W)`` in [0, 1]) or ``"curve"``
+        (stacks ``(N, T)`` in mM).
     """
     from benchmark.core.registry import register
 
     if name in ARCHITECTURES:
         raise ValueError(f"an architecture named {name!r} is already registered")
     register(name, params={"checkpoint": "auto"}, uses_sigma=False, devices=("cpu", "cuda"),
-             batched=True, cost=cost, weights=_WeightsDigest(name), summary=summary
+             batched=True, cost=cost, weights=_WeightsDigest(name), summary=summary, data=data,
              )(_Served(name))
     ARCHITECTURES[name] = dict(defaults)
+    ARCHITECTURE_DATA[name] = data
     _CONSTRUCTORS[name] = constructor
 
 
