@@ -6,8 +6,9 @@ samples). Parameters lie on a grid of 41 evenly spaced values each: Ktrans 0.02-
 kep 0.2-2.2 /min, vp 0.002-0.022 (``ve = Ktrans / kep``), 68,921 parameter sets. Each set
 belongs to one split by the SHA-256 of its grid indices (80% train, 10% validation, 10%
 test), so no parameter set is in two splits; the validation and test splits take a seeded
-random sample of theirs (512 curves each by default), every split in a seeded random order. A cell scores a block of 64 curves, whose id
-is ``<card>/<split>-b<NN>``.
+random sample of theirs (512 curves each by default) in a seeded random order; the train
+split keeps the grid's order (a trainer draws its own batches). A cell scores a block of 64
+curves, whose id is ``<card>/<split>-b<NN>``.
 
 A card may read the parameter sets (``parameters = "file.csv"``: columns ``ktrans``, ``ve``,
 ``vp``, optional ``split``) and the AIF (``aif = "file.csv"``: columns ``t`` in min and ``cp``
@@ -168,10 +169,11 @@ def simulate(name: str, sim: Simulation, split: str, root: Path) -> CurveSet:
     params = (file_parameters(root / sim.parameters, split) if sim.parameters
               else grid_parameters(sim, split))
     wanted = {"test": sim.test_curves, "validation": sim.validation_curves}.get(split)
-    rng = np.random.default_rng(int.from_bytes(
-        hashlib.sha256(f"{name}|{split}".encode()).digest()[:8], "little"))
-    pick = rng.permutation(len(params["ve"]))[:wanted]  # every block a random sample
-    params = {k: v[pick] for k, v in params.items()}
+    if wanted is not None:  # a seeded sample in random order: every block a random sample
+        rng = np.random.default_rng(int.from_bytes(
+            hashlib.sha256(f"{name}|{split}".encode()).digest()[:8], "little"))
+        pick = rng.permutation(len(params["ve"]))[:wanted]
+        params = {k: v[pick] for k, v in params.items()}
     if len(params["ve"]) == 0:
         raise BenchError(f"split {split!r} of {name} has no parameter sets")
     t, cp = time_and_aif(sim, root)
