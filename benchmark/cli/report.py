@@ -75,13 +75,7 @@ def run(args: argparse.Namespace) -> int:
     for table in result.tables:
         print(f"Table {table.table.number} ({table.table.noise}) -> "
               + ", ".join(str(p) for p in table.paths))
-    if result.page is not None:
-        print(f"Figures -> {result.out / 'figures'}; page -> {result.page}")
-    if result.incomplete:
-        print(f"bench report: written to {result.out} with {len(result.incomplete)} incomplete "
-              "row(s) (listed above)", file=sys.stderr)
-        return EXIT_INCOMPLETE
-    return 0
+    return _page_and_status(result)
 
 
 def _print_curve_report(result) -> int:
@@ -94,6 +88,11 @@ def _print_curve_report(result) -> int:
     for table in result.tables:
         print(f"{table.noise} -> " + ", ".join(str(p) for p in table.paths))
     print(result.summary)
+    return _page_and_status(result)
+
+
+def _page_and_status(result) -> int:
+    """Where the figures and the page went; exit status 1 when rows are incomplete."""
     if result.page is not None:
         print(f"Figures -> {result.out / 'figures'}; page -> {result.page}")
     if result.incomplete:
