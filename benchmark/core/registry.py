@@ -206,7 +206,7 @@ def get_method(name: str) -> Denoiser:
     Raises
     ------
     UnknownNameError
-        With close matches and the full list, e.g. "Unknown denoiser 'bm4'. Did you mean: bm3d?"
+        With close matches and the full list, e.g. "Unknown denoiser 'bm3x'. Did you mean: bm3d, bm4d?"
     """
     load_methods()
     try:
@@ -266,9 +266,9 @@ def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
             continue
         method = get_method(name)
         if not fits(method):
-            hint = "; give --volumes" if method.data == "volume" else ""
-            raise BenchError(f"{name} denoises {method.data}s; it does not run on {data}s"
-                             f"{hint or '; drop it'}")
+            hint = ("; run it with --volumes (bench run, bench report)"
+                    if method.data == "volume" else "; drop it")
+            raise BenchError(f"{name} denoises {method.data}s; it does not run on {data}s{hint}")
         if not applies(method):
             kinds = [k for k in noise_kinds() if method.applies_to(k)]
             raise BenchError(f"{name} does not apply to {kind} noise (it applies to "
