@@ -200,3 +200,24 @@ def test_bench_run_volumes_through_the_cli(tmp_path, capsys, monkeypatch):
     assert means.loc["gaussian-3d", "psnr"] > means.loc["noisy", "psnr"] + 5
     assert means.loc["gaussian-filter", "psnr"] > means.loc["noisy", "psnr"] + 5
     assert {"psnr_slices", "ssim_slices", "psnr_anatomy"} <= set(cells.columns)
+
+
+def test_bench_report_volumes_writes_its_own_folder_table_and_views(tmp_path, capsys,
+                                                                    monkeypatch):
+    from benchmark.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BENCH_REPORTS", str(tmp_path / "reports"))
+    code = main(["report", "--volumes", "--limit", "1", "--methods", "gaussian-filter",
+                 "gaussian-3d", "--noise", "gaussian", "--sigma", "0.1", "--store",
+                 str(tmp_path / "s.sqlite"), "--jobs", "1", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    folders = [p for p in (tmp_path / "reports").iterdir() if p.is_dir()]
+    assert len(folders) == 1 and folders[0].name.startswith("mni152-volumes")
+    folder = folders[0]
+    table = (folder / "volumes-gaussian-0.1.md").read_text()
+    assert "| gaussian-filter | slice-wise |" in table and "| gaussian-3d | 3-D |" in table
+    assert (folder / "figures" / "volumes-gaussian-0.1-views.png").stat().st_size > 1000
+    page = (folder / "index.html").read_text()
+    assert "Orthogonal views" in page and "slice-wise" in page
