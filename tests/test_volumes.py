@@ -170,7 +170,7 @@ def test_nlm_3d_tells_dipy_the_noise_model(monkeypatch, kind, rician):
 
 
 def test_nlm_3d_blockwise_is_fast_deterministic_and_denoises(small_volume):
-    """The contract of nlm-3d with dipy's fast algorithm (the default one is in the slow run)."""
+    """nlm-3d with dipy's fast algorithm too (the contract test runs the default one)."""
     noisy = add_noise(small_volume, NOISE, image_id="nlm")[None]
     before = noisy.copy()
     params = {"method": "blockwise", "block_radius": 2}
