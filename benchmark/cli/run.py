@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from benchmark.cli.common import (add_data_options, add_run_options, data_options,
+from benchmark.cli.common import (add_data_options, add_run_options, add_volumes_option,
+                                  data_options,
                                   positive_float, print_sweep, run_options)
 
 
@@ -16,6 +17,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--methods", nargs="+", metavar="NAME",
                         help="denoisers to run (default: all; see 'bench methods')")
     add_data_options(parser)
+    add_volumes_option(parser)
     add_run_options(parser)
     parser.add_argument("--cell-timeout", type=positive_float, metavar="SECONDS", default=None,
                         help="give up a cell after this many seconds in a worker: recorded as "
@@ -27,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from benchmark.workflows import run as run_workflow
 
     result = run_workflow(noise=args.noise, sigma=args.sigma, methods=args.methods,
-                          cell_timeout=args.cell_timeout, **data_options(args),
+                          cell_timeout=args.cell_timeout, volumes=args.volumes,
+                          **data_options(args),
                           **run_options(args))
     code = print_sweep(result.sweep, result.store)
     summary = result.summary()

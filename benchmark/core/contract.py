@@ -235,3 +235,17 @@ class Denoiser:
         if not np.isfinite(out).all():
             raise RuntimeError(f"{self.name} returned non-finite values")
         return out
+
+
+def runs_on(method: Denoiser, data: str) -> bool:
+    """Whether ``method`` denoises items of kind ``data``: its own kind, or volumes slice by
+    slice for an image method (a volume ``(D, H, W)`` is then a stack of ``D`` images).
+
+    Curve methods never apply to images or volumes, volume methods never to images.
+    """
+    return method.data == data or slice_wise(method, data)
+
+
+def slice_wise(method: Denoiser, data: str) -> bool:
+    """Whether ``method`` runs on ``data`` items slice by slice (an image method on volumes)."""
+    return data == "volume" and method.data == "image"

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from benchmark.core.contract import DATA_SHAPES, Denoiser, ImageFunction
+from benchmark.core.contract import DATA_SHAPES, Denoiser, ImageFunction, runs_on
 from benchmark.core.errors import BenchError, UnknownNameError
 from benchmark.core.noise import get_noise_model, noise_kinds
 
@@ -206,7 +206,7 @@ def get_method(name: str) -> Denoiser:
     Raises
     ------
     UnknownNameError
-        With close matches and the full list, e.g. "Unknown denoiser 'bm4'. Did you mean: bm3d?"
+        With close matches and the full list, e.g. "Unknown denoiser 'bm3x'. Did you mean: bm3d, bm4d?"
     """
     load_methods()
     try:
@@ -216,7 +216,7 @@ def get_method(name: str) -> Denoiser:
 
 
 def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
-                    variants: bool = True) -> list[Denoiser]:
+                    variants: bool = True, data: str | None = None) -> list[Denoiser]:
     """Look up several names or shell-style patterns (``'nlm*'``, matched with :mod:`fnmatch`).
 
     Parameters
@@ -229,6 +229,10 @@ def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
     variants : bool
         With no ``names``: include the derived variants (``base`` set). Patterns and names
         always may select them.
+    data : str, optional
+        A data kind: keep only the methods that run on it
+        (:func:`benchmark.core.contract.runs_on`: volumes also take the image methods, slice
+        by slice); a method named outright that does not is an error.
 
     Returns
     -------
@@ -240,10 +244,12 @@ def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
     UnknownNameError
         For an unknown name or a pattern that matches nothing.
     BenchError
-        For a method named outright that does not apply to noise ``kind``.
+        For a method named outright that does not apply to noise ``kind`` or data ``data``.
     """
     registered = method_names()
-    applies = (lambda method: True) if kind is None else (lambda method: method.applies_to(kind))
+    fits = (lambda method: True) if data is None else (lambda method: runs_on(method, data))
+    applies = ((lambda method: fits(method)) if kind is None
+               else (lambda method: fits(method) and method.applies_to(kind)))
     if not names:
         return [m for m in map(get_method, registered)
                 if applies(m) and (variants or m.base is None)]
@@ -259,6 +265,10 @@ def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
                     seen.setdefault(match, get_method(match))
             continue
         method = get_method(name)
+        if not fits(method):
+            hint = ("; run it with --volumes (bench run, bench report)"
+                    if method.data == "volume" else "; drop it")
+            raise BenchError(f"{name} denoises {method.data}s; it does not run on {data}s{hint}")
         if not applies(method):
             kinds = [k for k in noise_kinds() if method.applies_to(k)]
             raise BenchError(f"{name} does not apply to {kind} noise (it applies to "

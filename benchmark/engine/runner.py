@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 
-from benchmark.core.contract import Denoiser, Noise
+from benchmark.core.contract import Denoiser, Noise, runs_on, slice_wise
 from benchmark.data.cards import ImageSet
 from benchmark.core.errors import BenchError
 from benchmark.core.estimate import check_sigma_source, estimate_sigma
@@ -168,7 +168,9 @@ def plan(
     """Every cell of the sweep, slowest methods first (better load balance).
 
     A method that does not apply to a noise kind (:meth:`Denoiser.applies_to`) gets no cell
-    under it.
+    under it, nor one that does not run on the split's data (:func:`runs_on`): a split of
+    volumes (``data = "volume"``) takes the volume methods and, slice by slice, the image
+    methods; a split of images only the image methods.
 
     ``device`` ``"auto"`` is kept in the tasks of methods that can use CUDA and resolved by
     :func:`run_sweep` only when such a cell is to be computed, so a sweep with nothing to
@@ -186,8 +188,8 @@ def plan(
         if include_noisy:
             entries.append((NOISY, {}, "cpu", 0.1, "-"))
         for method in methods:
-            if not method.applies_to(noise.kind):  # e.g. a Rician-aware variant, Gaussian noise
-                continue
+            if not method.applies_to(noise.kind) or not runs_on(method, data):
+                continue  # e.g. a Rician-aware variant under Gaussian noise, a 3-D method on images
             params = method.resolve_params(params_for(method, noise) if params_for else None)
             method_device = device if "cuda" in method.devices else "cpu"
             config = method_config(method, params, sigma_source=sigma_source)
@@ -207,7 +209,10 @@ def evaluate(task: Task) -> tuple[CellKey, dict[str, Any]]:
 
     An image cell denoises one image (a stack of one) and scores PSNR/SSIM; a curve cell
     denoises its block of curves (the block is the stack) and scores every curve
-    (:func:`benchmark.core.curve_metrics.score_curves`).
+    (:func:`benchmark.core.curve_metrics.score_curves`); a volume cell denoises one volume (a
+    stack of one for a volume method; for an image method, slice-wise, the stack of its D
+    slices) and scores it in 3-D and per slice
+    (:func:`benchmark.core.volume_metrics.score_volume`).
     """
     key = task.key
     noise = Noise(key.noise, key.sigma)
@@ -225,14 +230,21 @@ def evaluate(task: Task) -> tuple[CellKey, dict[str, Any]]:
                 told = Noise(key.noise, estimate_sigma(noisy, key.noise))
                 result["extra"].update(sigma_estimated=told.sigma,
                                        sigma_error=told.sigma / noise.sigma - 1.0)
-            stack = noisy if curves else noisy[None]
+            whole = curves or slice_wise(denoiser, task.data)  # the item is the stack itself
+            stack = noisy if whole else noisy[None]
             estimate = denoiser(stack, told, device=task.device, params=task.params)
-            estimate = estimate if curves else estimate[0]
+            estimate = estimate if whole else estimate[0]
         result["seconds"] = time.perf_counter() - start
         if curves:
             from benchmark.core.curve_metrics import score_curves
 
             result["extra"].update(score_curves(task.clean, estimate, task.truth)["extra"])
+        elif task.data == "volume":
+            from benchmark.core.volume_metrics import score_volume
+
+            scores = score_volume(task.clean, estimate)
+            result["extra"].update(scores.pop("extra"))
+            result.update(scores)
         else:
             result.update(score(task.clean, estimate))
             result["extra"].update(anatomy_scores(task.clean, estimate))

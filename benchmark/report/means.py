@@ -15,9 +15,10 @@ from benchmark.engine.runner import NOISY, Split, method_config
 from benchmark.engine.store import under_noise
 
 #: Mean columns shown beside PSNR and SSIM when the cells hold them.
-OPTIONAL_COLUMNS = ("psnr_anatomy", "ssim_anatomy", "sigma_error")
+OPTIONAL_COLUMNS = ("psnr_slices", "ssim_slices", "psnr_anatomy", "ssim_anatomy",
+                    "sigma_error")
 #: Decimals of each column when printed.
-DIGITS = {"psnr": 2, "ssim": 4, "psnr_anatomy": 2, "ssim_anatomy": 4, "sigma_error": 4,
+DIGITS = {"psnr": 2, "ssim": 4, "psnr_slices": 2, "ssim_slices": 4, "psnr_anatomy": 2, "ssim_anatomy": 4, "sigma_error": 4,
           "seconds": 3}
 
 
@@ -93,6 +94,8 @@ def format_means(cells: pd.DataFrame, noises: Sequence[Noise], order: Sequence[s
         if means.empty:
             continue
         picked = cells[under_noise(cells, noise)]
-        blocks.append(f"\n{noise}: mean over {picked['image_id'].nunique()} images\n"
+        items = ("volumes (PSNR and 3-D SSIM on each volume; *_slices: mean over its slices)"
+                 if "psnr_slices" in means else "images")
+        blocks.append(f"\n{noise}: mean over {picked['image_id'].nunique()} {items}\n"
                       + means.round(DIGITS).to_string())
     return "\n".join(blocks)

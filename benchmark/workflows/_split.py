@@ -22,7 +22,8 @@ Progress = Callable[[str], None]
 @dataclass(frozen=True)
 class Subset:
     """The images a workflow uses: dataset name, split and image ids (no pixels); ``data``
-    is ``"curve"`` for a split of DCE curve blocks."""
+    is ``"curve"`` for a split of DCE curve blocks, ``"volume"`` for a split of whole volumes
+    (``--volumes``)."""
 
     dataset: str
     split: str
@@ -86,12 +87,17 @@ def check_noise_data(subset: Subset, noises: Sequence[Noise]) -> None:
 def load_split(*, dataset: str = "mni152", data: str | Path | None = None,
                window: str | None = None, strict: bool = False, split: str | None = None,
                limit: int | None = None, max_pixels: int | None = None,
-               max_voxels: int | None = None) -> tuple[Subset, Callable[[], "ImageSet"]]:
+               max_voxels: int | None = None,
+               volumes: bool = False) -> tuple[Subset, Callable[[], "ImageSet"]]:
     """The card and the split's ids (pixels are loaded only when cells are missing).
+
+    With ``volumes``, the items are the split's whole volumes
+    (:func:`benchmark.data.volumes.load_volumes`) instead of its slices.
 
     Returns the :class:`Subset` and a function that loads its images (once, on first call).
     """
     from benchmark.data.cards import image_ids, load_card, load_images
+    from benchmark.data.volumes import load_volumes, require_volumes, volume_ids
     from benchmark.data.loaders.detect import path_card
 
     check_positive("limit", limit)
@@ -104,18 +110,21 @@ def load_split(*, dataset: str = "mni152", data: str | Path | None = None,
              if value is not None}
     card = card.with_loader(strict=card.loader.strict or strict, **sizes)
     split = split or ("all" if data else "test")
-    ids = image_ids(card, split)
+    if volumes:
+        require_volumes(card)
+    ids = volume_ids(card, split) if volumes else image_ids(card, split)
     loaded = None
 
     def images():
         nonlocal loaded
         if loaded is None:
-            loaded = load_images(card, split).head(limit)
+            loaded = (load_volumes if volumes else load_images)(card, split).head(limit)
         return loaded
 
     if ids is None:  # this loader cannot list ids without reading: load now, validating early
         ids = list(images().ids)
-    subset = Subset(dataset=card.name, split=split, ids=tuple(ids[:limit]), data=card.data)
+    subset = Subset(dataset=card.name, split=split, ids=tuple(ids[:limit]),
+                    data="volume" if volumes else card.data)
     return subset, images
 
 
