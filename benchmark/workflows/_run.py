@@ -65,6 +65,7 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
         clip: bool = False, jobs: int = 1, device: str = "auto",
         store: str | Path | None = None, sigma_source: str = "oracle",
         progress_bar: bool = False, cell_timeout: float | None = None,
+        batch_size: int | None = None, precision: str = "fp32",
         command: str = "benchmark.run()") -> RunResult:
     """Sweep ``methods`` x noise levels over a dataset split; cells already stored are reused.
 
@@ -111,6 +112,14 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
     cell_timeout : float, optional
         Seconds a cell may take in a worker process; past it the cell is recorded as failed
         and the workers are replaced (see :func:`benchmark.engine.runner.run_sweep`).
+    batch_size : int, optional
+        Images per call of a batched method (the deep models), whose cells of one noise
+        setting are computed together and scored one by one; default: 16 on a CPU, from the
+        free memory on CUDA (:func:`benchmark.engine.batches.batch_size`).
+    precision : {"fp32", "bf16", "fp16"}
+        Numeric precision of the methods that offer others (the deep models, under
+        ``torch.autocast``); their cells at bf16/fp16 have a config of their own (``+bf16``),
+        so they never mix with the tables' float32 cells. Other methods run as always.
     command : str
         Recorded with the run's provenance.
 
@@ -151,7 +160,8 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
     store = Path(store) if store is not None else default_store()
     outcome = sweep(subset, images, noises, chosen, store=store, seed=seed, clip=clip, jobs=jobs,
                     device=device, sigma_source=sigma_source, progress_bar=progress_bar,
-                    command=command, cell_timeout=cell_timeout)
+                    command=command, cell_timeout=cell_timeout, batch_size=batch_size,
+                    precision=precision)
     cells = sweep_cells(store_cells(store, subset), subset, noises, chosen, seed=seed, clip=clip,
-                        sigma_source=sigma_source)
+                        sigma_source=sigma_source, precision=precision)
     return RunResult(subset, noises, [m.name for m in chosen], store, outcome, cells)

@@ -22,7 +22,8 @@ class _Served:
 
     architecture: str
 
-    def __call__(self, stack, noise, *, device: str = "cpu", checkpoint: str = "auto"):
+    def __call__(self, stack, noise, *, device: str = "cpu", checkpoint: str = "auto",
+                 precision: str = "fp32"):
         from benchmark.core.errors import BenchError
 
         reason = self.unavailable()
@@ -31,7 +32,7 @@ class _Served:
         from methods.deep.inference import denoise_stack, load_model
 
         model = load_model(self.architecture, noise, device, checkpoint)
-        return denoise_stack(model, stack, device)
+        return denoise_stack(model, stack, device, precision=precision)
 
     @staticmethod
     def unavailable() -> str | None:
@@ -77,8 +78,8 @@ def register_architecture(name: str, constructor: str, *, defaults: Mapping[str,
     if name in ARCHITECTURES:
         raise ValueError(f"an architecture named {name!r} is already registered")
     register(name, params={"checkpoint": "auto"}, uses_sigma=False, devices=("cpu", "cuda"),
-             batched=True, cost=cost, weights=_WeightsDigest(name), summary=summary
-             )(_Served(name))
+             batched=True, cost=cost, weights=_WeightsDigest(name), summary=summary,
+             precisions=("fp32", "bf16", "fp16"))(_Served(name))
     ARCHITECTURES[name] = dict(defaults)
     _CONSTRUCTORS[name] = constructor
 
