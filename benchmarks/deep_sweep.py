@@ -67,6 +67,7 @@ def main() -> None:
         for name in seconds:
             seconds[name].append(sweep(images, name == "batched", jobs=args.jobs,
                                        device=device, batch_size=args.batch_size))
+            print(f"{name}: {seconds[name][-1]:.1f} s", flush=True)
     cells = len(images.ids) * len(TABLES) * 2
     print(f"{cells} deep cells (Tables 1-2), {device}, --jobs {args.jobs}, "
           f"{args.repeats} repeats; {machine()}")

@@ -118,10 +118,11 @@ def test_resume_computes_only_the_missing_cells_of_a_batch(small_set, tmp_path, 
         stored[["psnr", "ssim", "finished_at"]].reset_index(drop=True))
 
 
+@pytest.mark.slow
 def test_deep_models_batched_equal_one_image_a_cell(small_set, tmp_path):
     pytest.importorskip("torch")
     methods = resolve_methods(["cdae", "unet-dctda"])
-    tasks = plan(small_set, NOISES, methods, include_noisy=False)
+    tasks = plan(small_set, NOISES[:1], methods, include_noisy=False)
     with Store(tmp_path / "batched.sqlite") as a, Store(tmp_path / "single.sqlite") as b:
         run_sweep(tasks, a, small_set, jobs=1, progress=False)
         run_sweep(tasks, b, small_set, jobs=1, progress=False, batch_size=1)
@@ -154,3 +155,20 @@ def test_reduced_precision_has_cells_of_its_own(small_set):
         get_method("tv")(stack, noise, precision="bf16")
     with pytest.raises(BenchError, match="precision 'fp8'"):
         plan(small_set, NOISES[:1], methods, precision="fp8")
+
+
+def test_run_options_reach_the_sweep(tmp_path, capsys):
+    from benchmark.cli import main
+    from benchmark.cli.run import PRECISIONS as CLI_PRECISIONS
+    from benchmark.core.contract import PRECISIONS
+
+    assert CLI_PRECISIONS == PRECISIONS
+    store = tmp_path / "s.sqlite"
+    base = ["run", "--noise", "gaussian", "--sigma", "0.1", "--methods", "gaussian-filter",
+            "--limit", "1", "--jobs", "1", "--quiet", "--store", str(store)]
+    assert main(base + ["--precision", "bf16", "--batch-size", "4"]) == 0
+    assert "2 cells computed" in capsys.readouterr().out
+    assert main(base) == 0  # a method without reduced precision: the same cells
+    assert "0 cells computed, 2 already" in capsys.readouterr().out
+    assert main(base + ["--batch-size", "0"]) == 2
+    assert "--batch-size: '0' must be 1 or more" in capsys.readouterr().err
