@@ -50,7 +50,9 @@ def test_register_returns_the_function_and_variants_share_the_contract():
 
 
 def test_resolve_methods_defaults_to_all_and_deduplicates():
-    assert [m.name for m in resolve_methods(None)] == method_names()
+    assert [m.name for m in resolve_methods(None, opt_in=True)] == method_names()
+    assert [m.name for m in resolve_methods(None)] == [
+        n for n in method_names() if not get_method(n).opt_in]
     assert [m.name for m in resolve_methods(["tv", "tv", "nlm"])] == ["tv", "nlm"]
 
 

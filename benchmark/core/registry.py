@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from benchmark.core.contract import DATA_SHAPES, Denoiser, ImageFunction, runs_on
+from benchmark.core.contract import DATA_SHAPES, PRECISIONS, Denoiser, ImageFunction, runs_on
 from benchmark.core.errors import BenchError, UnknownNameError
 from benchmark.core.noise import get_noise_model, noise_kinds
 
@@ -50,6 +50,8 @@ def register(
     noise_kinds: Sequence[str] | None = None,
     data: str = "image",
     grid: Mapping[str, Sequence[Any]] | None = None,
+    opt_in: bool = False,
+    precisions: Sequence[str] = ("fp32",),
 ) -> Callable[[ImageFunction], ImageFunction]:
     """Register a denoiser function under ``name`` (``family`` or ``family.variant``).
 
@@ -84,6 +86,8 @@ def register(
                 noise_kinds=None if noise_kinds is None else tuple(noise_kinds),
                 data=data,
                 grid={key: list(values) for key, values in (grid or {}).items()},
+                opt_in=opt_in,
+                precisions=tuple(precisions),
             )
         )
         return function
@@ -126,6 +130,9 @@ def _validate(denoiser: Denoiser) -> None:
             get_noise_model(kind)
         except UnknownNameError as error:
             raise ValueError(f"{denoiser.name}: {error}") from None
+    if "fp32" not in denoiser.precisions or set(denoiser.precisions) - set(PRECISIONS):
+        raise ValueError(f"{denoiser.name}: precisions {denoiser.precisions!r} must hold 'fp32' "
+                         f"and only {', '.join(PRECISIONS)}")
     for parameter, values in denoiser.grid.items():
         if parameter not in denoiser.params:
             raise ValueError(f"{denoiser.name}: grid parameter {parameter!r} is not one of its "
@@ -216,8 +223,12 @@ def get_method(name: str) -> Denoiser:
 
 
 def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
-                    variants: bool = True, data: str | None = None) -> list[Denoiser]:
+                    variants: bool = True, data: str | None = None,
+                    opt_in: bool = False) -> list[Denoiser]:
     """Look up several names or shell-style patterns (``'nlm*'``, matched with :mod:`fnmatch`).
+
+    An opt-in method (:attr:`Denoiser.opt_in`, e.g. ``bm3d.fast``) is selected only by its
+    name: "all methods" and patterns leave it out, unless ``opt_in`` is true.
 
     Parameters
     ----------
@@ -233,6 +244,8 @@ def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
         A data kind: keep only the methods that run on it
         (:func:`benchmark.core.contract.runs_on`: volumes also take the image methods, slice
         by slice); a method named outright that does not is an error.
+    opt_in : bool
+        Let "all methods" and patterns select the opt-in methods too (listings).
 
     Returns
     -------
@@ -250,9 +263,10 @@ def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
     fits = (lambda method: True) if data is None else (lambda method: runs_on(method, data))
     applies = ((lambda method: fits(method)) if kind is None
                else (lambda method: fits(method) and method.applies_to(kind)))
+    chosen = (lambda method: applies(method) and (opt_in or not method.opt_in))
     if not names:
         return [m for m in map(get_method, registered)
-                if applies(m) and (variants or m.base is None)]
+                if chosen(m) and (variants or m.base is None)]
     seen: dict[str, Denoiser] = {}
     for name in names:
         if _WILDCARD.search(name):
@@ -261,7 +275,7 @@ def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
                 raise UnknownNameError(f"no denoiser matches {name!r}. Available: "
                                        f"{', '.join(registered)}")
             for match in matched:
-                if applies(get_method(match)):
+                if chosen(get_method(match)):
                     seen.setdefault(match, get_method(match))
             continue
         method = get_method(name)

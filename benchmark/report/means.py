@@ -24,11 +24,13 @@ DIGITS = {"psnr": 2, "ssim": 4, "psnr_slices": 2, "ssim_slices": 4, "psnr_anatom
 
 def sweep_cells(cells: pd.DataFrame, split: Split, noises: Sequence[Noise],
                 methods: Sequence[Denoiser], *, seed: int = 0, clip: bool = False,
-                sigma_source: str = "oracle") -> pd.DataFrame:
+                sigma_source: str = "oracle", precision: str = "fp32") -> pd.DataFrame:
     """The ok cells of the sweep ``split`` x ``noises`` x ``methods`` (with the noisy input),
-    one row an image and a method, as :meth:`benchmark.engine.store.Store.frame` gives them."""
-    configs = {NOISY: "-", **{m.name: method_config(m, sigma_source=sigma_source)
-                              for m in methods}}
+    one row an image and a method, as :meth:`benchmark.engine.store.Store.frame` gives them;
+    a method that offers ``precision`` at that precision, the others at float32."""
+    configs = {NOISY: "-", **{m.name: method_config(
+        m, sigma_source=sigma_source, precision=precision if precision in m.precisions else "fp32")
+        for m in methods}}
     cells = cells[(cells["dataset"] == split.dataset) & (cells["split"] == split.split)
                   & (cells["clip"] == clip) & cells["image_id"].isin(split.ids)]
     wanted = pd.Series(False, index=cells.index)

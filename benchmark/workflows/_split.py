@@ -132,7 +132,8 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
           methods: Sequence["Denoiser"], *, store: Path, seed: int = 0, clip: bool = False,
           jobs: int = 1, device: str = "auto", sigma_source: str = "oracle",
           progress_bar: bool = False, command: str = "",
-          cell_timeout: float | None = None) -> "SweepResult":
+          cell_timeout: float | None = None, batch_size: int | None = None,
+          precision: str = "fp32") -> "SweepResult":
     """Plan and run the cells of ``noises`` x ``methods`` over ``subset`` into ``store``.
 
     The normalisation of the images is noted in the store's data log when they are loaded.
@@ -140,17 +141,19 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
     process whatever ``jobs`` says. ``device`` ``"auto"`` is resolved (PyTorch asked) only
     when a cell that can use CUDA is missing. ``cell_timeout``: seconds a cell may take in a
     worker before it is recorded as failed (see :func:`benchmark.engine.runner.run_sweep`).
+    ``batch_size``: images per call of a batched method (default: chosen from the device);
+    ``precision``: ``"bf16"``/``"fp16"`` for the methods that offer it (cells of their own).
     """
     from benchmark.engine.runner import plan, run_sweep
     from benchmark.engine.store import Store
 
     check_positive("jobs", jobs)
     tasks = plan(subset, noises, methods, seed=seed, clip=clip, device=device,
-                 sigma_source=sigma_source)
+                 sigma_source=sigma_source, precision=precision)
 
     with Store(store) as opened:
         return run_sweep(tasks, opened, noted(images, opened), jobs=jobs, progress=progress_bar,
-                         command=command, cell_timeout=cell_timeout)
+                         command=command, cell_timeout=cell_timeout, batch_size=batch_size)
 
 
 def noted(images: Callable[[], "ImageSet"], store: "Path | Store") -> Callable[[], "ImageSet"]:
