@@ -26,3 +26,13 @@ def small_set(mni_test) -> ImageSet:
     """Three 64 x 64 crops of test slices, as an ImageSet (fast sweeps)."""
     images = tuple(np.ascontiguousarray(img[96:160, 80:144]) for img in mni_test.images[:3])
     return ImageSet("mni152-crops", "test", mni_test.ids[:3], images, "crop of mni152")
+
+
+@pytest.fixture(scope="session")
+def small_volume() -> np.ndarray:
+    """A 10 x 64 x 64 crop of the first MNI152 test slab (brain and background both present)."""
+    from benchmark.data.cards import load_card
+    from benchmark.data.volumes import load_volumes
+
+    slab = load_volumes(load_card("mni152"), "test").volumes[0]
+    return np.ascontiguousarray(slab[:, 96:160, 80:144])

@@ -133,7 +133,7 @@ def test_report_without_run_needs_the_store(tmp_path):
     ({"jobs": 0}, "jobs 0"),
     ({"noise": "poisson"}, "'poisson'"),
     ({"sigma": "abc"}, "sigma 'abc'"),
-    ({"methods": ["bm4"]}, "Did you mean: bm3d"),
+    ({"methods": ["bm3dd"]}, "Did you mean: bm3d"),
     ({"sigma_source": "guess"}, "guess"),
 ])
 def test_bad_keyword_values_are_one_line_errors(tmp_path, options, fragment):

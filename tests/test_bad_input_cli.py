@@ -130,6 +130,18 @@ CASES = {
     "report: curve noise on images": (
         lambda r: ["report", "--noise", "relative-gaussian", "--sigma", "0.1", *RUN],
         "--noise relative-gaussian does not apply to mni152"),
+    "run: --volumes on a folder of images": (
+        lambda r: ["run", "--noise", "gaussian", "--sigma", "0.1", *RUN, "--data", images(r),
+                   "--volumes"], "a folder of 2-D images, not volumes"),
+    "report: --volumes on a folder of images": (
+        lambda r: ["report", "--data", images(r), *RUN, "--volumes"],
+        "a folder of 2-D images, not volumes"),
+    "run: --volumes on curves": (
+        lambda r: ["run", "--dataset", "dce-sim", "--noise", "relative-gaussian", "--sigma",
+                   "0.1", "--limit", "1", "--quiet", "--volumes"], "holds curves"),
+    "run: a 3-D method on images": (
+        lambda r: ["run", "--noise", "gaussian", "--sigma", "0.1", "--methods", "gaussian-3d",
+                   "--limit", "1", "--quiet"], "gaussian-3d denoises volumes"),
     "data fetch: a card shipped in a package": (
         lambda r: ["data", "fetch", "mni152"], "has nothing to fetch"),
 }

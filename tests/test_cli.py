@@ -26,7 +26,7 @@ def _assert_one_line_error(code, err, store, *fragments):
 
 
 @pytest.mark.parametrize("argv, fragments", [
-    (["--noise", "rician", "--sigma", "0.1", "--methods", "bm4"], ["'bm4'", "Did you mean: bm3d"]),
+    (["--noise", "rician", "--sigma", "0.1", "--methods", "bm3dd"], ["'bm3dd'", "Did you mean: bm3d"]),
     (["--noise", "poisson", "--sigma", "0.1"], ["'poisson'", "gaussian, rician"]),
     (["--noise", "rician", "--sigma", "0"], ["sigma '0'", "> 0"]),
     (["--noise", "rician", "--sigma", "-0.1"], ["sigma '-0.1'", "> 0"]),

@@ -12,9 +12,9 @@ from benchmark.core.registry import get_method, method_names, register, unregist
 NOISE = Noise("gaussian", 0.1)
 
 
-#: The level each data kind's contract test uses: images at 10% of the range, curves at 20%
-#: of their mean (the middle of the DCE levels).
-LEVEL = {"image": 0.1, "curve": 0.2}
+#: The level each data kind's contract test uses: images and volumes at 10% of the range,
+#: curves at 20% of their mean (the middle of the DCE levels).
+LEVEL = {"image": 0.1, "curve": 0.2, "volume": 0.1}
 #: Least gain over the noisy input: PSNR in dB for images, relative curve-RMSE cut for curves.
 IMAGE_GAIN_DB, CURVE_RMSE_CUT = 3.0, 0.15
 
@@ -27,19 +27,22 @@ def _noise_for(name: str) -> Noise:
 
 
 @pytest.fixture(scope="module")
-def noisy_pairs(small_image):
+def noisy_pairs(small_image, small_volume):
+    """(noise, data kind) -> (clean stack, noisy stack) for every kind a noise model draws on:
+    two image crops, a block of curves, one real 10 x 64 x 64 volume."""
     from benchmark.core.noise import get_noise_model
     from benchmark.data.cards import load_dataset
 
-    images = np.stack([small_image, small_image[::-1]])
-    curves = load_dataset("dce-sim", "test").blocks[0]
+    stacks = {"image": np.stack([small_image, small_image[::-1]]),
+              "curve": load_dataset("dce-sim", "test").blocks[0],
+              "volume": small_volume[None]}
     pairs = {}
     for kind in noise_kinds():
-        data = get_noise_model(kind).data[0]
-        stack = curves if data == "curve" else images
-        for level in set(LEVEL.values()):
-            noise = Noise(kind, level)
-            pairs[noise] = stack, add_noise(stack, noise, image_id=f"contract/{kind}")
+        for data in get_noise_model(kind).data:
+            for level in set(LEVEL.values()):
+                noise = Noise(kind, level)
+                pairs[noise, data] = stacks[data], add_noise(stacks[data], noise,
+                                                             image_id=f"contract/{kind}")
     return pairs
 
 
@@ -50,10 +53,21 @@ def _rmse(clean, estimate):
     return float(np.mean(curve_errors(clean, estimate)["rmse"]))
 
 
-@pytest.mark.parametrize("name", method_names())
+#: Families whose contract test takes over 10 s here (two calls on a 10 x 64 x 64 volume,
+#: about 16 s for BM4D and each of its variants).
+SLOW_FAMILIES = ("bm4d",)
+
+
+def _slow_marked(names):
+    """``names`` with the slow families marked ``slow``."""
+    return [pytest.param(n, marks=pytest.mark.slow) if n.split(".")[0] in SLOW_FAMILIES
+            else n for n in names]
+
+
+@pytest.mark.parametrize("name", _slow_marked(method_names()))
 def test_contract(name, noisy_pairs):
     noise = _noise_for(name)
-    clean, noisy = noisy_pairs[noise]
+    clean, noisy = noisy_pairs[noise, get_method(name).data]
     before = noisy.copy()
     method = get_method(name)
 
@@ -163,14 +177,14 @@ def test_registering_an_unknown_data_kind_is_an_error():
 @pytest.mark.parametrize("profile", ["np", "high", "refilter", "vn"])
 def test_every_bm3d_profile_the_method_offers_runs(profile, noisy_pairs):
     """bm3d 4.0.3 fails on a scalar sigma with the refiltering profile; the method must not."""
-    clean, noisy = noisy_pairs[NOISE]
+    clean, noisy = noisy_pairs[NOISE, "image"]
     out = get_method("bm3d")(noisy[:1], NOISE, params={"profile": profile})
     assert psnr(clean[0], out[0]) > psnr(clean[0], noisy[0]) + 3.0
 
 
 def test_bm3d_refilter_profile_refilters(noisy_pairs):
     """The refiltering profile really runs its extra residual stage (its output differs)."""
-    clean, noisy = noisy_pairs[NOISE]
+    clean, noisy = noisy_pairs[NOISE, "image"]
     bm3d = get_method("bm3d")
     plain = bm3d(noisy[:1], NOISE, params={"profile": "np"})
     refiltered = bm3d(noisy[:1], NOISE, params={"profile": "refilter"})

@@ -26,10 +26,10 @@ def test_malformed_names_are_rejected(bad):
 
 def test_unknown_name_suggests_close_matches_and_lists_all():
     with pytest.raises(UnknownNameError) as info:
-        get_method("bm4")
+        get_method("bm3x")
     message = str(info.value)
-    assert "Unknown denoiser 'bm4'" in message
-    assert "Did you mean: bm3d?" in message
+    assert "Unknown denoiser 'bm3x'" in message
+    assert "Did you mean: bm3d, bm4d?" in message
     assert all(name in message for name in PAPER_CLASSICAL)
 
 
@@ -50,22 +50,27 @@ def test_register_returns_the_function_and_variants_share_the_contract():
 
 
 def test_resolve_methods_defaults_to_all_and_deduplicates():
-    assert [m.name for m in resolve_methods(None)] == method_names()
+    assert [m.name for m in resolve_methods(None, opt_in=True)] == method_names()
+    assert [m.name for m in resolve_methods(None)] == [
+        n for n in method_names() if not get_method(n).opt_in]
     assert [m.name for m in resolve_methods(["tv", "tv", "nlm"])] == ["tv", "nlm"]
 
 
 def test_wildcards_select_by_fnmatch_in_registration_order():
-    assert [m.name for m in resolve_methods(["nlm*"])] == ["nlm", "nlm.rician-bc",
-                                                           "nlm.rician-vst"]
+    assert [m.name for m in resolve_methods(["nlm*"])] == [
+        "nlm", "nlm.rician-bc", "nlm.rician-vst", "nlm-3d", "nlm-3d.rician-bc",
+        "nlm-3d.rician-vst"]
+    assert [m.name for m in resolve_methods(["nlm*"], data="image")] == [
+        "nlm", "nlm.rician-bc", "nlm.rician-vst"]
     assert [m.name for m in resolve_methods(["wavelet*"], kind="gaussian")] == [
-        "wavelet", "wavelet.shift-invariant"]
+        "wavelet", "wavelet.shift-invariant", "wavelet-3d"]
     with pytest.raises(UnknownNameError, match="no denoiser matches 'nlx\\*'"):
         resolve_methods(["nlx*"])
 
 
 def test_all_methods_under_a_noise_kind_are_those_that_apply():
-    gaussian = [m.name for m in resolve_methods(None, kind="gaussian")]
-    rician = [m.name for m in resolve_methods(None, kind="rician")]
+    gaussian = [m.name for m in resolve_methods(None, kind="gaussian", data="image")]
+    rician = [m.name for m in resolve_methods(None, kind="rician", data="image")]
     assert not any(".rician-" in n or "-rician-" in n for n in gaussian)
     assert len(rician) - len(gaussian) == 14 and set(gaussian) < set(rician)
     assert all(m.base is None for m in resolve_methods(None, variants=False))

@@ -90,7 +90,8 @@ def test_every_plain_per_image_method_reading_sigma_gets_the_variants():
     plain = [get_method(n) for n in method_names() if get_method(n).base is None]
     for method in plain:
         derived = {get_method(n).name for n in method_names() if get_method(n).base == method.name}
-        expected = method.uses_sigma and not method.batched and method.data == "image"
+        expected = (method.uses_sigma and not method.batched
+                    and method.data in ("image", "volume"))
         assert bool(derived) == expected, method.name
         assert len(derived) == (len(SUFFIXES) if expected else 0)
 

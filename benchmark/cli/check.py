@@ -55,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
         raise BenchError(f"--update would write into the installed package ({BASELINE_DIR}); "
                          "give --baseline FOLDER for a baseline of your own")
     methods = resolve_methods(args.methods)
+    if args.methods and all(m.data == "volume" for m in methods):
+        raise BenchError("bench check measures images and curves; the 3-D methods run on "
+                         "volumes (bench run --volumes)")
+    methods = [m for m in methods if m.data != "volume"]  # the check's images are slices
     curve_methods = [m for m in methods if m.applies_to(CURVE_CHECK_NOISES[0].kind)]
     curves = not args.methods or bool(curve_methods)
     baseline = curve_baseline = None

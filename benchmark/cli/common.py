@@ -60,6 +60,14 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clip", action="store_true", help="clip noisy images to [0, 1]")
 
 
+def add_volumes_option(parser: argparse.ArgumentParser) -> None:
+    """``--volumes``: one cell a whole volume (benchmark.data.volumes)."""
+    parser.add_argument("--volumes", action="store_true",
+                        help="one cell a whole volume (D, H, W): the card's volumes (mni152: "
+                             "the test slabs) or the --data NIfTI/DICOM series; 3-D methods "
+                             "on each volume, image methods slice by slice (docs/volumes.md)")
+
+
 def add_limit_options(parser: argparse.ArgumentParser) -> None:
     """``--max-pixels`` / ``--max-voxels``: raise the size guards (benchmark.data.limits)."""
     parser.add_argument("--max-pixels", metavar="N", default=None,

@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from benchmark.core.noise import noise_kinds
     from benchmark.core.registry import resolve_methods
 
-    for method in resolve_methods(None):
+    for method in resolve_methods(None, opt_in=True):
         params = ", ".join(f"{k}={v!r}" for k, v in method.resolve_params().items()) or "-"
         sigma = "true sigma" if method.uses_sigma else "blind"
         print(f"{method.name:26s} {sigma:10s} {'/'.join(method.devices):9s} {params}")
@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
         if method.data != "image":  # e.g. DCE curves: say what it takes and under which noise
             kinds = "/".join(k for k in noise_kinds() if method.applies_to(k))
             only += f" [{method.data}s, {kinds} noise]"
+        if method.opt_in:
+            only += " [opt-in: runs only when named]"
         print(f"{'':26s} {method.summary}{only}")
         reason = unavailable(method)
         if reason:

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from benchmark.cli import report_figures
-from benchmark.cli.common import (add_data_options, add_run_options, data_options,
+from benchmark.cli.common import (add_data_options, add_run_options, add_volumes_option,
+                                  data_options,
                                   positive_int, print_sweep, run_options)
 from benchmark.core.paths import REPORTS_DIR
 
@@ -47,6 +48,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="curve report: validation blocks the classical 1-D methods are "
                              "tuned on (default: the whole validation split)")
     add_data_options(parser)
+    add_volumes_option(parser)
     add_run_options(parser)
     report_figures.add_options(parser)
     return parser
@@ -55,14 +57,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from benchmark.workflows import report
     from benchmark.workflows._curve_report import CurveReportResult
+    from benchmark.workflows._volume_report import VolumeReportResult
 
     result = report(methods=args.methods, noise=args.noise, sigma=args.sigma, out=args.out,
                     run=not args.no_run, allow_failed=args.allow_failed,
-                    val_limit=args.val_limit,
+                    val_limit=args.val_limit, volumes=args.volumes,
                     **data_options(args), **run_options(args),
                     **report_figures.figure_options(args))
     if isinstance(result, CurveReportResult):
         return _print_curve_report(result)
+    if isinstance(result, VolumeReportResult):
+        return _print_volume_report(result)
     if result.sweep is not None:
         print_sweep(result.sweep, result.store)
     for line in result.incomplete:
@@ -76,6 +81,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"Table {table.table.number} ({table.table.noise}) -> "
               + ", ".join(str(p) for p in table.paths))
     return _page_and_status(result)
+
+
+def _print_volume_report(result) -> int:
+    """The volume report's lines: the sweep, each setting's files, the page."""
+    if result.sweep is not None:
+        print_sweep(result.sweep, result.store)
+    for line in result.incomplete:
+        print(f"bench report: incomplete row: {line[:300]}", file=sys.stderr)
+    for table in result.tables:
+        print(f"Volumes ({table.noise}) -> " + ", ".join(str(p) for p in table.paths))
+    if result.page is not None:
+        print(f"Figures -> {result.out / 'figures'}; page -> {result.page}")
+    if result.incomplete:
+        print(f"bench report: written to {result.out} with {len(result.incomplete)} incomplete "
+              "row(s) (listed above)", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    return 0
 
 
 def _print_curve_report(result) -> int:

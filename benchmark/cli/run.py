@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from benchmark.cli.common import (add_data_options, add_run_options, data_options,
-                                  positive_float, print_sweep, run_options)
+from benchmark.cli.common import (add_data_options, add_run_options, add_volumes_option,
+                                  data_options, positive_float, positive_int, print_sweep,
+                                  run_options)
+
+#: The precisions of :data:`benchmark.core.contract.PRECISIONS` (not imported: start-up time).
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -16,10 +20,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--methods", nargs="+", metavar="NAME",
                         help="denoisers to run (default: all; see 'bench methods')")
     add_data_options(parser)
+    add_volumes_option(parser)
     add_run_options(parser)
     parser.add_argument("--cell-timeout", type=positive_float, metavar="SECONDS", default=None,
                         help="give up a cell after this many seconds in a worker: recorded as "
                              "failed, the workers replaced (default: no limit)")
+    parser.add_argument("--batch-size", type=positive_int, metavar="N", default=None,
+                        help="images per call of a deep model, whose cells are computed in "
+                             "batches (default: 16 on a CPU, from free memory on a GPU)")
+    parser.add_argument("--precision", default="fp32", choices=PRECISIONS,
+                        help="numeric precision of the deep models (default fp32, the tables' "
+                             "setting); bf16/fp16 cells are stored under a config of their own")
     return parser
 
 
@@ -27,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
     from benchmark.workflows import run as run_workflow
 
     result = run_workflow(noise=args.noise, sigma=args.sigma, methods=args.methods,
-                          cell_timeout=args.cell_timeout, **data_options(args),
+                          cell_timeout=args.cell_timeout, volumes=args.volumes,
+                          batch_size=args.batch_size, precision=args.precision,
+                          **data_options(args),
                           **run_options(args))
     code = print_sweep(result.sweep, result.store)
     summary = result.summary()

@@ -24,6 +24,10 @@ DATA_SHAPES: dict[str, tuple[str, ...]] = {
     "volume": ("N", "D", "H", "W"),
 }
 
+#: Numeric precisions a denoiser may declare (:attr:`Denoiser.precisions`): float32, and
+#: bfloat16 or float16 inference (autocast) for the methods that offer it.
+PRECISIONS = ("fp32", "bf16", "fp16")
+
 #: Highest noise level accepted: sigma is a fraction of the [0, 1] intensity range.
 SIGMA_MAX = 1.0
 
@@ -176,6 +180,13 @@ class Denoiser:
     grid : mapping
         Tuning grid: parameter -> values tried by ``bench fair`` on the validation split
         (each should hold the default). Empty: not tuned. Variants inherit their base's grid.
+    opt_in : bool
+        Run only when named: "all methods" (the default selection of ``bench run``, the tables,
+        ``bench check``) and wildcard patterns leave it out, and ``bench fair`` does not take
+        it as a candidate variant of another method. Variants derived from it are opt-in too.
+    precisions : tuple of str
+        Numeric precisions it runs at (:data:`PRECISIONS`); ``"fp32"`` always. A batched
+        function offering more takes a ``precision`` keyword.
     """
 
     name: str
@@ -191,6 +202,8 @@ class Denoiser:
     noise_kinds: tuple[str, ...] | None = None
     data: str = "image"
     grid: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    opt_in: bool = False
+    precisions: tuple[str, ...] = ("fp32",)
 
     def applies_to(self, kind: str) -> bool:
         """Whether this method makes sense under noise ``kind`` (its noise model decides)."""
@@ -221,12 +234,21 @@ class Denoiser:
         *,
         device: str = "cpu",
         params: Mapping[str, Any] | None = None,
+        precision: str = "fp32",
     ) -> np.ndarray:
-        """Denoise a stack under the contract: same shape, float32, finite, input untouched."""
+        """Denoise a stack under the contract: same shape, float32, finite, input untouched.
+
+        ``precision`` other than ``"fp32"`` must be one of :attr:`precisions`; the output is
+        float32 whatever the precision of the computation.
+        """
         stack = as_stack(images, data=self.data)
         resolved = self.resolve_params(params)
+        if precision not in self.precisions:
+            raise BenchError(f"{self.name} runs at {', '.join(self.precisions)}, not "
+                             f"precision {precision!r}")
         if self.batched:
-            out = self.function(stack.copy(), noise, device=device, **resolved)
+            extra = {"precision": precision} if len(self.precisions) > 1 else {}
+            out = self.function(stack.copy(), noise, device=device, **resolved, **extra)
         else:
             out = np.stack([self.function(item.copy(), noise, **resolved) for item in stack])
         out = np.asarray(out, dtype=np.float32)
@@ -235,3 +257,17 @@ class Denoiser:
         if not np.isfinite(out).all():
             raise RuntimeError(f"{self.name} returned non-finite values")
         return out
+
+
+def runs_on(method: Denoiser, data: str) -> bool:
+    """Whether ``method`` denoises items of kind ``data``: its own kind, or volumes slice by
+    slice for an image method (a volume ``(D, H, W)`` is then a stack of ``D`` images).
+
+    Curve methods never apply to images or volumes, volume methods never to images.
+    """
+    return method.data == data or slice_wise(method, data)
+
+
+def slice_wise(method: Denoiser, data: str) -> bool:
+    """Whether ``method`` runs on ``data`` items slice by slice (an image method on volumes)."""
+    return data == "volume" and method.data == "image"

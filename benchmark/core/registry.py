@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from benchmark.core.contract import DATA_SHAPES, Denoiser, ImageFunction
+from benchmark.core.contract import DATA_SHAPES, PRECISIONS, Denoiser, ImageFunction, runs_on
 from benchmark.core.errors import BenchError, UnknownNameError
 from benchmark.core.noise import get_noise_model, noise_kinds
 
@@ -50,6 +50,8 @@ def register(
     noise_kinds: Sequence[str] | None = None,
     data: str = "image",
     grid: Mapping[str, Sequence[Any]] | None = None,
+    opt_in: bool = False,
+    precisions: Sequence[str] = ("fp32",),
 ) -> Callable[[ImageFunction], ImageFunction]:
     """Register a denoiser function under ``name`` (``family`` or ``family.variant``).
 
@@ -84,6 +86,8 @@ def register(
                 noise_kinds=None if noise_kinds is None else tuple(noise_kinds),
                 data=data,
                 grid={key: list(values) for key, values in (grid or {}).items()},
+                opt_in=opt_in,
+                precisions=tuple(precisions),
             )
         )
         return function
@@ -126,6 +130,9 @@ def _validate(denoiser: Denoiser) -> None:
             get_noise_model(kind)
         except UnknownNameError as error:
             raise ValueError(f"{denoiser.name}: {error}") from None
+    if "fp32" not in denoiser.precisions or set(denoiser.precisions) - set(PRECISIONS):
+        raise ValueError(f"{denoiser.name}: precisions {denoiser.precisions!r} must hold 'fp32' "
+                         f"and only {', '.join(PRECISIONS)}")
     for parameter, values in denoiser.grid.items():
         if parameter not in denoiser.params:
             raise ValueError(f"{denoiser.name}: grid parameter {parameter!r} is not one of its "
@@ -206,7 +213,7 @@ def get_method(name: str) -> Denoiser:
     Raises
     ------
     UnknownNameError
-        With close matches and the full list, e.g. "Unknown denoiser 'bm4'. Did you mean: bm3d?"
+        With close matches and the full list, e.g. "Unknown denoiser 'bm3x'. Did you mean: bm3d, bm4d?"
     """
     load_methods()
     try:
@@ -216,8 +223,12 @@ def get_method(name: str) -> Denoiser:
 
 
 def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
-                    variants: bool = True) -> list[Denoiser]:
+                    variants: bool = True, data: str | None = None,
+                    opt_in: bool = False) -> list[Denoiser]:
     """Look up several names or shell-style patterns (``'nlm*'``, matched with :mod:`fnmatch`).
+
+    An opt-in method (:attr:`Denoiser.opt_in`, e.g. ``bm3d.fast``) is selected only by its
+    name: "all methods" and patterns leave it out, unless ``opt_in`` is true.
 
     Parameters
     ----------
@@ -229,6 +240,12 @@ def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
     variants : bool
         With no ``names``: include the derived variants (``base`` set). Patterns and names
         always may select them.
+    data : str, optional
+        A data kind: keep only the methods that run on it
+        (:func:`benchmark.core.contract.runs_on`: volumes also take the image methods, slice
+        by slice); a method named outright that does not is an error.
+    opt_in : bool
+        Let "all methods" and patterns select the opt-in methods too (listings).
 
     Returns
     -------
@@ -240,13 +257,16 @@ def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
     UnknownNameError
         For an unknown name or a pattern that matches nothing.
     BenchError
-        For a method named outright that does not apply to noise ``kind``.
+        For a method named outright that does not apply to noise ``kind`` or data ``data``.
     """
     registered = method_names()
-    applies = (lambda method: True) if kind is None else (lambda method: method.applies_to(kind))
+    fits = (lambda method: True) if data is None else (lambda method: runs_on(method, data))
+    applies = ((lambda method: fits(method)) if kind is None
+               else (lambda method: fits(method) and method.applies_to(kind)))
+    chosen = (lambda method: applies(method) and (opt_in or not method.opt_in))
     if not names:
         return [m for m in map(get_method, registered)
-                if applies(m) and (variants or m.base is None)]
+                if chosen(m) and (variants or m.base is None)]
     seen: dict[str, Denoiser] = {}
     for name in names:
         if _WILDCARD.search(name):
@@ -255,10 +275,14 @@ def resolve_methods(names: Sequence[str] | None, *, kind: str | None = None,
                 raise UnknownNameError(f"no denoiser matches {name!r}. Available: "
                                        f"{', '.join(registered)}")
             for match in matched:
-                if applies(get_method(match)):
+                if chosen(get_method(match)):
                     seen.setdefault(match, get_method(match))
             continue
         method = get_method(name)
+        if not fits(method):
+            hint = ("; run it with --volumes (bench run, bench report)"
+                    if method.data == "volume" else "; drop it")
+            raise BenchError(f"{name} denoises {method.data}s; it does not run on {data}s{hint}")
         if not applies(method):
             kinds = [k for k in noise_kinds() if method.applies_to(k)]
             raise BenchError(f"{name} does not apply to {kind} noise (it applies to "

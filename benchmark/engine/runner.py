@@ -3,6 +3,8 @@
 A cell's noisy image is drawn from its identity (see :mod:`benchmark.core.noise`), denoised, scored
 and written. A failing cell is recorded with its error and the sweep goes on. Cells already in
 the store with status ``ok`` are skipped, so an interrupted sweep resumes where it stopped.
+The cells of a batched method (the deep models) are computed a batch at a time
+(:func:`evaluate_batch`, :mod:`benchmark.engine.batches`), each still scored and stored alone.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 
-from benchmark.core.contract import Denoiser, Noise
+from benchmark.core.contract import PRECISIONS, Denoiser, Noise, runs_on, slice_wise
 from benchmark.data.cards import ImageSet
 from benchmark.core.errors import BenchError
 from benchmark.core.estimate import check_sigma_source, estimate_sigma
@@ -30,6 +32,7 @@ from benchmark.core.metrics import score
 from benchmark.core.noise import add_noise
 from benchmark.engine.provenance import git_commit, library_versions, machine
 from benchmark.core.registry import get_method
+from benchmark.engine.batches import batch_size as sized_batch, check_batch_size, setting
 from benchmark.engine.store import LEASE_SECONDS, CellKey, Store
 
 #: The pseudo-method that scores the noisy input itself (the tables' reference row).
@@ -47,25 +50,29 @@ ESTIMATED_SUFFIX = "+est"
 
 
 def cell_config(params: dict[str, Any], *, sigma_source: str = "oracle",
-                uses_sigma: bool = True, weights: str = "") -> str:
+                uses_sigma: bool = True, weights: str = "", precision: str = "fp32") -> str:
     """A cell's ``config``: the parameters' hash, then ``@`` and the ``weights`` digest when
-    given, marked ``+est`` in blind mode.
+    given, ``+bf16``/``+fp16`` for a reduced ``precision``, and ``+est`` in blind mode.
 
-    A method that does not read sigma gives the same cell in both modes.
+    A method that does not read sigma gives the same cell in both modes; float32 cells keep
+    the config they always had.
     """
     config = config_id(params) + (f"@{weights}" if weights else "")
+    if precision != "fp32":
+        config += f"+{precision}"
     if check_sigma_source(sigma_source) == "estimated" and uses_sigma:
         config += ESTIMATED_SUFFIX
     return config
 
 
 def method_config(method: Denoiser, params: Mapping[str, Any] | None = None, *,
-                  sigma_source: str = "oracle") -> str:
+                  sigma_source: str = "oracle", precision: str = "fp32") -> str:
     """The ``config`` of ``method``'s cells with ``params`` over its defaults (see
     :func:`cell_config`); a method with trained weights adds their digest."""
     resolved = method.resolve_params(params)
     return cell_config(resolved, sigma_source=sigma_source, uses_sigma=method.uses_sigma,
-                       weights=method.weights(resolved) if method.weights else "")
+                       weights=method.weights(resolved) if method.weights else "",
+                       precision=precision)
 
 
 class Split(Protocol):
@@ -89,6 +96,15 @@ class Task:
     sigma_source: str = "oracle"
     data: str = "image"
     truth: Mapping[str, Any] | None = None  # a curve block's true parameters, time grid, AIF
+    precision: str = "fp32"  # of a method that offers others (Denoiser.precisions)
+
+
+@dataclass(frozen=True)
+class CellBatch:
+    """Cells of one batched method and setting (:func:`benchmark.engine.batches.setting`), images
+    of one shape, computed by one call (:func:`evaluate_batch`)."""
+
+    tasks: tuple[Task, ...]
 
 
 @dataclass
@@ -164,11 +180,14 @@ def plan(
     include_noisy: bool = True,
     sigma_source: str = "oracle",
     params_for: Callable[[Denoiser, Noise], dict[str, Any] | None] | None = None,
+    precision: str = "fp32",
 ) -> list[Task]:
     """Every cell of the sweep, slowest methods first (better load balance).
 
     A method that does not apply to a noise kind (:meth:`Denoiser.applies_to`) gets no cell
-    under it.
+    under it, nor one that does not run on the split's data (:func:`runs_on`): a split of
+    volumes (``data = "volume"``) takes the volume methods and, slice by slice, the image
+    methods; a split of images only the image methods.
 
     ``device`` ``"auto"`` is kept in the tasks of methods that can use CUDA and resolved by
     :func:`run_sweep` only when such a cell is to be computed, so a sweep with nothing to
@@ -177,27 +196,35 @@ def plan(
     ``sigma_source`` ``"estimated"`` gives methods that read sigma an estimate from each noisy
     image (blind mode); ``params_for(method, noise)`` may override a method's parameters per
     noise setting (tuned values), ``None`` keeping the defaults.
+
+    ``precision`` (``"bf16"``, ``"fp16"``) applies to the methods that offer it
+    (:attr:`Denoiser.precisions`, the deep models), whose cells then have a config of their
+    own (``+bf16``); the other methods run as always.
     """
     check_device(device)
+    if precision not in PRECISIONS:
+        raise BenchError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     data = getattr(images, "data", "image")
     tasks = []
     for noise in noises:
-        entries: list[tuple[str, dict[str, Any], str, float, str]] = []
+        entries: list[tuple[str, dict[str, Any], str, float, str, str]] = []
         if include_noisy:
-            entries.append((NOISY, {}, "cpu", 0.1, "-"))
+            entries.append((NOISY, {}, "cpu", 0.1, "-", "fp32"))
         for method in methods:
-            if not method.applies_to(noise.kind):  # e.g. a Rician-aware variant, Gaussian noise
-                continue
+            if not method.applies_to(noise.kind) or not runs_on(method, data):
+                continue  # e.g. a Rician-aware variant under Gaussian noise, a 3-D method on images
             params = method.resolve_params(params_for(method, noise) if params_for else None)
             method_device = device if "cuda" in method.devices else "cpu"
-            config = method_config(method, params, sigma_source=sigma_source)
-            entries.append((method.name, params, method_device, method.cost, config))
+            runs_at = precision if precision in method.precisions else "fp32"
+            config = method_config(method, params, sigma_source=sigma_source, precision=runs_at)
+            entries.append((method.name, params, method_device, method.cost, config, runs_at))
         for image_id in images.ids:
-            for name, params, method_device, cost, config in entries:
+            for name, params, method_device, cost, config, runs_at in entries:
                 key = CellKey(images.dataset, images.split, image_id, noise.kind, noise.sigma,
                               clip, seed, name, config)
                 tasks.append(Task(key, params, method_device, cost, data=data,
-                                  sigma_source=sigma_source if name != NOISY else "oracle"))
+                                  sigma_source=sigma_source if name != NOISY else "oracle",
+                                  precision=runs_at))
     tasks.sort(key=lambda task: -task.cost)  # stable: keeps image order within a method
     return tasks
 
@@ -207,7 +234,10 @@ def evaluate(task: Task) -> tuple[CellKey, dict[str, Any]]:
 
     An image cell denoises one image (a stack of one) and scores PSNR/SSIM; a curve cell
     denoises its block of curves (the block is the stack) and scores every curve
-    (:func:`benchmark.core.curve_metrics.score_curves`).
+    (:func:`benchmark.core.curve_metrics.score_curves`); a volume cell denoises one volume (a
+    stack of one for a volume method; for an image method, slice-wise, the stack of its D
+    slices) and scores it in 3-D and per slice
+    (:func:`benchmark.core.volume_metrics.score_volume`).
     """
     key = task.key
     noise = Noise(key.noise, key.sigma)
@@ -225,14 +255,22 @@ def evaluate(task: Task) -> tuple[CellKey, dict[str, Any]]:
                 told = Noise(key.noise, estimate_sigma(noisy, key.noise))
                 result["extra"].update(sigma_estimated=told.sigma,
                                        sigma_error=told.sigma / noise.sigma - 1.0)
-            stack = noisy if curves else noisy[None]
-            estimate = denoiser(stack, told, device=task.device, params=task.params)
-            estimate = estimate if curves else estimate[0]
+            whole = curves or slice_wise(denoiser, task.data)  # the item is the stack itself
+            stack = noisy if whole else noisy[None]
+            estimate = denoiser(stack, told, device=task.device, params=task.params,
+                                precision=task.precision)
+            estimate = estimate if whole else estimate[0]
         result["seconds"] = time.perf_counter() - start
         if curves:
             from benchmark.core.curve_metrics import score_curves
 
             result["extra"].update(score_curves(task.clean, estimate, task.truth)["extra"])
+        elif task.data == "volume":
+            from benchmark.core.volume_metrics import score_volume
+
+            scores = score_volume(task.clean, estimate)
+            result["extra"].update(scores.pop("extra"))
+            result.update(scores)
         else:
             result.update(score(task.clean, estimate))
             result["extra"].update(anatomy_scores(task.clean, estimate))
@@ -241,6 +279,73 @@ def evaluate(task: Task) -> tuple[CellKey, dict[str, Any]]:
         message = " ".join(str(error).split()) or "no message"
         result.update(status="error", error=f"{type(error).__name__}: {message}"[:500])
     return key, result
+
+
+#: Settings whose model this process has run once (loaded, warmed) before timing a batch.
+_WARMED: set[tuple] = set()
+#: Side of the crop of one image that warms a batched method (loads its model) untimed.
+WARM_SIDE = 64
+
+
+def evaluate_batch(batch: CellBatch) -> list[tuple[CellKey, dict[str, Any]]]:
+    """Compute the cells of ``batch`` with one call of their method. Never raises.
+
+    Each image gets its own noise draw (as in :func:`evaluate`) and its own scores. The first
+    batch of a setting in a process first runs the method on a crop of one image
+    (:data:`WARM_SIDE` px), untimed, so that loading the model is not timed; each cell's
+    ``seconds`` is then the batch's denoising time divided by its number of images (so model
+    loading is in no cell's time). If the call fails, every cell of the batch is recorded as failed with
+    its error; a cell whose scoring fails is recorded as failed alone.
+    """
+    tasks = batch.tasks
+    first = tasks[0]
+    noise = Noise(first.key.noise, first.key.sigma)
+    results = [{"params": task.params, "device": task.device, "extra": {}} for task in tasks]
+    try:
+        noisy = np.stack([add_noise(task.clean, noise, image_id=task.key.image_id,
+                                    seed=task.key.seed, clip=task.key.clip) for task in tasks])
+        denoiser = get_method(first.key.method)
+        options = dict(device=first.device, params=first.params, precision=first.precision)
+        warm = (setting(first), id(denoiser.function))  # a method registered anew: warm again
+        if warm not in _WARMED:  # a crop of one image suffices to load the model
+            denoiser(noisy[:1, :WARM_SIDE, :WARM_SIDE], noise, **options)
+            _WARMED.add(warm)
+        start = time.perf_counter()
+        estimates = denoiser(noisy, noise, **options)
+        seconds = (time.perf_counter() - start) / len(tasks)
+    except Exception as error:  # the batch's cells are recorded as failed, the sweep goes on
+        return [(task.key, {**result, "status": "error", "error": _error_text(error)})
+                for task, result in zip(tasks, results)]
+    for task, result, estimate in zip(tasks, results, estimates):
+        result["seconds"] = seconds
+        try:
+            result.update(score(task.clean, estimate))
+            result["extra"].update(anatomy_scores(task.clean, estimate))
+            result["status"] = "ok"
+        except Exception as error:
+            result.update(status="error", error=_error_text(error))
+    return [(task.key, result) for task, result in zip(tasks, results)]
+
+
+def compute(unit: Task | CellBatch) -> list[tuple[CellKey, dict[str, Any]]]:
+    """The cells of one unit of work: a task (:func:`evaluate`) or a batch
+    (:func:`evaluate_batch`)."""
+    return evaluate_batch(unit) if isinstance(unit, CellBatch) else [evaluate(unit)]
+
+
+def _error_text(error: Exception) -> str:
+    """A cell's recorded error: the exception's type and its message on one line."""
+    message = " ".join(str(error).split()) or "no message"
+    return f"{type(error).__name__}: {message}"[:500]
+
+
+def _batched(task: Task) -> bool:
+    """Whether ``task`` is computed in a batch: an image cell of a batched method that is
+    given one sigma for all its images (not an estimate per image)."""
+    if task.data != "image" or task.key.method == NOISY:
+        return False
+    method = get_method(task.key.method)
+    return method.batched and not (task.sigma_source == "estimated" and method.uses_sigma)
 
 
 #: Below this many CPU cells a sweep runs in this process: starting a pool costs more than it
@@ -259,6 +364,7 @@ def run_sweep(
     progress: bool = True,
     command: str = "",
     cell_timeout: float | None = None,
+    batch_size: int | None = None,
 ) -> SweepResult:
     """Compute the tasks not yet in ``store`` and write each as it finishes.
 
@@ -287,10 +393,16 @@ def run_sweep(
         Seconds a cell may take in a worker process; a cell past it is recorded as failed
         ("timed out after N s") and the pool's workers are replaced (the other cells in
         flight are computed again). With a limit, CPU cells always run in worker processes
-        (at least one), except those of methods the workers do not know.
+        (at least one), except those of methods the workers do not know. A batch (below)
+        is one unit under the limit: past it, each of its cells is recorded as timed out.
+    batch_size : int, optional
+        Images per call of a batched method (the deep models), whose cells of one setting are
+        computed together (:func:`evaluate_batch`); default: chosen from the device
+        (:func:`benchmark.engine.batches.batch_size`). 1 computes them one image a call.
     """
     from tqdm import tqdm
 
+    check_batch_size(batch_size)
     outcome = SweepResult(planned=len(tasks))
     before = store.states(task.key for task in tasks)
     todo = list({task.key: task for task in tasks
@@ -317,19 +429,19 @@ def run_sweep(
             claimed: list[CellKey] = []
             inline = [t for t in remaining if t.device == "cuda" or t.key.method in here]
             pooled = [t for t in remaining if not (t.device == "cuda" or t.key.method in here)]
-            streams = (make_executor(1).imap_unordered(evaluate, session.claim(
-                           inline, token, before, claimed)),
-                       executor.imap_unordered(evaluate, session.claim(
-                           pooled, token, before, claimed, batch=2 * workers),
+            streams = (make_executor(1).imap_unordered(compute, session.claim(
+                           inline, token, before, claimed, batch_size=batch_size)),
+                       executor.imap_unordered(compute, session.claim(
+                           pooled, token, before, claimed, batch=2 * workers,
+                           batch_size=batch_size),
                            on_timeout=partial(_timed_out, seconds=cell_timeout)))
-            for stream in streams:
-                for key, result in stream:
-                    store.put(key, result, run_id=session.run_id)
-                    outcome.computed += 1
-                    if result["status"] != "ok":
-                        outcome.failed.append((key, result["error"]))
-                        bar.set_postfix(failed=len(outcome.failed))
-                    bar.update()
+            for key, result in (cell for stream in streams for cells in stream for cell in cells):
+                store.put(key, result, run_id=session.run_id)
+                outcome.computed += 1
+                if result["status"] != "ok":
+                    outcome.failed.append((key, result["error"]))
+                    bar.set_postfix(failed=len(outcome.failed))
+                bar.update()
             mine = set(claimed)
             rest = [task for task in remaining if task.key not in mine]
             now = store.states(task.key for task in rest)
@@ -356,10 +468,11 @@ def run_sweep(
     return outcome
 
 
-def _timed_out(task: Task, *, seconds: float) -> tuple[CellKey, dict[str, Any]]:
-    """The result of a cell given up after ``seconds``."""
-    return task.key, {"status": "error", "error": f"timed out after {seconds:g} s",
-                      "params": task.params, "device": task.device, "extra": {}}
+def _timed_out(unit: Task | CellBatch, *, seconds: float) -> list[tuple[CellKey, dict[str, Any]]]:
+    """The results of a unit (a cell, or each cell of a batch) given up after ``seconds``."""
+    return [(task.key, {"status": "error", "error": f"timed out after {seconds:g} s",
+                        "params": task.params, "device": task.device, "extra": {}})
+            for task in (unit.tasks if isinstance(unit, CellBatch) else (unit,))]
 
 
 def _registered_names(_: Any = None) -> list[str]:
@@ -403,18 +516,58 @@ class _Session:
         return self._run_id
 
     def claim(self, tasks: Sequence[Task], token: str, before: dict[CellKey, Any],
-              claimed: list[CellKey], *, batch: int = 2) -> Iterator[Task]:
-        """Claim ``tasks`` a batch at a time as the executor asks; yield those now ours."""
-        for start in range(0, len(tasks), batch):
-            chunk = {task.key: task for task in tasks[start:start + batch]}
-            keys = self._store.claim(list(chunk), token, before)
-            claimed.extend(keys)
-            if keys:
-                self.run_id  # the run is recorded before its first cell is computed
-            for key in keys:
-                task = chunk[key]
-                truth = self.images.truth(key.image_id) if task.data == "curve" else None
-                yield replace(task, clean=self.images.image(key.image_id), truth=truth)
+              claimed: list[CellKey], *, batch: int = 2,
+              batch_size: int | None = None) -> Iterator[Task | CellBatch]:
+        """Claim ``tasks`` a few at a time as the executor asks; yield those now ours.
+
+        ``batch`` cells are claimed at a time; the cells of a batched method come as
+        :class:`CellBatch` units of one setting and image shape, claimed a batch at a time
+        (``batch_size`` images, or chosen by :func:`benchmark.engine.batches.batch_size`).
+        """
+        for together, group in self._groups(tasks, batch):
+            if not together:
+                yield from self._claim(group, token, before, claimed)
+                continue
+            by_shape: dict[tuple[int, ...], list[Task]] = {}
+            for task in group:
+                by_shape.setdefault(self.images.image(task.key.image_id).shape, []).append(task)
+            for shape, same in by_shape.items():
+                size = sized_batch(group[0].device, shape, batch_size)
+                for start in range(0, len(same), size):
+                    ours = list(self._claim(same[start:start + size], token, before, claimed))
+                    if ours:
+                        yield CellBatch(tuple(ours))
+
+    @staticmethod
+    def _groups(tasks: Sequence[Task], batch: int) -> list[tuple[bool, list[Task]]]:
+        """``tasks`` as groups in their order: ``(False, up to batch cells)`` claimed and
+        computed one by one, ``(True, cells of one batched setting)``."""
+        groups: list[tuple[bool, list[Task]]] = []
+        batched: dict[Any, list[Task]] = {}
+        for task in tasks:
+            if _batched(task):
+                if setting(task) not in batched:
+                    batched[setting(task)] = []
+                    groups.append((True, batched[setting(task)]))
+                batched[setting(task)].append(task)
+            else:
+                if not groups or groups[-1][0] or len(groups[-1][1]) == batch:
+                    groups.append((False, []))
+                groups[-1][1].append(task)
+        return groups
+
+    def _claim(self, tasks: Sequence[Task], token: str, before: dict[CellKey, Any],
+               claimed: list[CellKey]) -> Iterator[Task]:
+        """Claim ``tasks``; yield those now ours, with their clean item attached."""
+        chunk = {task.key: task for task in tasks}
+        keys = self._store.claim(list(chunk), token, before)
+        claimed.extend(keys)
+        if keys:
+            self.run_id  # the run is recorded before its first cell is computed
+        for key in keys:
+            task = chunk[key]
+            truth = self.images.truth(key.image_id) if task.data == "curve" else None
+            yield replace(task, clean=self.images.image(key.image_id), truth=truth)
 
 
 class _Heartbeat:

@@ -54,11 +54,15 @@ def candidates(name: str, names: Sequence[str], noise: Noise) -> list[str]:
 
     The registered variants of ``name`` (``base == name``) that apply to ``noise`` (under
     Rician noise: its bias-corrected and VST variants), or the method itself if it has none.
+    An opt-in variant (:attr:`~benchmark.core.contract.Denoiser.opt_in`) stands for an opt-in
+    method only: it runs when named, never as another method's candidate.
     """
     from benchmark.core.registry import get_method
 
+    opt_in = get_method(name).opt_in
     variants = [n for n in names if n != name and get_method(n).base == name
-                and get_method(n).applies_to(noise.kind)]
+                and get_method(n).applies_to(noise.kind)
+                and (opt_in or not get_method(n).opt_in)]
     return variants or [name]
 
 

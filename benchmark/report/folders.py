@@ -18,6 +18,8 @@ Examples
 'folder-t1-dbb22b-window-brain-first5'
 >>> Setting("mni152", "test", val_limit=4).name()
 'mni152-val4'
+>>> report_folder(Path("reports"), Setting("mni152", "test", volumes=True))
+PosixPath('reports/mni152-volumes')
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class Setting:
     method the default report shows); ``limit`` None for every image of the split;
     ``figure_image`` None for the default image of the visual comparisons; ``val_limit``
     (validation images a fair table was tuned on) None for the default number, and ``grids``
-    (a digest of the grids searched) None for the declared grids.
+    (a digest of the grids searched) None for the declared grids; ``volumes`` True for a
+    report of whole volumes (``bench report --volumes``).
     """
 
     dataset: str
@@ -57,6 +60,7 @@ class Setting:
     figure_image: str | None = None
     val_limit: int | None = None
     grids: str | None = None
+    volumes: bool = False
 
     @property
     def is_paper_data(self) -> bool:
@@ -71,6 +75,8 @@ class Setting:
     def name(self) -> str:
         """A folder name made of what differs from the default (``default`` when nothing does)."""
         parts = [] if self.dataset == PAPER_DATASET else [_folder_slug(self.dataset)]
+        if self.volumes:
+            parts.append("volumes")
         if self.split not in (PAPER_SPLIT, "all" if ":" in self.dataset else PAPER_SPLIT):
             parts.append(self.split)  # a --data folder's only split, "all", goes unsaid
         if self.limit is not None:

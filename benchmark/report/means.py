@@ -15,19 +15,22 @@ from benchmark.engine.runner import NOISY, Split, method_config
 from benchmark.engine.store import under_noise
 
 #: Mean columns shown beside PSNR and SSIM when the cells hold them.
-OPTIONAL_COLUMNS = ("psnr_anatomy", "ssim_anatomy", "sigma_error")
+OPTIONAL_COLUMNS = ("psnr_slices", "ssim_slices", "psnr_anatomy", "ssim_anatomy",
+                    "sigma_error")
 #: Decimals of each column when printed.
-DIGITS = {"psnr": 2, "ssim": 4, "psnr_anatomy": 2, "ssim_anatomy": 4, "sigma_error": 4,
+DIGITS = {"psnr": 2, "ssim": 4, "psnr_slices": 2, "ssim_slices": 4, "psnr_anatomy": 2, "ssim_anatomy": 4, "sigma_error": 4,
           "seconds": 3}
 
 
 def sweep_cells(cells: pd.DataFrame, split: Split, noises: Sequence[Noise],
                 methods: Sequence[Denoiser], *, seed: int = 0, clip: bool = False,
-                sigma_source: str = "oracle") -> pd.DataFrame:
+                sigma_source: str = "oracle", precision: str = "fp32") -> pd.DataFrame:
     """The ok cells of the sweep ``split`` x ``noises`` x ``methods`` (with the noisy input),
-    one row an image and a method, as :meth:`benchmark.engine.store.Store.frame` gives them."""
-    configs = {NOISY: "-", **{m.name: method_config(m, sigma_source=sigma_source)
-                              for m in methods}}
+    one row an image and a method, as :meth:`benchmark.engine.store.Store.frame` gives them;
+    a method that offers ``precision`` at that precision, the others at float32."""
+    configs = {NOISY: "-", **{m.name: method_config(
+        m, sigma_source=sigma_source, precision=precision if precision in m.precisions else "fp32")
+        for m in methods}}
     cells = cells[(cells["dataset"] == split.dataset) & (cells["split"] == split.split)
                   & (cells["clip"] == clip) & cells["image_id"].isin(split.ids)]
     wanted = pd.Series(False, index=cells.index)
@@ -93,6 +96,8 @@ def format_means(cells: pd.DataFrame, noises: Sequence[Noise], order: Sequence[s
         if means.empty:
             continue
         picked = cells[under_noise(cells, noise)]
-        blocks.append(f"\n{noise}: mean over {picked['image_id'].nunique()} images\n"
+        items = ("volumes (PSNR and 3-D SSIM on each volume; *_slices: mean over its slices)"
+                 if "psnr_slices" in means else "images")
+        blocks.append(f"\n{noise}: mean over {picked['image_id'].nunique()} {items}\n"
                       + means.round(DIGITS).to_string())
     return "\n".join(blocks)

@@ -127,7 +127,7 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
     kinds = list(dict.fromkeys([noise] if isinstance(noise, str) else noise))
     sigmas = [sigma] if isinstance(sigma, (str, int, float)) else list(sigma)
     # as in report: plain methods by default; the Rician-aware variants are fair's
-    chosen = resolve_methods(list(methods) if methods else None, variants=False)
+    chosen = resolve_methods(list(methods) if methods else None, variants=False, data="image")
     store = Path(store) if store is not None else default_store()
     noises = [n for kind in kinds for n in make_noises(kind, sigmas)]
     default_levels = [n for kind in ("gaussian", "rician")

@@ -175,7 +175,7 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
     require_store(store, run)
     names = method_names()
     registered = {name: get_method(name) for name in names}
-    named = resolve_methods(list(methods)) if methods else None
+    named = resolve_methods(list(methods), data="image") if methods else None
     data_options = dict(dataset=dataset, data=data, window=window, strict=strict,
                         max_pixels=max_pixels, max_voxels=max_voxels)
     subset, images = load_split(**data_options, split=split, limit=limit)
@@ -198,7 +198,7 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
         for table in TABLES:
             kind = table.noise.kind
             plain = ([m for m in named if m.applies_to(kind)] if named is not None
-                     else resolve_methods(None, kind=kind, variants=False))
+                     else resolve_methods(None, kind=kind, variants=False, data="image"))
             tuning = test = None
             if run:
                 tuning = _tune(opened, table, val_subset, val_images, plain, names, registered,

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from benchmark.report.folders import Setting
     from benchmark.report.paper import PaperTable
     from benchmark.workflows._curve_report import CurveReportResult
+    from benchmark.workflows._volume_report import VolumeReportResult
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,9 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
            device: str = "auto", store: str | Path | None = None, sigma_source: str = "oracle",
            figures: bool = True, visual: bool = True, figure_image: str | None = None,
            training_logs: str | Path | None = None, val_limit: int | None = None,
-           progress_bar: bool = False, command: str = "benchmark.report()") -> "ReportResult | CurveReportResult":
+           volumes: bool = False, progress_bar: bool = False,
+           command: str = "benchmark.report()"
+           ) -> "ReportResult | CurveReportResult | VolumeReportResult":
     """Regenerate Tables 1-2 (Markdown, CSV, LaTeX) beside the paper's numbers, and the page.
 
     For a card of DCE-MRI curves (``dataset="dce-sim"``) it makes the curve report instead
@@ -210,6 +213,12 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     val_limit : int, optional
         Curve report only: validation blocks the classical 1-D methods are tuned on (default:
         the whole validation split).
+    volumes : bool
+        The volume report instead (:func:`benchmark.workflows._volume_report.volume_report`):
+        one cell a whole volume, 3-D methods and the image methods slice-wise, a table a
+        noise setting and orthogonal views, in a folder of its own
+        (``reports/mni152-volumes`` for the MNI152 test slabs); returns a
+        :class:`VolumeReportResult`.
     dataset, data, window, strict, split, limit, seed, clip, jobs, device, store, sigma_source
         As for :func:`run`.
     progress_bar : bool
@@ -250,6 +259,18 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     from benchmark.report.tables import Selection, build_table, problems, write_table
     from benchmark.workflows._curve_report import curve_report, is_curve_card
 
+    if volumes:
+        if val_limit is not None or training_logs is not None:
+            raise BenchError("--val-limit and --training-logs do not apply to --volumes")
+        from benchmark.workflows._volume_report import volume_report
+
+        return volume_report(methods=methods, noise=noise, sigma=sigma, out=out, run=run,
+                             dataset=dataset, data=data, window=window, strict=strict,
+                             max_pixels=max_pixels, max_voxels=max_voxels, split=split,
+                             limit=limit, seed=seed, clip=clip, jobs=jobs, device=device,
+                             store=store, sigma_source=sigma_source, figures=figures,
+                             figure_image=figure_image, progress_bar=progress_bar,
+                             command=command)
     if is_curve_card(dataset, data):  # a card of DCE curves has a report of its own
         if clip or sigma_source != "oracle":
             raise BenchError("--clip and --sigma-source estimated apply to images; the curve "
@@ -262,7 +283,7 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
         raise BenchError("--val-limit applies to the curve report (a curve card such as "
                          "dce-sim); the image tables are not tuned (see bench fair)")
     # the paper's setting: plain methods by default; the variants are in bench fair
-    chosen = resolve_methods(list(methods) if methods else None, variants=False)
+    chosen = resolve_methods(list(methods) if methods else None, variants=False, data="image")
     store = Path(store) if store is not None else default_store()
     require_store(store, run)
     if training_logs is not None and not Path(training_logs).is_dir():

@@ -65,6 +65,7 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
         clip: bool = False, jobs: int = 1, device: str = "auto",
         store: str | Path | None = None, sigma_source: str = "oracle",
         progress_bar: bool = False, cell_timeout: float | None = None,
+        volumes: bool = False, batch_size: int | None = None, precision: str = "fp32",
         command: str = "benchmark.run()") -> RunResult:
     """Sweep ``methods`` x noise levels over a dataset split; cells already stored are reused.
 
@@ -111,6 +112,19 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
     cell_timeout : float, optional
         Seconds a cell may take in a worker process; past it the cell is recorded as failed
         and the workers are replaced (see :func:`benchmark.engine.runner.run_sweep`).
+    volumes : bool
+        One cell a whole volume (``(D, H, W)``) instead of a slice: the card's volumes (the
+        MNI152 test slabs) or the ``data`` series' (:mod:`benchmark.data.volumes`). The 3-D
+        methods run on each volume, the image methods slice by slice; scores are on the volume
+        (PSNR, 3-D SSIM) with the per-slice means in the cells' extras.
+    batch_size : int, optional
+        Images per call of a batched method (the deep models), whose cells of one noise
+        setting are computed together and scored one by one; default: 16 on a CPU, from the
+        free memory on CUDA (:func:`benchmark.engine.batches.batch_size`).
+    precision : {"fp32", "bf16", "fp16"}
+        Numeric precision of the methods that offer others (the deep models, under
+        ``torch.autocast``); their cells at bf16/fp16 have a config of their own (``+bf16``),
+        so they never mix with the tables' float32 cells. Other methods run as always.
     command : str
         Recorded with the run's provenance.
 
@@ -145,13 +159,15 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
     noises = make_noises(noise, sigma)
     subset, images = load_split(dataset=dataset, data=data, window=window, strict=strict,
                                 max_pixels=max_pixels, max_voxels=max_voxels,
-                                split=split, limit=limit)
+                                split=split, limit=limit, volumes=volumes)
     check_noise_data(subset, noises)
-    chosen = resolve_methods(list(methods) if methods else None, kind=noises[0].kind)
+    chosen = resolve_methods(list(methods) if methods else None, kind=noises[0].kind,
+                             data=subset.data)
     store = Path(store) if store is not None else default_store()
     outcome = sweep(subset, images, noises, chosen, store=store, seed=seed, clip=clip, jobs=jobs,
                     device=device, sigma_source=sigma_source, progress_bar=progress_bar,
-                    command=command, cell_timeout=cell_timeout)
+                    command=command, cell_timeout=cell_timeout, batch_size=batch_size,
+                    precision=precision)
     cells = sweep_cells(store_cells(store, subset), subset, noises, chosen, seed=seed, clip=clip,
-                        sigma_source=sigma_source)
+                        sigma_source=sigma_source, precision=precision)
     return RunResult(subset, noises, [m.name for m in chosen], store, outcome, cells)

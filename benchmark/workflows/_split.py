@@ -22,7 +22,8 @@ Progress = Callable[[str], None]
 @dataclass(frozen=True)
 class Subset:
     """The images a workflow uses: dataset name, split and image ids (no pixels); ``data``
-    is ``"curve"`` for a split of DCE curve blocks."""
+    is ``"curve"`` for a split of DCE curve blocks, ``"volume"`` for a split of whole volumes
+    (``--volumes``)."""
 
     dataset: str
     split: str
@@ -86,12 +87,17 @@ def check_noise_data(subset: Subset, noises: Sequence[Noise]) -> None:
 def load_split(*, dataset: str = "mni152", data: str | Path | None = None,
                window: str | None = None, strict: bool = False, split: str | None = None,
                limit: int | None = None, max_pixels: int | None = None,
-               max_voxels: int | None = None) -> tuple[Subset, Callable[[], "ImageSet"]]:
+               max_voxels: int | None = None,
+               volumes: bool = False) -> tuple[Subset, Callable[[], "ImageSet"]]:
     """The card and the split's ids (pixels are loaded only when cells are missing).
+
+    With ``volumes``, the items are the split's whole volumes
+    (:func:`benchmark.data.volumes.load_volumes`) instead of its slices.
 
     Returns the :class:`Subset` and a function that loads its images (once, on first call).
     """
     from benchmark.data.cards import image_ids, load_card, load_images
+    from benchmark.data.volumes import load_volumes, require_volumes, volume_ids
     from benchmark.data.loaders.detect import path_card
 
     check_positive("limit", limit)
@@ -104,18 +110,21 @@ def load_split(*, dataset: str = "mni152", data: str | Path | None = None,
              if value is not None}
     card = card.with_loader(strict=card.loader.strict or strict, **sizes)
     split = split or ("all" if data else "test")
-    ids = image_ids(card, split)
+    if volumes:
+        require_volumes(card)
+    ids = volume_ids(card, split) if volumes else image_ids(card, split)
     loaded = None
 
     def images():
         nonlocal loaded
         if loaded is None:
-            loaded = load_images(card, split).head(limit)
+            loaded = (load_volumes if volumes else load_images)(card, split).head(limit)
         return loaded
 
     if ids is None:  # this loader cannot list ids without reading: load now, validating early
         ids = list(images().ids)
-    subset = Subset(dataset=card.name, split=split, ids=tuple(ids[:limit]), data=card.data)
+    subset = Subset(dataset=card.name, split=split, ids=tuple(ids[:limit]),
+                    data="volume" if volumes else card.data)
     return subset, images
 
 
@@ -123,7 +132,8 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
           methods: Sequence["Denoiser"], *, store: Path, seed: int = 0, clip: bool = False,
           jobs: int = 1, device: str = "auto", sigma_source: str = "oracle",
           progress_bar: bool = False, command: str = "",
-          cell_timeout: float | None = None) -> "SweepResult":
+          cell_timeout: float | None = None, batch_size: int | None = None,
+          precision: str = "fp32") -> "SweepResult":
     """Plan and run the cells of ``noises`` x ``methods`` over ``subset`` into ``store``.
 
     The normalisation of the images is noted in the store's data log when they are loaded.
@@ -131,17 +141,19 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
     process whatever ``jobs`` says. ``device`` ``"auto"`` is resolved (PyTorch asked) only
     when a cell that can use CUDA is missing. ``cell_timeout``: seconds a cell may take in a
     worker before it is recorded as failed (see :func:`benchmark.engine.runner.run_sweep`).
+    ``batch_size``: images per call of a batched method (default: chosen from the device);
+    ``precision``: ``"bf16"``/``"fp16"`` for the methods that offer it (cells of their own).
     """
     from benchmark.engine.runner import plan, run_sweep
     from benchmark.engine.store import Store
 
     check_positive("jobs", jobs)
     tasks = plan(subset, noises, methods, seed=seed, clip=clip, device=device,
-                 sigma_source=sigma_source)
+                 sigma_source=sigma_source, precision=precision)
 
     with Store(store) as opened:
         return run_sweep(tasks, opened, noted(images, opened), jobs=jobs, progress=progress_bar,
-                         command=command, cell_timeout=cell_timeout)
+                         command=command, cell_timeout=cell_timeout, batch_size=batch_size)
 
 
 def noted(images: Callable[[], "ImageSet"], store: "Path | Store") -> Callable[[], "ImageSet"]:

@@ -17,7 +17,11 @@ from benchmark.core.errors import BenchError
 from methods.deep.checkpoints import find_checkpoint, load_checkpoint
 from methods.deep.nets import build
 
-BATCH = 8
+#: Images a forward pass takes at most: on CPU (where larger batches gain little, see
+#: docs/speed.md), and on CUDA (where the runner sizes its batches from free memory).
+BATCH = {"cpu": 16, "cuda": 512}
+#: Autocast dtypes of the reduced precisions (``None``: float32, no autocast).
+DTYPES = {"fp32": None, "bf16": "bfloat16", "fp16": "float16"}
 #: Pixels of reflected context added on every side before inference, then cropped away. The
 #: models were trained on whole slices, whose borders are always background; without context a
 #: crop of brain tissue comes out darkened along its borders (measured on a 96-px test crop,
@@ -56,13 +60,40 @@ def load_model(architecture: str, noise: Noise, device: str = "cpu", checkpoint:
     return _model(path, path.stat().st_mtime if path.exists() else 0.0, device)
 
 
-def denoise_stack(model, stack: np.ndarray, device: str = "cpu") -> np.ndarray:
-    """Apply ``model`` to a float32 ``(N, H, W)`` stack in batches; output clamped to [0, 1]."""
+def denoise_stack(model, stack: np.ndarray, device: str = "cpu", *,
+                  precision: str = "fp32") -> np.ndarray:
+    """Apply ``model`` to a float32 ``(N, H, W)`` stack in batches; output clamped to [0, 1].
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        From :func:`load_model`, on ``device``.
+    stack : numpy.ndarray
+        Float32 images of one shape, ``(N, H, W)``.
+    device : str
+        ``"cpu"`` or ``"cuda"``; at most ``BATCH[device]`` images go through the network at once.
+    precision : {"fp32", "bf16", "fp16"}
+        ``bf16``/``fp16`` run the network under ``torch.autocast`` in that dtype (float32
+        weights, reduced-precision matmuls and convolutions); the output is float32.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float32 ``(N, H, W)``, each image denoised on its own (batching changes no image's
+        output beyond float rounding).
+    """
     import torch
 
+    if precision not in DTYPES:
+        raise BenchError(f"precision {precision!r} is not one of {', '.join(DTYPES)}")
+    dtype = DTYPES[precision]
+    autocast = torch.autocast(device.split(":")[0], dtype=getattr(torch, dtype or "float32"),
+                              enabled=dtype is not None)
     out = np.empty_like(stack, dtype=np.float32)
-    step = 1 if getattr(model, "image_statistics", False) else BATCH  # own statistics per image
-    with torch.inference_mode():
+    step = BATCH.get(device.split(":")[0], BATCH["cpu"])
+    if getattr(model, "image_statistics", False):
+        step = 1  # a model that normalises by its input's statistics sees one image at a time
+    with torch.inference_mode(), autocast:
         for start in range(0, len(stack), step):
             batch = torch.from_numpy(np.ascontiguousarray(stack[start:start + step]))[:, None]
             result = model(with_context(batch.to(device)))[..., CONTEXT:-CONTEXT, CONTEXT:-CONTEXT]

@@ -26,7 +26,8 @@ class _Served:
 
     architecture: str
 
-    def __call__(self, stack, noise, *, device: str = "cpu", checkpoint: str = "auto"):
+    def __call__(self, stack, noise, *, device: str = "cpu", checkpoint: str = "auto",
+                 precision: str = "fp32"):
         from benchmark.core.errors import BenchError
 
         reason = self.unavailable()
@@ -35,11 +36,11 @@ class _Served:
         from methods.deep.inference import denoise_stack, load_model
 
         model = load_model(self.architecture, noise, device, checkpoint)
-        if ARCHITECTURE_DATA[self.architecture] == "curve":
+        if ARCHITECTURE_DATA[self.architecture] == "curve":  # curve models run in fp32 only
             from methods.deep.curves.inference import denoise_curves
 
             return denoise_curves(model, stack, device)
-        return denoise_stack(model, stack, device)
+        return denoise_stack(model, stack, device, precision=precision)
 
     @staticmethod
     def unavailable() -> str | None:
@@ -89,6 +90,7 @@ def register_architecture(name: str, constructor: str, *, defaults: Mapping[str,
         raise ValueError(f"an architecture named {name!r} is already registered")
     register(name, params={"checkpoint": "auto"}, uses_sigma=False, devices=("cpu", "cuda"),
              batched=True, cost=cost, weights=_WeightsDigest(name), summary=summary, data=data,
+             precisions=("fp32", "bf16", "fp16") if data == "image" else ("fp32",),
              )(_Served(name))
     ARCHITECTURES[name] = dict(defaults)
     ARCHITECTURE_DATA[name] = data
