@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from benchmark.core.contract import NOISE_KINDS, Denoiser, Noise
+from benchmark.core.contract import Denoiser, Noise
 from benchmark.data.cards import ImageSet
 from benchmark.report.figures import (CURVE_SIGMAS, cached_png, curve_data, denoise_panels,
                                input_key, plot_noise_curves, plot_training_curves,
@@ -51,7 +51,7 @@ def _sigma_list(sigmas: Sequence[float]) -> str:
 
 
 def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: Selection,
-                  out_dir: Path, *, kinds: Sequence[str] = NOISE_KINDS,
+                  out_dir: Path, *, kinds: Sequence[str] | None = None,
                   sigmas: Sequence[float] = CURVE_SIGMAS,
                   image_ids: Sequence[str] | None = None, keep: bool = False,
                   ) -> tuple[list[FigureItem], list[str]]:
@@ -63,6 +63,10 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
     again: a store with part of it never replaces a complete figure by a partial one.
     """
     items, warnings = [], []
+    if kinds is None:  # the image noise kinds (curve noise has its own report)
+        from benchmark.core.noise import get_noise_model, noise_kinds
+
+        kinds = [k for k in noise_kinds() if "image" in get_noise_model(k).data]
     for kind in kinds:
         data = curve_data(cells, methods, kind, dataset=selection.dataset, split=selection.split,
                           sigma_source=selection.sigma_source,
