@@ -259,6 +259,8 @@ def run_sweep(
     progress: bool = True,
     command: str = "",
     cell_timeout: float | None = None,
+    executor: str = "process",
+    scheduler: str | None = None,
 ) -> SweepResult:
     """Compute the tasks not yet in ``store`` and write each as it finishes.
 
@@ -288,6 +290,13 @@ def run_sweep(
         ("timed out after N s") and the pool's workers are replaced (the other cells in
         flight are computed again). With a limit, CPU cells always run in worker processes
         (at least one), except those of methods the workers do not know.
+    executor : {"process", "dask"}
+        Where CPU cells run: a pool of ``jobs`` local processes, or a Dask cluster (the one at
+        ``scheduler``, else a local one of ``jobs`` workers), which then computes every CPU
+        cell whatever their number (:mod:`benchmark.engine.dask_executor`). Only this process
+        writes the store.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://HOST:PORT``), with ``executor="dask"``.
     """
     from tqdm import tqdm
 
@@ -307,19 +316,20 @@ def run_sweep(
     heartbeat = _Heartbeat(store.path, token)
     bar = tqdm(total=len(todo), unit="cell", disable=not progress, file=sys.stderr,
                dynamic_ncols=True, desc="cells")
-    in_pool = cpu_cells > 0 and (workers > 1 or cell_timeout is not None)
-    executor = make_executor(workers, timeout=cell_timeout) if in_pool else make_executor(1)
+    in_pool = cpu_cells > 0 and (workers > 1 or cell_timeout is not None or executor != "process")
+    pool = (make_executor(workers, timeout=cell_timeout, executor=executor, scheduler=scheduler)
+            if in_pool else make_executor(1))
     remaining, waiting_noted = todo, False
     heartbeat.start()
     try:
-        here = _not_in_workers(executor, todo) if in_pool else set()
+        here = _not_in_workers(pool, todo) if in_pool else set()
         while remaining:
             claimed: list[CellKey] = []
             inline = [t for t in remaining if t.device == "cuda" or t.key.method in here]
             pooled = [t for t in remaining if not (t.device == "cuda" or t.key.method in here)]
             streams = (make_executor(1).imap_unordered(evaluate, session.claim(
                            inline, token, before, claimed)),
-                       executor.imap_unordered(evaluate, session.claim(
+                       pool.imap_unordered(evaluate, session.claim(
                            pooled, token, before, claimed, batch=2 * workers),
                            on_timeout=partial(_timed_out, seconds=cell_timeout)))
             for stream in streams:
@@ -347,7 +357,7 @@ def run_sweep(
                 time.sleep(POLL_SECONDS)
     finally:
         bar.close()
-        executor.close()
+        pool.close()
         heartbeat.stop()
         try:
             store.release_claims(token)

@@ -65,6 +65,7 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
         clip: bool = False, jobs: int = 1, device: str = "auto",
         store: str | Path | None = None, sigma_source: str = "oracle",
         progress_bar: bool = False, cell_timeout: float | None = None,
+        executor: str = "process", scheduler: str | None = None,
         command: str = "benchmark.run()") -> RunResult:
     """Sweep ``methods`` x noise levels over a dataset split; cells already stored are reused.
 
@@ -111,6 +112,11 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
     cell_timeout : float, optional
         Seconds a cell may take in a worker process; past it the cell is recorded as failed
         and the workers are replaced (see :func:`benchmark.engine.runner.run_sweep`).
+    executor : {"process", "dask"}
+        Where CPU cells run: local worker processes, or a Dask cluster (see docs/cluster.md).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://HOST:PORT``) for ``executor="dask"``;
+        without it a local cluster of ``jobs`` workers is started.
     command : str
         Recorded with the run's provenance.
 
@@ -140,8 +146,10 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
     4
     """
     from benchmark.core.registry import resolve_methods
+    from benchmark.engine.executors import check_executor
     from benchmark.report.means import sweep_cells
 
+    check_executor(executor, scheduler, cell_timeout)
     noises = make_noises(noise, sigma)
     subset, images = load_split(dataset=dataset, data=data, window=window, strict=strict,
                                 max_pixels=max_pixels, max_voxels=max_voxels,
@@ -151,7 +159,8 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
     store = Path(store) if store is not None else default_store()
     outcome = sweep(subset, images, noises, chosen, store=store, seed=seed, clip=clip, jobs=jobs,
                     device=device, sigma_source=sigma_source, progress_bar=progress_bar,
-                    command=command, cell_timeout=cell_timeout)
+                    command=command, cell_timeout=cell_timeout, executor=executor,
+                    scheduler=scheduler)
     cells = sweep_cells(store_cells(store, subset), subset, noises, chosen, seed=seed, clip=clip,
                         sigma_source=sigma_source)
     return RunResult(subset, noises, [m.name for m in chosen], store, outcome, cells)

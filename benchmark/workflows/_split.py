@@ -123,14 +123,16 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
           methods: Sequence["Denoiser"], *, store: Path, seed: int = 0, clip: bool = False,
           jobs: int = 1, device: str = "auto", sigma_source: str = "oracle",
           progress_bar: bool = False, command: str = "",
-          cell_timeout: float | None = None) -> "SweepResult":
+          cell_timeout: float | None = None, executor: str = "process",
+          scheduler: str | None = None) -> "SweepResult":
     """Plan and run the cells of ``noises`` x ``methods`` over ``subset`` into ``store``.
 
     The normalisation of the images is noted in the store's data log when they are loaded.
     Fewer than :data:`benchmark.engine.runner.INLINE_BELOW` CPU cells to compute run in this
     process whatever ``jobs`` says. ``device`` ``"auto"`` is resolved (PyTorch asked) only
     when a cell that can use CUDA is missing. ``cell_timeout``: seconds a cell may take in a
-    worker before it is recorded as failed (see :func:`benchmark.engine.runner.run_sweep`).
+    worker before it is recorded as failed; ``executor`` and ``scheduler``: where CPU cells
+    run (see :func:`benchmark.engine.runner.run_sweep`).
     """
     from benchmark.engine.runner import plan, run_sweep
     from benchmark.engine.store import Store
@@ -141,7 +143,8 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
 
     with Store(store) as opened:
         return run_sweep(tasks, opened, noted(images, opened), jobs=jobs, progress=progress_bar,
-                         command=command, cell_timeout=cell_timeout)
+                         command=command, cell_timeout=cell_timeout, executor=executor,
+                         scheduler=scheduler)
 
 
 def noted(images: Callable[[], "ImageSet"], store: "Path | Store") -> Callable[[], "ImageSet"]:
