@@ -334,7 +334,8 @@ def run_sweep(
                            on_timeout=partial(_timed_out, seconds=cell_timeout)))
             for stream in streams:
                 for key, result in stream:
-                    store.put(key, result, run_id=session.run_id)
+                    if not store.put(key, result, run_id=session.run_id):
+                        continue  # already stored ok (a result that came twice): once only
                     outcome.computed += 1
                     if result["status"] != "ok":
                         outcome.failed.append((key, result["error"]))
