@@ -25,6 +25,7 @@ from benchmark.core.errors import BenchError
 from benchmark.engine.executors import MISSING_DASK, _one_thread_per_worker
 
 try:
+    import dask
     from distributed import Client, KilledWorker, LocalCluster, as_completed
     from distributed.diagnostics.plugin import WorkerPlugin
 except ImportError:  # pragma: no cover - checked before this module is imported
@@ -34,6 +35,9 @@ except ImportError:  # pragma: no cover - checked before this module is imported
 CONNECT_SECONDS = 10.0
 #: Seconds to wait for a first worker to join a scheduler that has none.
 WORKER_WAIT_SECONDS = 30.0
+#: Settings of the local cluster's workers: no statistical profiler (it samples the running
+#: task every 10 ms for a dashboard nobody reads here, about 5% of a core).
+LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 #: Seconds between two looks at how many worker threads the cluster has.
 RESIZE_SECONDS = 5.0
 
@@ -74,9 +78,10 @@ class DaskExecutor:
         self.scheduler = scheduler
         self._cluster = None
         if scheduler is None:
-            self._cluster = LocalCluster(
-                n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
+            with dask.config.set(LOCAL_WORKER_CONFIG):
+                self._cluster = LocalCluster(
+                    n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
         try:
             self._client = Client(self._cluster or scheduler, timeout=CONNECT_SECONDS,
                                   set_as_default=False)
