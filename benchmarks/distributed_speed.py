@@ -99,6 +99,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--trivial-seeds", type=int, default=10,
                         help="replicates of the noisy-only sweep that measures the cost a cell")
+    parser.add_argument("--part", choices=("all", "sweep", "cost"), default="all",
+                        help="the Table 1+2 sweep, the cost of a cell, or both (default)")
     args = parser.parse_args()
     images = load_dataset("mni152", "test").head(args.limit)
     noises = [table.noise for table in TABLES]
@@ -110,7 +112,7 @@ def main() -> None:
     walls: dict[str, list[float]] = {name: [] for name in EXECUTORS}
     ratios, stores = [], {}
     with tempfile.TemporaryDirectory() as scratch:
-        for repeat in range(args.repeats):
+        for repeat in range(args.repeats if args.part != "cost" else 0):
             order = EXECUTORS if repeat % 2 == 0 else EXECUTORS[::-1]
             for name in order:
                 seconds, cells = sweep(tasks, images, args.jobs, name, Path(scratch))
@@ -119,12 +121,15 @@ def main() -> None:
             ratios.append(walls["dask"][-1] / walls["process"][-1])
             print(f"repeat {repeat + 1}: process pool {walls['process'][-1]:6.1f} s, "
                   f"dask {walls['dask'][-1]:6.1f} s, ratio {ratios[-1]:.3f}")
-        equal, total = same_cells(stores["process"], stores["dask"])
-        print(f"Table 1+2 sweep, process pool: {_summary(walls['process'])}")
-        print(f"Table 1+2 sweep, dask cluster: {_summary(walls['dask'])}")
-        print(f"wall-time ratio dask / process: min {min(ratios):.3f}, median "
-              f"{statistics.median(ratios):.3f}")
-        print(f"identical cells: {equal} of {total}")
+        if ratios:
+            equal, total = same_cells(stores["process"], stores["dask"])
+            print(f"Table 1+2 sweep, process pool: {_summary(walls['process'])}")
+            print(f"Table 1+2 sweep, dask cluster: {_summary(walls['dask'])}")
+            print(f"wall-time ratio dask / process: min {min(ratios):.3f}, median "
+                  f"{statistics.median(ratios):.3f}")
+            print(f"identical cells: {equal} of {total}")
+        if args.part == "sweep":
+            return
 
         trivial = trivial_tasks(images, args.trivial_seeds)
         here = in_process(trivial, images) / len(trivial)
