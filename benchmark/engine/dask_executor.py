@@ -145,7 +145,8 @@ class DaskExecutor:
         try:
             return future.result()
         except KilledWorker as error:
-            raise BenchError(f"a cell's Dask workers died again and again ({error}); out of "
+            died = " ".join(str(error).split())[:200]
+            raise BenchError(f"a cell's Dask workers died again and again ({died}); out of "
                              "memory? finished cells are saved: run again") from None
         except Exception as error:  # the task could not run there (e.g. a missing module)
             message = " ".join(str(error).split())[:200]
