@@ -21,7 +21,7 @@ OWN_DOCS = ("index.md", "methods.md", "training.md", "speed.md")
 #: Docs pages written by the other parts of the documentation (set-up, store, data, noise,
 #: reports, API, adding a method), linked from the README and docs/index.md.
 OTHER_DOCS = ("install.md", "store.md", "data.md", "noise.md", "reports.md", "api.md",
-              "adding-a-method.md")
+              "adding-a-method.md", "cluster.md")
 
 _LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 _CODE = re.compile(r"```.*?```", re.DOTALL)

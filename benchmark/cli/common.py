@@ -97,6 +97,13 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sigma-source", default="oracle", choices=("oracle", "estimated"),
                         help="sigma given to methods: the true level (oracle, default) or one "
                              "estimated from each noisy image (blind mode)")
+    parser.add_argument("--executor", default="process", choices=("process", "dask"),
+                        help="where CPU cells run: local worker processes (process, default) or "
+                             "a Dask cluster (dask; pip install \"dask[distributed]\"; see "
+                             "docs/cluster.md)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="with --executor dask: a running scheduler, tcp://HOST:PORT "
+                             "(default: a local cluster of --jobs workers)")
 
 
 def data_options(args: argparse.Namespace) -> dict:
@@ -110,6 +117,7 @@ def run_options(args: argparse.Namespace) -> dict:
     arguments."""
     return dict(jobs=args.jobs, device=args.device, store=args.store,
                 sigma_source=getattr(args, "sigma_source", "oracle"),
+                executor=args.executor, scheduler=args.scheduler,
                 progress_bar=not args.quiet, command=getattr(args, "command_line", "bench"))
 
 

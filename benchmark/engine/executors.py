@@ -3,14 +3,19 @@
 An executor maps a picklable function over tasks and yields results as they finish, in any
 order. :class:`SerialExecutor` runs in this process; :class:`ProcessExecutor` uses a pool of
 processes, each limited to one thread so that cores are not oversubscribed, and each dying with
-the process that started it (even after ``kill -9`` of that one). A distributed engine (Ray,
-Dask) fits behind the same two methods.
+the process that started it (even after ``kill -9`` of that one).
+:class:`benchmark.engine.dask_executor.DaskExecutor` sends the tasks to a Dask cluster behind
+the same two methods (``--executor dask``, see docs/cluster.md).
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import os
+import re
+import socket
+import struct
 import signal
 import sys
 import threading
@@ -24,6 +29,17 @@ from benchmark.core.errors import BenchError
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _PR_SET_PDEATHSIG = 1
+#: The executors ``--executor`` chooses from.
+EXECUTORS = ("process", "dask")
+#: The error of ``--executor dask`` where Dask distributed is not installed.
+MISSING_DASK = ('--executor dask needs Dask distributed: pip install "dask[distributed]" (or the '
+                "benchmark's [distributed] extra)")
+#: Seconds a scheduler's address is given to accept a connection (:func:`check_executor`).
+PROBE_SECONDS = 5.0
+#: A Dask message starts with its length (8 bytes, little-endian); a handshake is short.
+_SIZE, _HANDSHAKE_BYTES = struct.Struct("<Q"), 1 << 20
+_ADDRESS = re.compile(r"^(?P<scheme>[a-z][a-z0-9+]*)://(?P<host>\[[^\]]+\]|[^\s:/\[\]]+)"
+                      r":(?P<port>\d{1,5})/?$")
 #: Seconds between a worker's looks at its parent (the fallback where prctl is not there).
 _WATCH_SECONDS = 1.0
 
@@ -185,9 +201,83 @@ class ProcessExecutor:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def make_executor(jobs: int, *, timeout: float | None = None) -> Executor:
-    """A serial executor for ``jobs <= 1`` without a ``timeout``, else a process pool (a task
-    can be given up only in a worker process)."""
+def check_executor(executor: str = "process", scheduler: str | None = None,
+                   timeout: float | None = None) -> None:
+    """Refuse, in one line, an executor that cannot run: checked before anything is written.
+
+    ``executor`` must be one of :data:`EXECUTORS`; ``"dask"`` needs Dask distributed
+    installed, has no per-cell ``timeout``, and its ``scheduler`` address (``tcp://HOST:PORT``)
+    must accept a connection within :data:`PROBE_SECONDS`. A ``scheduler`` needs ``"dask"``.
+
+    Examples
+    --------
+    >>> check_executor("process")
+    >>> check_executor("ray")
+    Traceback (most recent call last):
+    ...
+    benchmark.core.errors.BenchError: --executor 'ray' is not one of process, dask
+    """
+    if executor not in EXECUTORS:
+        raise BenchError(f"--executor {executor!r} is not one of {', '.join(EXECUTORS)}")
+    if executor != "dask":
+        if scheduler is not None:
+            raise BenchError("--scheduler is the address of a Dask scheduler: add --executor dask")
+        return
+    if _find_spec("distributed") is None:
+        raise BenchError(MISSING_DASK)
+    if timeout is not None:
+        raise BenchError("--cell-timeout is not available with --executor dask (a Dask task "
+                         "cannot be stopped); drop it, or use --executor process")
+    if scheduler is not None:
+        _probe(scheduler)
+
+
+def _find_spec(name: str) -> Any:
+    try:
+        return importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+
+
+def _probe(address: str) -> None:
+    """Raise in one line unless ``address`` is ``SCHEME://HOST:PORT`` and, for TCP, answers."""
+    match = _ADDRESS.match(address)
+    if match is None:
+        raise BenchError(f"--scheduler {address!r} is not an address like tcp://HOST:8786 "
+                         "(see 'dask scheduler')")
+    if match["scheme"] != "tcp":
+        return  # tls://, ucx://, ...: the Dask client reports what fails
+    host, port = match["host"].strip("[]"), int(match["port"])
+    try:
+        with socket.create_connection((host, port), timeout=PROBE_SECONDS) as connection:
+            connection.settimeout(PROBE_SECONDS)
+            greeting = connection.recv(_SIZE.size)  # a scheduler speaks first: its handshake
+    except OSError as error:
+        reason = (f"no answer in {PROBE_SECONDS:g} s" if isinstance(error, TimeoutError)
+                  else error.strerror or type(error).__name__)
+        raise BenchError(f"--scheduler {address}: no Dask scheduler answers there ({reason}); "
+                         "start one with 'dask scheduler' and give the address it "
+                         "prints") from None
+    if len(greeting) != _SIZE.size or not 0 < _SIZE.unpack(greeting)[0] < _HANDSHAKE_BYTES:
+        raise BenchError(f"--scheduler {address}: something answers there, but not a Dask "
+                         "scheduler; give the address 'dask scheduler' prints")
+
+
+def make_executor(jobs: int, *, timeout: float | None = None, executor: str = "process",
+                  scheduler: str | None = None) -> Executor:
+    """The executor of a sweep.
+
+    ``executor="process"``: a serial executor for ``jobs <= 1`` without a ``timeout``, else a
+    process pool (a task can be given up only in a worker process). ``executor="dask"``: a
+    :class:`~benchmark.engine.dask_executor.DaskExecutor` on the cluster at ``scheduler``, or
+    on a local cluster of ``jobs`` workers (see :func:`check_executor` for what is refused).
+    """
+    if executor == "dask":
+        check_executor(executor, None, timeout)  # the address is checked by connecting to it
+        from benchmark.engine.dask_executor import DaskExecutor
+
+        return DaskExecutor(max(jobs, 1), scheduler=scheduler)
+    check_executor(executor, scheduler, timeout)
     if jobs <= 1 and timeout is None:
         return SerialExecutor()
     return ProcessExecutor(max(jobs, 1), timeout=timeout)

@@ -365,6 +365,8 @@ def run_sweep(
     command: str = "",
     cell_timeout: float | None = None,
     batch_size: int | None = None,
+    executor: str = "process",
+    scheduler: str | None = None,
 ) -> SweepResult:
     """Compute the tasks not yet in ``store`` and write each as it finishes.
 
@@ -399,6 +401,13 @@ def run_sweep(
         Images per call of a batched method (the deep models), whose cells of one setting are
         computed together (:func:`evaluate_batch`); default: chosen from the device
         (:func:`benchmark.engine.batches.batch_size`). 1 computes them one image a call.
+    executor : {"process", "dask"}
+        Where CPU cells run: a pool of ``jobs`` local processes, or a Dask cluster (the one at
+        ``scheduler``, else a local one of ``jobs`` workers), which then computes every CPU
+        cell whatever their number (:mod:`benchmark.engine.dask_executor`). Only this process
+        writes the store.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://HOST:PORT``), with ``executor="dask"``.
     """
     from tqdm import tqdm
 
@@ -419,24 +428,26 @@ def run_sweep(
     heartbeat = _Heartbeat(store.path, token)
     bar = tqdm(total=len(todo), unit="cell", disable=not progress, file=sys.stderr,
                dynamic_ncols=True, desc="cells")
-    in_pool = cpu_cells > 0 and (workers > 1 or cell_timeout is not None)
-    executor = make_executor(workers, timeout=cell_timeout) if in_pool else make_executor(1)
+    in_pool = cpu_cells > 0 and (workers > 1 or cell_timeout is not None or executor != "process")
+    pool = (make_executor(workers, timeout=cell_timeout, executor=executor, scheduler=scheduler)
+            if in_pool else make_executor(1))
     remaining, waiting_noted = todo, False
     heartbeat.start()
     try:
-        here = _not_in_workers(executor, todo) if in_pool else set()
+        here = _not_in_workers(pool, todo) if in_pool else set()
         while remaining:
             claimed: list[CellKey] = []
             inline = [t for t in remaining if t.device == "cuda" or t.key.method in here]
             pooled = [t for t in remaining if not (t.device == "cuda" or t.key.method in here)]
             streams = (make_executor(1).imap_unordered(compute, session.claim(
                            inline, token, before, claimed, batch_size=batch_size)),
-                       executor.imap_unordered(compute, session.claim(
+                       pool.imap_unordered(compute, session.claim(
                            pooled, token, before, claimed, batch=2 * workers,
                            batch_size=batch_size),
                            on_timeout=partial(_timed_out, seconds=cell_timeout)))
             for key, result in (cell for stream in streams for cells in stream for cell in cells):
-                store.put(key, result, run_id=session.run_id)
+                if not store.put(key, result, run_id=session.run_id):
+                    continue  # already stored ok (a result that came twice): once only
                 outcome.computed += 1
                 if result["status"] != "ok":
                     outcome.failed.append((key, result["error"]))
@@ -459,7 +470,7 @@ def run_sweep(
                 time.sleep(POLL_SECONDS)
     finally:
         bar.close()
-        executor.close()
+        pool.close()
         heartbeat.stop()
         try:
             store.release_claims(token)

@@ -116,7 +116,8 @@ def curve_report(*, methods: Sequence[str] | None = None,
                  val_limit: int | None = None, seed: int = 0, jobs: int = 1,
                  device: str = "auto", store: str | Path | None = None, figures: bool = True,
                  progress_bar: bool = False, progress: Callable[[str], None] | None = None,
-                 command: str = "benchmark.report()") -> CurveReportResult:
+                 command: str = "benchmark.report()", executor: str = "process",
+                 scheduler: str | None = None) -> CurveReportResult:
     """The curve report of a card of DCE-MRI curves; what :func:`benchmark.report` does for one.
 
     Parameters
@@ -129,7 +130,7 @@ def curve_report(*, methods: Sequence[str] | None = None,
         Report folder (default ``reports/<card>``, or ``reports/<what differs>``).
     run : bool
         Tune and compute missing cells; ``False`` only reads the store (which must exist).
-    dataset, split, limit, seed, jobs, device, store
+    dataset, split, limit, seed, jobs, device, store, executor, scheduler
         As for :func:`benchmark.run`; ``limit`` counts test blocks, ``split`` is not
         ``"validation"``.
     val_limit : int, optional
@@ -184,12 +185,14 @@ def curve_report(*, methods: Sequence[str] | None = None,
         tunable = _tunable(chosen)
         if run and tunable:
             tuning = _tune(opened, val_subset, val_curves, noises, tunable, seed=seed,
-                           jobs=jobs, progress_bar=progress_bar, command=command)
+                           jobs=jobs, progress_bar=progress_bar, command=command,
+                           executor=executor, scheduler=scheduler)
             _say(progress, "tuning", tuning)
         choices = _load_choices(opened, subset.dataset, val_subset, tunable, noises, seed)
         if run:
             test = _test(opened, subset, curves, noises, chosen, choices, seed=seed, jobs=jobs,
-                         device=device, progress_bar=progress_bar, command=command)
+                         device=device, progress_bar=progress_bar, command=command,
+                         executor=executor, scheduler=scheduler)
             _say(progress, "test", test)
         cells = opened.frame()
     cells = cells[cells["image_id"].isin(subset.ids)]
@@ -212,7 +215,8 @@ def _tunable(methods: Sequence["Denoiser"]) -> list["Denoiser"]:
 
 def _tune(store: "Store", val_subset: Subset, val_curves, noises: Sequence[Noise],
           tunable: Sequence["Denoiser"], *, seed: int, jobs: int, progress_bar: bool,
-          command: str) -> "SweepResult":
+          command: str, executor: str = "process", scheduler: str | None = None
+          ) -> "SweepResult":
     """Grid search on the validation curves; the choices go to the store's ``tuned`` table."""
     from benchmark.engine.runner import run_sweep
     from benchmark.engine.tuning import choose, load_grids, save_choices, tuning_tasks
@@ -220,7 +224,8 @@ def _tune(store: "Store", val_subset: Subset, val_curves, noises: Sequence[Noise
     grids = load_grids()
     tasks = tuning_tasks(val_subset, noises, tunable, grids=grids, seed=seed)
     outcome = run_sweep(tasks, store, noted(val_curves, store), jobs=jobs,
-                        progress=progress_bar, command=command)
+                        progress=progress_bar, command=command, executor=executor,
+                        scheduler=scheduler)
     choices = choose(store.frame(), val_subset, noises, tunable, grids=grids,
                      metric=TUNING_METRIC, seed=seed)
     save_choices(store, val_subset.dataset, choices, metric=TUNING_METRIC,
@@ -243,7 +248,8 @@ def _load_choices(store: "Store", dataset: str, val_subset: Subset,
 
 def _test(store: "Store", subset: Subset, curves, noises: Sequence[Noise],
           chosen: Sequence["Denoiser"], choices: Sequence["Choice"], *, seed: int, jobs: int,
-          device: str, progress_bar: bool, command: str) -> "SweepResult":
+          device: str, progress_bar: bool, command: str, executor: str = "process",
+          scheduler: str | None = None) -> "SweepResult":
     """The test cells: noisy input and every method with its defaults, then the tuned ones."""
     from benchmark.core.registry import get_method
     from benchmark.engine.runner import check_device, plan, run_sweep
@@ -256,7 +262,7 @@ def _test(store: "Store", subset: Subset, curves, noises: Sequence[Noise],
                       params_for=lambda m, n, p=choice.params: p)
     tasks = sorted({t.key: t for t in tasks}.values(), key=lambda t: -t.cost)
     return run_sweep(tasks, store, noted(curves, store), jobs=jobs, progress=progress_bar,
-                     command=command)
+                     command=command, executor=executor, scheduler=scheduler)
 
 
 def _write(out: Path, store: Path, subset: Subset, curves, cells, noises, chosen, choices,

@@ -62,7 +62,8 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
            split: str | None = None, limit: int | None = None, seed: int = 0,
            clip: bool = False, jobs: int = 1, device: str = "auto",
            store: str | Path | None = None, sigma_source: str = "oracle",
-           progress_bar: bool = False, command: str = "benchmark.curves()") -> CurvesResult:
+           progress_bar: bool = False, executor: str = "process", scheduler: str | None = None,
+           command: str = "benchmark.curves()") -> CurvesResult:
     """SSIM and PSNR against the noise level (Figure 3), one PNG a noise kind.
 
     The same as ``bench curves``: the missing cells of every kind and level are computed
@@ -89,6 +90,8 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
         Compute missing cells first; ``False`` only reads the store.
     dataset, data, window, strict, split, limit, seed, clip, jobs, device, store, sigma_source
         As for :func:`benchmark.run`.
+    executor, scheduler
+        Where CPU cells run, as for :func:`benchmark.run`.
     progress_bar : bool
         Show a progress bar of the cells on stderr (nothing is printed otherwise).
     command : str
@@ -120,10 +123,12 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
     ['curves-gaussian.png']
     """
     from benchmark.core.registry import resolve_methods
+    from benchmark.engine.executors import check_executor
     from benchmark.report.build import curve_figures
     from benchmark.report.folders import Setting, report_folder
     from benchmark.report.tables import Selection
 
+    check_executor(executor, scheduler)
     kinds = list(dict.fromkeys([noise] if isinstance(noise, str) else noise))
     sigmas = [sigma] if isinstance(sigma, (str, int, float)) else list(sigma)
     # as in report: plain methods by default; the Rician-aware variants are fair's
@@ -147,7 +152,8 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
             sweeps.append(sweep(subset, images, [n for n in noises if n.kind == kind], chosen,
                                 store=store, seed=seed, clip=clip, jobs=jobs, device=device,
                                 sigma_source=sigma_source, progress_bar=progress_bar,
-                                command=command))
+                                command=command, executor=executor,
+                                scheduler=scheduler))
     cells = store_cells(store, subset)
     selection = Selection(subset.dataset, subset.split, seed, clip, sigma_source)
     items, warnings = curve_figures(cells, chosen, selection, out / "figures", kinds=kinds,

@@ -98,7 +98,8 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
          split: str | None = None, limit: int | None = None, seed: int = 0, clip: bool = False,
          jobs: int = 1, device: str = "auto", store: str | Path | None = None,
          sigma_source: str = "oracle", progress: Progress | None = None,
-         progress_bar: bool = False, command: str = "benchmark.fair()") -> FairResult:
+         progress_bar: bool = False, executor: str = "process", scheduler: str | None = None,
+         command: str = "benchmark.fair()") -> FairResult:
     """Tables 1-2 as the paper reported them, in the paper's setting and in a fair setting.
 
     The same as ``bench fair``: tune (grid search on ``val_limit`` validation images, choices
@@ -131,6 +132,8 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
         (``incomplete`` still lists them). Tables of other settings are always written.
     dataset, data, window, strict, split, limit, seed, clip, jobs, device, store, sigma_source
         As for :func:`benchmark.run`; ``split`` may not be ``"validation"``.
+    executor, scheduler
+        Where CPU cells run, as for :func:`benchmark.run`.
     progress : callable, optional
         Called with one line of text after each tuning and test sweep.
     progress_bar : bool
@@ -159,12 +162,14 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
     ['table1_fair.md', 'table1_fair.csv']
     """
     from benchmark.core.registry import get_method, method_names, resolve_methods
+    from benchmark.engine.executors import check_executor
     from benchmark.engine.store import Store
     from benchmark.engine.tuning import TUNING_METRICS, load_choices, load_grids
     from benchmark.report.fair import build_fair_table, problems, write_fair_table
     from benchmark.report.paper import TABLES
     from benchmark.report.tables import Selection
 
+    check_executor(executor, scheduler)
     if split in ("validation",):
         raise BenchError("--split validation: the fair tables report the test split; tuning "
                          "already uses validation")
@@ -191,7 +196,8 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
     prepare_output(out)
     images = noted(images, store)
     common = dict(seed=seed, clip=clip, sigma_source=sigma_source)
-    sweeping = dict(jobs=jobs, progress_bar=progress_bar, command=command, progress=progress)
+    sweeping = dict(jobs=jobs, progress_bar=progress_bar, command=command, progress=progress,
+                    executor=executor, scheduler=scheduler)
     grids = load_grids() if grids is None else {k: dict(v) for k, v in grids.items()}
     with Store(store) as opened:
         built, incomplete = [], []
@@ -275,7 +281,8 @@ def _tune(store: "Store", table: "PaperTable", val_subset: Subset, val_images,
           plain: Sequence["Denoiser"], names: Sequence[str],
           registered: Mapping[str, "Denoiser"], *, grids, metric: str, val_limit: int,
           seed: int, clip: bool, sigma_source: str, jobs: int, progress_bar: bool, command: str,
-          progress: Progress | None) -> "SweepResult":
+          progress: Progress | None, executor: str = "process",
+          scheduler: str | None = None) -> "SweepResult":
     """Grid search on validation for every tunable candidate of ``plain``; save the choices."""
     from benchmark.engine.runner import run_sweep
     from benchmark.engine.tuning import choose, save_choices, tuning_tasks
@@ -287,7 +294,7 @@ def _tune(store: "Store", table: "PaperTable", val_subset: Subset, val_images,
              for c in candidates(m.name, names, noise)]
     tasks = tuning_tasks(val_subset, [noise], tuned, grids=grids, **common)
     outcome = run_sweep(tasks, store, val_images, jobs=jobs, progress=progress_bar,
-                        command=command)
+                        command=command, executor=executor, scheduler=scheduler)
     say(progress, f"Table {table.number} tuning on {val_subset.dataset}/validation "
                   f"({len(val_subset.ids)} images): {outcome.computed} cells computed, "
                   f"{outcome.skipped} cached, {len(outcome.failed)} failed")
@@ -303,7 +310,8 @@ def _test(store: "Store", table: "PaperTable", subset: Subset, images,
           plain: Sequence["Denoiser"], registered: Mapping[str, "Denoiser"],
           choices: Sequence["Choice"], *, device: str, seed: int, clip: bool, sigma_source: str,
           jobs: int, progress_bar: bool, command: str,
-          progress: Progress | None) -> "SweepResult":
+          progress: Progress | None, executor: str = "process",
+          scheduler: str | None = None) -> "SweepResult":
     """The test cells of the paper's setting and of the fair setting for ``table``."""
     from benchmark.engine.runner import check_device, plan, run_sweep
     from benchmark.report.fair import fair_cell
@@ -319,7 +327,8 @@ def _test(store: "Store", table: "PaperTable", subset: Subset, images,
                           include_noisy=False, params_for=lambda m, n, p=cell.params: p,
                           **common)
     tasks = sorted({t.key: t for t in tasks}.values(), key=lambda t: -t.cost)
-    outcome = run_sweep(tasks, store, images, jobs=jobs, progress=progress_bar, command=command)
+    outcome = run_sweep(tasks, store, images, jobs=jobs, progress=progress_bar, command=command,
+                        executor=executor, scheduler=scheduler)
     say(progress, f"Table {table.number} test cells: {outcome.computed} computed, "
                   f"{outcome.skipped} cached, {len(outcome.failed)} failed")
     return outcome

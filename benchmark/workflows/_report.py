@@ -164,8 +164,8 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
            device: str = "auto", store: str | Path | None = None, sigma_source: str = "oracle",
            figures: bool = True, visual: bool = True, figure_image: str | None = None,
            training_logs: str | Path | None = None, val_limit: int | None = None,
-           volumes: bool = False, progress_bar: bool = False,
-           command: str = "benchmark.report()"
+           volumes: bool = False, progress_bar: bool = False, executor: str = "process",
+           scheduler: str | None = None, command: str = "benchmark.report()"
            ) -> "ReportResult | CurveReportResult | VolumeReportResult":
     """Regenerate Tables 1-2 (Markdown, CSV, LaTeX) beside the paper's numbers, and the page.
 
@@ -221,6 +221,8 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
         :class:`VolumeReportResult`.
     dataset, data, window, strict, split, limit, seed, clip, jobs, device, store, sigma_source
         As for :func:`run`.
+    executor, scheduler
+        Where CPU cells run, as for :func:`run`.
     progress_bar : bool
         Show a progress bar of the cells on stderr (nothing is printed otherwise).
     command : str
@@ -257,8 +259,10 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     from benchmark.report.folders import Setting, dataset_slug, report_folder
     from benchmark.report.paper import tables_for
     from benchmark.report.tables import Selection, build_table, problems, write_table
+    from benchmark.engine.executors import check_executor
     from benchmark.workflows._curve_report import curve_report, is_curve_card
 
+    check_executor(executor, scheduler)
     if volumes:
         if val_limit is not None or training_logs is not None:
             raise BenchError("--val-limit and --training-logs do not apply to --volumes")
@@ -270,7 +274,7 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
                              limit=limit, seed=seed, clip=clip, jobs=jobs, device=device,
                              store=store, sigma_source=sigma_source, figures=figures,
                              figure_image=figure_image, progress_bar=progress_bar,
-                             command=command)
+                             executor=executor, scheduler=scheduler, command=command)
     if is_curve_card(dataset, data):  # a card of DCE curves has a report of its own
         if clip or sigma_source != "oracle":
             raise BenchError("--clip and --sigma-source estimated apply to images; the curve "
@@ -278,7 +282,8 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
         return curve_report(methods=methods, noise=noise, sigma=sigma, out=out, run=run,
                             dataset=dataset, split=split, limit=limit, seed=seed, jobs=jobs,
                             device=device, store=store, figures=figures,
-                            val_limit=val_limit, progress_bar=progress_bar, command=command)
+                            val_limit=val_limit, progress_bar=progress_bar, command=command,
+                            executor=executor, scheduler=scheduler)
     if val_limit is not None:
         raise BenchError("--val-limit applies to the curve report (a curve card such as "
                          "dce-sim); the image tables are not tuned (see bench fair)")
@@ -309,7 +314,8 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     if run:
         outcome = sweep(subset, images, [table.noise for table in tables], chosen, store=store,
                         seed=seed, clip=clip, jobs=jobs, device=device,
-                        sigma_source=sigma_source, progress_bar=progress_bar, command=command)
+                        sigma_source=sigma_source, progress_bar=progress_bar, command=command,
+                        executor=executor, scheduler=scheduler)
     cells = store_cells(store, subset)
     selection = Selection(subset.dataset, subset.split, seed, clip, sigma_source)
     context = (f"Data: {dataset_slug(subset.dataset)}, split {subset.split}; seed {seed}"

@@ -66,6 +66,7 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
         store: str | Path | None = None, sigma_source: str = "oracle",
         progress_bar: bool = False, cell_timeout: float | None = None,
         volumes: bool = False, batch_size: int | None = None, precision: str = "fp32",
+        executor: str = "process", scheduler: str | None = None,
         command: str = "benchmark.run()") -> RunResult:
     """Sweep ``methods`` x noise levels over a dataset split; cells already stored are reused.
 
@@ -125,6 +126,11 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
         Numeric precision of the methods that offer others (the deep models, under
         ``torch.autocast``); their cells at bf16/fp16 have a config of their own (``+bf16``),
         so they never mix with the tables' float32 cells. Other methods run as always.
+    executor : {"process", "dask"}
+        Where CPU cells run: local worker processes, or a Dask cluster (see docs/cluster.md).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://HOST:PORT``) for ``executor="dask"``;
+        without it a local cluster of ``jobs`` workers is started.
     command : str
         Recorded with the run's provenance.
 
@@ -154,8 +160,10 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
     4
     """
     from benchmark.core.registry import resolve_methods
+    from benchmark.engine.executors import check_executor
     from benchmark.report.means import sweep_cells
 
+    check_executor(executor, scheduler, cell_timeout)
     noises = make_noises(noise, sigma)
     subset, images = load_split(dataset=dataset, data=data, window=window, strict=strict,
                                 max_pixels=max_pixels, max_voxels=max_voxels,
@@ -167,7 +175,7 @@ def run(*, noise: str, sigma: Sequence[float | str] | float, methods: Sequence[s
     outcome = sweep(subset, images, noises, chosen, store=store, seed=seed, clip=clip, jobs=jobs,
                     device=device, sigma_source=sigma_source, progress_bar=progress_bar,
                     command=command, cell_timeout=cell_timeout, batch_size=batch_size,
-                    precision=precision)
+                    precision=precision, executor=executor, scheduler=scheduler)
     cells = sweep_cells(store_cells(store, subset), subset, noises, chosen, seed=seed, clip=clip,
                         sigma_source=sigma_source, precision=precision)
     return RunResult(subset, noises, [m.name for m in chosen], store, outcome, cells)

@@ -133,7 +133,8 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
           jobs: int = 1, device: str = "auto", sigma_source: str = "oracle",
           progress_bar: bool = False, command: str = "",
           cell_timeout: float | None = None, batch_size: int | None = None,
-          precision: str = "fp32") -> "SweepResult":
+          precision: str = "fp32", executor: str = "process",
+          scheduler: str | None = None) -> "SweepResult":
     """Plan and run the cells of ``noises`` x ``methods`` over ``subset`` into ``store``.
 
     The normalisation of the images is noted in the store's data log when they are loaded.
@@ -142,7 +143,8 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
     when a cell that can use CUDA is missing. ``cell_timeout``: seconds a cell may take in a
     worker before it is recorded as failed (see :func:`benchmark.engine.runner.run_sweep`).
     ``batch_size``: images per call of a batched method (default: chosen from the device);
-    ``precision``: ``"bf16"``/``"fp16"`` for the methods that offer it (cells of their own).
+    ``precision``: ``"bf16"``/``"fp16"`` for the methods that offer it (cells of their own);
+    ``executor`` and ``scheduler``: where CPU cells run.
     """
     from benchmark.engine.runner import plan, run_sweep
     from benchmark.engine.store import Store
@@ -153,7 +155,8 @@ def sweep(subset: Subset, images: Callable[[], "ImageSet"], noises: Sequence[Noi
 
     with Store(store) as opened:
         return run_sweep(tasks, opened, noted(images, opened), jobs=jobs, progress=progress_bar,
-                         command=command, cell_timeout=cell_timeout, batch_size=batch_size)
+                         command=command, cell_timeout=cell_timeout, batch_size=batch_size,
+                         executor=executor, scheduler=scheduler)
 
 
 def noted(images: Callable[[], "ImageSet"], store: "Path | Store") -> Callable[[], "ImageSet"]:

@@ -72,6 +72,7 @@ def volume_report(*, methods: Sequence[str] | None = None,
                   device: str = "auto", store: str | Path | None = None,
                   sigma_source: str = "oracle", figures: bool = True,
                   figure_image: str | None = None, progress_bar: bool = False,
+                  executor: str = "process", scheduler: str | None = None,
                   command: str = "benchmark.report(volumes=True)") -> VolumeReportResult:
     """The volume tables, figure and page (``bench report --volumes``); see the module.
 
@@ -116,7 +117,8 @@ def volume_report(*, methods: Sequence[str] | None = None,
     if run:
         outcome = sweep(subset, images, noises, chosen, store=store, seed=seed, clip=clip,
                         jobs=jobs, device=device, sigma_source=sigma_source,
-                        progress_bar=progress_bar, command=command)
+                        progress_bar=progress_bar, command=command, executor=executor,
+                        scheduler=scheduler)
     cells = store_cells(store, subset)
     context = (f"Data: {dataset_slug(subset.dataset)}, split {subset.split}, "
                f"{len(subset.ids)} volume(s); seed {seed}"
