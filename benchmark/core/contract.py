@@ -28,7 +28,8 @@ DATA_SHAPES: dict[str, tuple[str, ...]] = {
 #: bfloat16 or float16 inference (autocast) for the methods that offer it.
 PRECISIONS = ("fp32", "bf16", "fp16")
 
-#: Highest noise level accepted: sigma is a fraction of the [0, 1] intensity range.
+#: Highest noise level of the kinds whose sigma is a fraction of the [0, 1] intensity range
+#: (a noise model may declare another: :attr:`benchmark.core.noise.NoiseModel.level_max`).
 SIGMA_MAX = 1.0
 
 
@@ -51,9 +52,10 @@ class Noise:
         A registered noise kind (:func:`benchmark.core.noise.noise_kinds`; unknown kinds are an
         error with did-you-mean).
     sigma : float
-        Standard deviation of the underlying Gaussian, as a fraction of the normalised intensity
-        range [0, 1]: ``0 < sigma <= 1``. Rounded to 6 significant digits so that ``0.1`` and
-        ``0.1000000001`` name the same cell.
+        The noise level in the kind's unit (its model's ``parameters["sigma"]``): for Gaussian
+        and Rician noise the standard deviation as a fraction of the normalised intensity range
+        [0, 1]. ``0 < sigma <= level_max`` of the model (1 unless it says otherwise). Rounded
+        to 6 significant digits so that ``0.1`` and ``0.1000000001`` name the same cell.
 
     A ``Noise`` is part of a cell's identity (with the image, seed and method).
     """
@@ -64,7 +66,7 @@ class Noise:
     def __post_init__(self) -> None:
         from benchmark.core.noise import get_noise_model
 
-        get_noise_model(self.kind)  # unknown kind -> one line with did-you-mean
+        model = get_noise_model(self.kind)  # unknown kind -> one line with did-you-mean
         try:
             sigma = float(self.sigma)
         except (TypeError, ValueError):
@@ -74,11 +76,8 @@ class Noise:
                 f"sigma {self.sigma!r} must be a finite number > 0 (a fraction of the [0, 1] "
                 "intensity range, e.g. 0.1)"
             )
-        if sigma > SIGMA_MAX:
-            raise BenchError(
-                f"sigma {self.sigma!r} is above the whole [0, 1] intensity range; give a "
-                "fraction of it, e.g. 0.1"
-            )
+        if sigma > model.level_max:
+            raise BenchError(f"sigma {self.sigma!r} {model.level_max_reason}")
         object.__setattr__(self, "sigma", float(f"{sigma:.6g}"))
 
     def __str__(self) -> str:

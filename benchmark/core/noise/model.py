@@ -78,6 +78,9 @@ class NoiseModel:
     data : tuple of str
         The data kinds it is drawn on (:data:`benchmark.core.contract.DATA_SHAPES`): only
         methods of those kinds apply under it.
+    level_max, level_max_reason : float, str
+        The highest level ``sigma`` may take in this kind's unit (default 1: a fraction of the
+        [0, 1] range) and the error's wording past it (e.g. a photon count may exceed 1).
     """
 
     kind: ClassVar[str] = ""
@@ -86,6 +89,10 @@ class NoiseModel:
     }
     fair_transforms: ClassVar[tuple[FairTransform, ...]] = ()
     data: ClassVar[tuple[str, ...]] = ("image", "volume")
+    #: Highest level accepted (``Noise(kind, sigma)`` refuses more), and why, in one phrase.
+    level_max: ClassVar[float] = 1.0
+    level_max_reason: ClassVar[str] = ("is above the whole [0, 1] intensity range; give a "
+                                       "fraction of it, e.g. 0.1")
 
     def sample(self, clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
         """The noisy version of ``clean`` (float64, any shape) drawn with ``rng``."""

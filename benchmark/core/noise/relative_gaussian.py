@@ -26,6 +26,7 @@ class RelativeGaussianNoise(NoiseModel):
     parameters = {"sigma": "noise standard deviation as a fraction of each curve's mean "
                            "(0.05-0.5: 5-50% noise)"}
     data = ("curve",)
+    level_max_reason = "is above 100% of each curve's mean; give a fraction of it, e.g. 0.2"
 
     def sample(self, clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
         """``clean + sigma * mean(clean, last axis) * N(0, 1)``."""
