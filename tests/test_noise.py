@@ -101,12 +101,13 @@ def test_every_kind_documents_its_parameters_with_units_and_estimates_sigma():
     image[32:96, 32:96] = 0.6
     curves = load_dataset("dce-sim", "validation").curves()
     items = {"image": (image, "[0, 1] intensity range"), "curve": (curves, "each curve's mean")}
+    level = {"poisson": 30.0}  # a peak photon count; the other kinds' levels are fractions
     for kind in noise_kinds():
         model = get_noise_model(kind)
         x, unit = items[model.data[0]]
         assert unit in model.parameters["sigma"]
-        noisy = add_noise(x, Noise(kind, 0.1), image_id="estimate")
-        assert model.estimate_sigma(noisy) == pytest.approx(0.1, rel=0.15)
+        noisy = add_noise(x, Noise(kind, level.get(kind, 0.1)), image_id="estimate")
+        assert model.estimate_sigma(noisy) == pytest.approx(level.get(kind, 0.1), rel=0.15)
 
 
 def test_unknown_kind_suggests_the_close_one():
@@ -146,7 +147,7 @@ def test_a_kind_registered_in_one_place_is_known_everywhere():
 
 
 def test_the_documented_example_of_a_new_kind_runs():
-    """docs/noise.md's Poisson module, as written: a kind in one module, blind mode refused."""
+    """docs/noise.md's scaled-Poisson module, as written: a kind in one module, blind mode refused."""
     import re
     import types
     from pathlib import Path
@@ -159,10 +160,10 @@ def test_the_documented_example_of_a_new_kind_runs():
     code = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
     try:
         exec(compile(code, "docs/noise.md", "exec"), vars(types.ModuleType("poisson_doc")))
-        y = add_noise(_flat(0.25), Noise("poisson", 0.05), image_id="p").astype(np.float64)
+        y = add_noise(_flat(0.25), Noise("poisson-gain", 0.05), image_id="p").astype(np.float64)
         assert y.mean() == pytest.approx(0.25, rel=0.01)
         assert y.std() == pytest.approx(0.05 * np.sqrt(0.25), rel=0.02)  # sigma sqrt(x)
         with pytest.raises(BenchError, match="--sigma-source oracle"):
-            estimate_sigma(y, "poisson")
+            estimate_sigma(y, "poisson-gain")
     finally:
-        unregister_noise("poisson")
+        unregister_noise("poisson-gain")
