@@ -36,3 +36,4 @@ def small_volume() -> np.ndarray:
 
     slab = load_volumes(load_card("mni152"), "test").volumes[0]
     return np.ascontiguousarray(slab[:, 96:160, 80:144])
+
