@@ -42,7 +42,7 @@ def test_an_opt_in_method_runs_when_named():
 def test_variants_of_an_opt_in_method_are_opt_in_and_its_own_fair_candidates():
     names = method_names()
     rician = Noise("rician", 0.11)
-    derived = [n for n in names if get_method(n).base == "bm3d.fast"]
+    derived = [n for n in names if get_method(n).base == "bm3d.fast" and "rician" in n]
     assert sorted(derived) == ["bm3d.fast-rician-bc", "bm3d.fast-rician-vst"]
     assert all(get_method(n).opt_in for n in derived)
     assert sorted(candidates("bm3d.fast", names, rician)) == derived
