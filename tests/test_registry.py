@@ -60,7 +60,7 @@ def test_wildcards_select_by_fnmatch_in_registration_order():
     assert [m.name for m in resolve_methods(["nlm*"]) if "ncchi" not in m.name] == [
         "nlm", "nlm.rician-bc", "nlm.rician-vst", "nlm-3d", "nlm-3d.rician-bc",
         "nlm-3d.rician-vst"]
-    assert [m.name for m in resolve_methods(["nlm*"], data="image")] == [
+    assert [m.name for m in resolve_methods(["nlm*"], data="image") if "ncchi" not in m.name] == [
         "nlm", "nlm.rician-bc", "nlm.rician-vst"]
     assert [m.name for m in resolve_methods(["wavelet*"], kind="gaussian")] == [
         "wavelet", "wavelet.shift-invariant", "wavelet-3d"]
