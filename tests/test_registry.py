@@ -110,7 +110,7 @@ def test_variants_follow_from_declarations_and_record_their_base():
         return image
 
     try:
-        variants = [get_method(n) for n in method_names() if get_method(n).base == "test-plain"]
+        variants = [get_method(n) for n in method_names() if get_method(n).base == "test-plain" and "rician" in n]
         assert [v.name for v in variants] == ["test-plain.rician-bc", "test-plain.rician-vst"]
         assert all(v.grid == {"k": [0.5, 1.0]} and v.params == {"k": 1.0} for v in variants)
         assert not any(get_method(n).base == "test-blind" for n in method_names())
