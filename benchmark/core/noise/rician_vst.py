@@ -44,15 +44,18 @@ def rician_std(nu: np.ndarray, sigma: float = 1.0) -> np.ndarray:
     return np.sqrt(np.maximum(variance, 0.0))
 
 
-def bias_correct(denoised: np.ndarray, sigma: float) -> np.ndarray:
-    """The Rician bias correction ``sqrt(max(d^2 - 2 sigma^2, 0))``.
+def bias_correct(denoised: np.ndarray, sigma: float, coils: int = 1) -> np.ndarray:
+    """The magnitude bias correction ``sqrt(max(d^2 - 2 N sigma^2, 0))`` (Rician: ``N = 1``).
 
     Parameters
     ----------
     denoised : numpy.ndarray
-        An estimate of ``E[y]``-like intensities (a Gaussian denoiser's output on Rician data).
+        An estimate of ``E[y]``-like intensities (a Gaussian denoiser's output on Rician or
+        non-central chi data).
     sigma : float
-        The Rician noise level.
+        The noise level (per channel, per coil).
+    coils : int
+        Number of coils ``N`` combined by root-sum-of-squares (``E[y^2] = x^2 + 2 N sigma^2``).
 
     Examples
     --------
@@ -60,7 +63,7 @@ def bias_correct(denoised: np.ndarray, sigma: float) -> np.ndarray:
     0.5
     """
     d = np.asarray(denoised, dtype=np.float64)
-    return np.sqrt(np.maximum(d**2 - 2.0 * sigma**2, 0.0))
+    return np.sqrt(np.maximum(d**2 - 2.0 * coils * sigma**2, 0.0))
 
 
 @dataclass(frozen=True)
@@ -68,19 +71,22 @@ class RicianVST:
     """The forward transform and its exact unbiased inverse at ``sigma = 1``, as tables.
 
     ``z_table -> f_table`` samples the forward transform; ``ef_table`` is ``E[f(z)]`` for
-    ``z ~ Rice(nu_table, 1)``. Use :func:`rician_vst` to get the cached instance.
+    ``z ~ Rice(nu_table, 1)``. Use :func:`rician_vst` to get the cached instance. The same
+    tables describe the non-central chi VST of :mod:`.ncchi_vst`, whose ``start_slope`` is
+    ``1 / S(0)`` of that law (``None``: the Rician one).
     """
 
     nu_table: np.ndarray
     z_table: np.ndarray
     f_table: np.ndarray
     ef_table: np.ndarray
+    start_slope: float | None = None
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         """``f(z)`` at ``sigma = 1``: linear below the table's start, slope 1 above its end."""
         z = np.asarray(z, dtype=np.float64)
         z0, f0 = self.z_table[0], self.f_table[0]
-        slope0 = 1.0 / rician_std(0.0)
+        slope0 = 1.0 / rician_std(0.0) if self.start_slope is None else self.start_slope
         out = np.interp(z, self.z_table, self.f_table)
         out = np.where(z < z0, f0 + slope0 * (z - z0), out)
         return np.where(z > self.z_table[-1], self.f_table[-1] + (z - self.z_table[-1]), out)
@@ -130,8 +136,8 @@ def _extend(nu: np.ndarray, nu_coarse: np.ndarray, expected: np.ndarray) -> np.n
     return out
 
 
-def vst_denoise(image: np.ndarray, sigma: float, gaussian_denoiser: Callable[[np.ndarray], np.ndarray]
-                ) -> np.ndarray:
+def vst_denoise(image: np.ndarray, sigma: float, gaussian_denoiser: Callable[[np.ndarray], np.ndarray],
+                *, vst: RicianVST | None = None) -> np.ndarray:
     """Denoise Rician ``image`` through the VST with ``gaussian_denoiser`` (noise std ``sigma``).
 
     Parameters
@@ -142,8 +148,11 @@ def vst_denoise(image: np.ndarray, sigma: float, gaussian_denoiser: Callable[[np
         Rician noise level.
     gaussian_denoiser : callable
         Maps an image with additive Gaussian noise of std ``sigma`` to its estimate.
+    vst : RicianVST, optional
+        The transform tables; default the Rician ones (:func:`rician_vst`), e.g.
+        :func:`~benchmark.core.noise.ncchi_vst.ncchi_vst` for ``N`` coils.
     """
-    vst = rician_vst()
+    vst = rician_vst() if vst is None else vst
     stabilised = sigma * vst.forward(np.asarray(image, dtype=np.float64) / sigma)
     denoised = np.asarray(gaussian_denoiser(stabilised.astype(np.float32)), dtype=np.float64)
     return sigma * vst.inverse(denoised / sigma)
