@@ -58,12 +58,21 @@ def _rmse(clean, estimate):
 #: Families whose contract test takes over 10 s here (two calls on a 10 x 64 x 64 volume,
 #: about 16 s for BM4D and each of its variants).
 SLOW_FAMILIES = ("bm4d",)
+#: Noise kinds whose derived variants the fast loop leaves to the full suite: the fair
+#: transforms of the paper's kinds stand for the wrapping in the fast loop.
+FAST_LOOP_KINDS = ("gaussian", "rician")
+
+
+def _slow(name: str) -> bool:
+    method = get_method(name)
+    derived_elsewhere = method.base is not None and not set(method.noise_kinds or ()) & set(
+        FAST_LOOP_KINDS)
+    return name.split(".")[0] in SLOW_FAMILIES or derived_elsewhere
 
 
 def _slow_marked(names):
-    """``names`` with the slow families marked ``slow``."""
-    return [pytest.param(n, marks=pytest.mark.slow) if n.split(".")[0] in SLOW_FAMILIES
-            else n for n in names]
+    """``names`` with the slow ones marked ``slow`` (still run by the full suite)."""
+    return [pytest.param(n, marks=pytest.mark.slow) if _slow(n) else n for n in names]
 
 
 @pytest.mark.parametrize("name", _slow_marked(method_names()))
