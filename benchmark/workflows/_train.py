@@ -46,11 +46,11 @@ class AblateResult:
     folder: Path
 
 
-def _sigma_range(text: str | float) -> tuple[float, float]:
+def _sigma_range(text: str | float, kind: str = "gaussian") -> tuple[float, float]:
     from benchmark.core.contract import Noise
 
     lo, _, hi = str(text).partition(":")
-    low, high = Noise("gaussian", lo).sigma, Noise("gaussian", hi or lo).sigma
+    low, high = Noise(kind, lo).sigma, Noise(kind, hi or lo).sigma
     if low > high:
         raise BenchError(f"--sigma {text}: the range must be LO:HI with LO <= HI")
     return low, high
@@ -65,20 +65,17 @@ def parse_noises(kinds: Sequence[str], sigmas: Sequence[str | float]
     --------
     >>> parse_noises(["gaussian", "rician"], ["0.05:0.15"])
     [('gaussian', 0.05, 0.15), ('rician', 0.05, 0.15)]
+    >>> parse_noises(["poisson"], ["10:100"])  # each kind in its own unit: photons at peak
+    [('poisson', 10.0, 100.0)]
     """
-    from benchmark.core.contract import Noise
-
     kinds = [kinds] if isinstance(kinds, str) else list(kinds)
     sigmas = [sigmas] if isinstance(sigmas, (str, int, float)) else list(sigmas)
     if len(sigmas) not in (1, len(kinds)):
         raise BenchError(f"--sigma has {len(sigmas)} values for {len(kinds)} noise kinds; "
                          "give one for all or one per kind")
-    ranges = [_sigma_range(s) for s in sigmas] * (len(kinds) if len(sigmas) == 1 else 1)
-    noises = []
-    for kind, (lo, hi) in zip(kinds, ranges):
-        Noise(kind, lo)  # validates the kind
-        noises.append((kind, lo, hi))
-    return noises
+    per_kind = sigmas * len(kinds) if len(sigmas) == 1 else sigmas
+    # each range is checked in its own kind's unit (a Poisson peak may exceed 1)
+    return [(kind, *_sigma_range(text, kind)) for kind, text in zip(kinds, per_kind)]
 
 
 def check_out(out: str | Path) -> None:
