@@ -91,13 +91,7 @@ def _print_volume_report(result) -> int:
         print(f"bench report: incomplete row: {line[:300]}", file=sys.stderr)
     for table in result.tables:
         print(f"Volumes ({table.noise}) -> " + ", ".join(str(p) for p in table.paths))
-    if result.page is not None:
-        print(f"Figures -> {result.out / 'figures'}; page -> {result.page}")
-    if result.incomplete:
-        print(f"bench report: written to {result.out} with {len(result.incomplete)} incomplete "
-              "row(s) (listed above)", file=sys.stderr)
-        return EXIT_INCOMPLETE
-    return 0
+    return _page_and_status(result)
 
 
 def _print_curve_report(result) -> int:

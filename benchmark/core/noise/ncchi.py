@@ -34,6 +34,7 @@ import numpy as np
 from benchmark.core.errors import BenchError
 from benchmark.core.noise.model import FairTransform, NoiseModel, register_noise
 from benchmark.core.noise.ncchi_vst import ncchi_vst
+from benchmark.core.noise.rician import air_peak, refine_in_air
 from benchmark.core.noise.rician_vst import bias_correct, vst_denoise
 
 #: The coil counts registered as kinds ``ncchi<N>``.
@@ -98,25 +99,11 @@ def estimate_ncchi_background(noisy: np.ndarray, coils: int, *, iterations: int 
     """
     from scipy.special import gammainc
 
-    values = np.asarray(noisy, dtype=np.float64).ravel()
-    values = values[np.isfinite(values)]
-    dark = values[values <= np.median(values)]
-    if dark.size < 64 or dark.max() <= 0:
-        raise BenchError("cannot estimate non-central chi sigma: the image has no air "
-                         "(background) pixels; use --sigma-source oracle")
-    counts, edges = np.histogram(dark, bins=64)
-    counts = np.convolve(counts, np.ones(3) / 3, mode="same")
-    peak = int(np.argmax(counts))
+    values, peak = air_peak(noisy, "non-central chi")
     mode = np.sqrt(2 * coils - 1)
-    sigma = 0.5 * (edges[peak] + edges[peak + 1]) / mode
     cut = mode + 0.5
     factor = 2 * coils * gammainc(coils + 1, cut**2 / 2) / gammainc(coils, cut**2 / 2)
-    for _ in range(iterations):
-        below = values[values < cut * sigma]
-        if below.size < 16:
-            break
-        sigma = float(np.sqrt(np.mean(below**2) / factor))
-    return float(sigma)
+    return refine_in_air(values, peak / mode, cut, factor, iterations)
 
 
 def _gaussian(sigma: float):

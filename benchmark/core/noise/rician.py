@@ -62,19 +62,33 @@ def estimate_rician_background(noisy: np.ndarray, *, iterations: int = 20) -> fl
     BenchError
         If the image has no dark peak that could be air.
     """
+    values, peak = air_peak(noisy, "Rician")
+    # a Rayleigh law's mode is its scale
+    return refine_in_air(values, peak, _TRUNCATION, _truncated_rayleigh_factor(_TRUNCATION),
+                         iterations)
+
+
+def air_peak(noisy: np.ndarray, law: str) -> tuple[np.ndarray, float]:
+    """The finite pixels of ``noisy`` and the mode of the darkest half's histogram (the air's
+    peak), or a one-line error naming ``law`` when there is no air."""
     values = np.asarray(noisy, dtype=np.float64).ravel()
     values = values[np.isfinite(values)]
     dark = values[values <= np.median(values)]
     if dark.size < 64 or dark.max() <= 0:
-        raise BenchError("cannot estimate Rician sigma: the image has no air (background) "
+        raise BenchError(f"cannot estimate {law} sigma: the image has no air (background) "
                          "pixels; use --sigma-source oracle")
     counts, edges = np.histogram(dark, bins=64)
     counts = np.convolve(counts, np.ones(3) / 3, mode="same")
     peak = int(np.argmax(counts))
-    sigma = 0.5 * (edges[peak] + edges[peak + 1])  # a Rayleigh law's mode is its scale
-    factor = _truncated_rayleigh_factor(_TRUNCATION)
+    return values, 0.5 * (edges[peak] + edges[peak + 1])
+
+
+def refine_in_air(values: np.ndarray, sigma: float, cut: float, factor: float,
+                  iterations: int) -> float:
+    """Fixed point of sigma from the second moment of the pixels below ``cut * sigma``, whose
+    truncated second moment is ``factor * sigma^2``."""
     for _ in range(iterations):
-        below = values[values < _TRUNCATION * sigma]
+        below = values[values < cut * sigma]
         if below.size < 16:
             break
         sigma = float(np.sqrt(np.mean(below**2) / factor))
