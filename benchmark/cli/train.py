@@ -16,12 +16,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("architecture", metavar="ARCH",
                         help="a registered deep architecture: cdae, unet-dctda or a plugin's "
                              "(see 'bench methods')")
-    parser.add_argument("--noise", required=True, nargs="+", metavar="KIND",
+    parser.add_argument("--noise", nargs="+", metavar="KIND",
                         help="noise kind(s): gaussian and/or rician (one model for all given); "
-                             "relative-gaussian for curve models")
-    parser.add_argument("--sigma", required=True, nargs="+", metavar="SIGMA",
+                             "relative-gaussian for curve models (required unless --preset "
+                             "sets it)")
+    parser.add_argument("--sigma", nargs="+", metavar="SIGMA",
                         help="noise level, or LO:HI for a range drawn uniformly; one for all "
-                             "kinds or one per kind")
+                             "kinds or one per kind (required unless --preset sets it)")
+    parser.add_argument("--preset", metavar="NAME",
+                        help="a named setting that fills in the options not given: "
+                             "ct-autoencoder (HU-windowed CT resized to 128 x 128, Gaussian "
+                             "sigma 0.4, Pancreas-CT unless --data/--dataset; docs/training.md)")
     parser.add_argument("--profile", default="quick", choices=("quick", "paper"),
                         help="quick: 96-px crops, fits a CPU; paper: whole images, 200 epochs")
     parser.add_argument("--encoder-weights", default="none", metavar="SPEC",
@@ -48,8 +53,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--train-fraction", type=float, default=1.0,
                         help="use this fraction of the train slices (default: 1)")
     parser.add_argument("--width", type=positive_int, help="cdae: first-stage channels")
-    parser.add_argument("--dataset", help="dataset card (default: mni152; dce-sim for curve "
-                                          "models)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--dataset", help="dataset card (default: mni152; dce-sim for curve "
+                                          "models); train-corpus: the varied training corpus")
+    source.add_argument("--data", metavar="PATH",
+                        help="your own folder of DICOM, NIfTI or PNG/JPEG/TIFF images, split "
+                             "into train and validation by patient, series, subfolder or file "
+                             "(docs/training.md)")
+    parser.add_argument("--window", default=None, metavar="NAME",
+                        help="CT window for --data: brain, subdural, abdomen, lung, bone, file "
+                             "(the DICOM's own; default) or CENTRE,WIDTH in HU")
     parser.add_argument("--out", help="checkpoint path (default: checkpoints/ARCH-NOISE.safetensors)")
     add_budget_options(parser)
     return parser
@@ -67,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
                    attention=not args.no_attention, dilation=not args.no_dilation,
                    augment=not args.no_augment, input_skip=args.input_skip,
                    residual=args.residual, train_fraction=args.train_fraction, width=args.width,
-                   dataset=args.dataset, out=args.out, seed=args.seed, device=args.device,
+                   dataset=args.dataset, data=args.data, window=args.window,
+                   preset=args.preset, out=args.out, seed=args.seed, device=args.device,
                    threads=args.threads, progress_bar=not args.quiet, command=command)
     summary = result.summary
     if "best_val_rmse" in summary:  # a curve model

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any, Union
 
 from benchmark.core.errors import BenchError
+from benchmark.data.corpus import Augment, Source, check_corpus
 from benchmark.data.curves import Simulation
 
 #: Loader kinds a card may name (the modules of :mod:`benchmark.data.loaders`).
-LOADER_KINDS = ("nilearn-mni152", "folder", "nifti", "dicom", "skimage-data", "dce-sim")
+LOADER_KINDS = ("nilearn-mni152", "folder", "nifti", "dicom", "skimage-data", "dce-sim",
+                "package-images", "corpus")
 NORMALISATIONS = ("percentile", "window", "volume-max", "dtype-max", "none")
 AXES = ("axial", "coronal", "sagittal", 0, 1, 2)
 
@@ -131,6 +133,8 @@ class Card:
     splits: Splits = Splits()
     anatomy: Anatomy | None = None
     simulation: Simulation | None = None
+    sources: dict[str, Source] = field(default_factory=dict)  # corpus cards (benchmark.data.corpus)
+    augment: Augment | None = None
 
     @property
     def data(self) -> str:
@@ -143,8 +147,9 @@ class Card:
 
 
 _TABLES = {"loader": Loader, "normalisation": Normalisation, "local": Local, "fetch": Fetch,
-           "anatomy": Anatomy, "simulation": Simulation}
-_TOP = ("name", "title", "modality", "source", "licence", "description", *_TABLES, "splits")
+           "anatomy": Anatomy, "simulation": Simulation, "augment": Augment}
+_TOP = ("name", "title", "modality", "source", "licence", "description", *_TABLES, "splits",
+        "sources")
 
 
 def _suggest(key: str, known: list[str]) -> str:
@@ -315,9 +320,15 @@ def parse_card(data: dict[str, Any], *, source: str, root: str | Path,
               for key, cls in _TABLES.items() if key in data}
     if "splits" in data:
         tables["splits"] = _splits(data["splits"], source)
+    if "sources" in data:
+        if not isinstance(data["sources"], dict):
+            raise BenchError(f"sources in {source} must be a table ([sources.NAME])")
+        tables["sources"] = {name: _build(Source, value, f"[sources.{name}]", source)
+                             for name, value in data["sources"].items()}
     name = tops.pop("name", default_name)
     if not name:
         raise BenchError(f"{source} has no name; add name = \"...\"")
     card = Card(name=name, root=Path(root), **tops, **tables)
     _check_values(card, source)
+    check_corpus(card, source)
     return card

@@ -169,12 +169,57 @@ def _arch_config(architecture: str, **given: Any) -> dict[str, Any]:
     return config
 
 
-def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | float],
-          profile: str = "quick", budget: Budget = Budget(), encoder_weights: str = "none",
+def _check_source(dataset: str | None, data: str | Path | None, window: str | None) -> str:
+    """Refuse at once (before PyTorch loads) a training source that cannot be read; returns the
+    name the run records: the card's, or the ``--data`` folder's (``KIND:/path``)."""
+    from benchmark.data.cards import load_card
+    from benchmark.data.loaders.detect import path_card
+    from benchmark.data.loaders.location import require_location
+
+    if data is not None and dataset is not None:
+        raise BenchError("give --data PATH or --dataset CARD, not both")
+    if data is not None:
+        return path_card(data, window=window).name
+    if window is not None:
+        raise BenchError(f"--window {window} applies to a --data folder of DICOM or NIfTI CT; "
+                         "a card sets its own window")
+    card = load_card(dataset or "mni152")
+    if card.loader.kind in ("dicom", "nifti", "folder"):
+        require_location(card)  # offline and not fetched: says how to get the files
+    for source in card.sources.values():
+        load_card(source.card)
+    return card.name
+
+
+def _require_noise(noise, sigma) -> None:
+    if not noise or not sigma:
+        raise BenchError("bench train needs --noise KIND and --sigma S (or LO:HI), or a --preset "
+                         "that sets them (e.g. --preset ct-autoencoder)")
+
+
+def _run_tag(architecture: str, noises, preset: str | None, dataset: str | None,
+             data: str | Path | None) -> str:
+    """The default checkpoint name: ``ARCH-NOISETAG``, then the preset and any data other
+    than the default card."""
+    from methods.deep.training.training import noise_tag
+
+    parts = [architecture, noise_tag(noises)]
+    if preset:
+        parts.append(preset)
+    if data is not None:
+        parts.append("data-" + Path(data).expanduser().resolve().name)
+    elif dataset and dataset != "mni152":
+        parts.append(Path(dataset).stem)
+    return "-".join(parts)
+
+
+def train(architecture: str, *, noise: Sequence[str] | None = None,
+          sigma: Sequence[str | float] | None = None, profile: str = "quick", budget: Budget = Budget(), encoder_weights: str = "none",
           init: str | None = None, loss: str = "l1", ssim_weight: float = 0.84,
           perceptual_weights: str | None = None, attention: bool = True, dilation: bool = True,
           augment: bool = True, input_skip: bool = False, residual: bool = False,
           train_fraction: float = 1.0, width: int | None = None, dataset: str | None = None,
+          data: str | Path | None = None, window: str | None = None, preset: str | None = None,
           out: str | Path | None = None, seed: int = 0, device: str = "auto",
           threads: int | None = None, progress_bar: bool = False,
           command: str | None = None) -> TrainResult:
@@ -188,10 +233,10 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
         A registered deep architecture (``methods.deep.nets.ARCHITECTURES``): ``"cdae"``,
         ``"unet-dctda"`` or a plugin's; an option it does not declare is ignored.
     noise : sequence of str
-        Training noise kind(s); one model for all given.
+        Training noise kind(s); one model for all given (may come from ``preset``).
     sigma : sequence of str or float
         Noise level, or ``"LO:HI"`` for a range drawn uniformly; one for all kinds or one per
-        kind.
+        kind (may come from ``preset``).
     profile : {"quick", "paper"}
         quick: 96-px crops, fits a CPU; paper: whole images, 200 epochs.
     budget : Budget
@@ -205,7 +250,16 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     width : int, optional
         cdae: first-stage channels.
     dataset : str, optional
-        Dataset card (default: ``mni152`` for image models, ``dce-sim`` for curve models).
+        Dataset card (default: ``mni152`` for image models, ``dce-sim`` for curve models); a
+        corpus card such as ``train-corpus`` mixes several (:mod:`benchmark.data.corpus`).
+    data : str or path, optional
+        A folder of DICOM, NIfTI or PNG/JPEG/TIFF images instead of a card, split into train
+        and validation by group (:mod:`benchmark.data.autosplit`).
+    window : str, optional
+        CT window for ``data`` (as ``bench run --window``).
+    preset : str, optional
+        A named preset (:data:`methods.deep.training.presets.PRESETS`, e.g.
+        ``"ct-autoencoder"``): fills in the noise, sigma, data, window, size and crop not given.
     out : str or path, optional
         Checkpoint path (default: ``checkpoints/ARCH-NOISE.safetensors`` in the working folder;
         serve it with ``BENCH_CHECKPOINTS=checkpoints``).
@@ -229,9 +283,11 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     """
     from benchmark.core.paths import RESULTS_DIR
     from methods.deep.nets import ARCHITECTURE_DATA
-    from methods.deep.training.training import PROFILES, TrainConfig, noise_tag
+    from methods.deep.training.presets import get_preset
+    from methods.deep.training.training import PROFILES, TrainConfig
     from methods.deep.training.training import train as train_model
 
+    chosen_preset = get_preset(preset) if preset else None
     arch_config = _arch_config(architecture, attention=attention, dilation=dilation,
                                input_skip=input_skip or None, residual=residual or None,
                                width=width)
@@ -244,28 +300,46 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
             ("--no-attention", not attention), ("--no-dilation", not dilation),
             ("--input-skip", input_skip), ("--train-fraction", train_fraction != 1.0),
             ("--width", width is not None), ("--crop", budget.crop is not None),
-            ("--val-limit", budget.val_limit is not None)) if given]
+            ("--val-limit", budget.val_limit is not None), ("--data", data is not None),
+            ("--window", window is not None), ("--preset", preset)) if given]
         if image_only:
             raise BenchError(f"{architecture} is a curve model: {', '.join(image_only)} "
                              "apply to image models only")
+        _require_noise(noise, sigma)
         return _train_curves(architecture, noise, sigma, profile=profile, budget=budget,
                              dataset=dataset or "dce-sim", out=out, seed=seed, device=device,
                              threads=threads, progress_bar=progress_bar, command=command)
-    dataset = dataset or "mni152"
+    overrides = budget.overrides()
+    resize = None
+    if chosen_preset:  # what the command line leaves out
+        noise, sigma = noise or chosen_preset.noise, sigma or chosen_preset.sigma
+        if data is None and dataset is None:
+            dataset = chosen_preset.dataset
+        if data is not None and window is None and chosen_preset.window:
+            from benchmark.data.loaders.detect import kind_of
+
+            if kind_of(Path(data).expanduser().resolve()) != "folder":
+                window = chosen_preset.window
+        overrides = {**chosen_preset.budget, **overrides}
+        resize = chosen_preset.resize
+    _require_noise(noise, sigma)
     noises = parse_noises(noise, sigma)
-    tag = f"{architecture}-{noise_tag(noises)}"
+    source_name = _check_source(dataset, data, window)
+    tag = _run_tag(architecture, noises, preset, dataset, data)
     check_out(out or Path("checkpoints") / f"{tag}.safetensors")
     out = str(out or Path("checkpoints") / f"{tag}.safetensors")
     if init:  # refused at once, before any data are read or a weight is trained
         check_init(init, architecture, arch_config, out)
     chosen = torch_device(device, threads)
     config = TrainConfig(
-        architecture=architecture, noises=noises, dataset=dataset, profile=profile,
-        **{**PROFILES[profile], **budget.overrides()}, loss=loss, ssim_weight=ssim_weight,
+        architecture=architecture, noises=noises, dataset=source_name, profile=profile,
+        **{**PROFILES[profile], **overrides}, loss=loss, ssim_weight=ssim_weight,
         perceptual_weights=perceptual_weights, encoder_weights=encoder_weights, init=init,
         augment=augment, arch_config=arch_config, train_fraction=train_fraction, seed=seed,
         device=chosen, out=out, run_dir=str(RESULTS_DIR / "train" / Path(out).stem),
         command=command or f"bench train {architecture}",
+        data=str(Path(data).expanduser().resolve()) if data is not None else None,
+        window=window if data is not None else None, preset=preset, resize=resize,
     )
     summary = train_model(config, progress=progress_bar)
     return TrainResult(Path(summary.get("checkpoint", out)), chosen, dict(summary))

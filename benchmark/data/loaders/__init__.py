@@ -5,8 +5,9 @@ A loader takes the card (a dict read from TOML), a split name and the card's fol
 description of the normalisation applied.
 
 Kinds: ``nilearn-mni152`` (the embedded template), ``skimage-data`` (scikit-image's own
-natural images, for pretraining), ``folder`` (PNG/JPEG/TIFF), ``nifti``
-(nibabel) and ``dicom`` (pydicom). The file-reading ones also have a ``scan`` (in
+natural images, for pretraining), ``package-images`` (real images other installed packages
+ship), ``folder`` (PNG/JPEG/TIFF), ``nifti`` (nibabel), ``dicom`` (pydicom), and ``corpus``
+(a training mixture of other cards, :mod:`benchmark.data.corpus`). The file-reading ones also have a ``scan`` (in
 :data:`SCANNERS`) that reports skipped inputs and the source's dtype, modality and range, for
 ``bench data info``; :mod:`benchmark.data.loaders.detect` makes a card for ``--data PATH``.
 """
@@ -17,7 +18,9 @@ from typing import Callable
 
 import numpy as np
 
-from benchmark.data.loaders import common, dicom, folder, mni152, nifti, skimage_data
+from benchmark.data import corpus
+from benchmark.data.loaders import (common, dicom, folder, mni152, nifti, package_images,
+                                    skimage_data)
 
 Loaded = tuple[list[str], list[np.ndarray], str]
 
@@ -27,6 +30,8 @@ LOADERS: dict[str, Callable[..., Loaded]] = {
     "nifti": nifti.load,
     "dicom": dicom.load,
     "skimage-data": skimage_data.load,
+    "package-images": package_images.load,
+    "corpus": corpus.load,
 }
 
 #: File-reading loaders that also report what they skipped and the source's range (data info).

@@ -22,15 +22,14 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from methods.deep.training.augment import sample_batch
 from benchmark.core.contract import Noise
-from benchmark.data.cards import ImageSet, load_card, load_images
-from benchmark.data.schema import Card
+from benchmark.data.cards import ImageSet, load_images
 from benchmark.core.errors import BenchError
 from methods.deep.training.losses import SSIM_WEIGHT, TrainingLoss, load_state_file
 from benchmark.core.metrics import psnr, ssim
 from benchmark.core.noise import add_noise
 from benchmark.engine.provenance import git_commit, library_versions, machine
+from methods.deep.training.sources import training_data
 
 #: Training profiles: ``quick`` fits a CPU; ``paper`` follows the paper (200 epochs, whole images).
 PROFILES: dict[str, dict[str, Any]] = {
@@ -68,11 +67,16 @@ class TrainConfig:
     out: str = ""
     run_dir: str = ""
     command: str = ""
+    data: str | None = None      # a user's folder (--data), split by group (methods.deep.training.sources)
+    window: str | None = None    # its CT window (--window)
+    preset: str | None = None    # a named preset (methods.deep.training.presets)
+    resize: int | None = None    # whole images resized to resize x resize (a preset's)
 
 
 #: Fields added after runs were first saved, with the value that reproduces those runs: at that
 #: value they are left out of a run's identity, so that older run folders still match.
-ADDED_FIELDS: dict[str, Any] = {"init": None, "ssim_weight": SSIM_WEIGHT}
+ADDED_FIELDS: dict[str, Any] = {"init": None, "ssim_weight": SSIM_WEIGHT, "data": None,
+                                "window": None, "preset": None, "resize": None}
 
 
 def config_fields(config: TrainConfig, exclude: Sequence[str] = ()) -> dict[str, Any]:
@@ -101,8 +105,8 @@ def noise_tag(noises: list[tuple[str, float, float]]) -> str:
     return "_".join(parts)
 
 
-def _validation_set(card: Card, config: TrainConfig) -> tuple[ImageSet, list[tuple[Noise, list]]]:
-    images = load_images(card, "validation")
+def _validation_set(images: ImageSet, config: TrainConfig
+                    ) -> tuple[ImageSet, list[tuple[Noise, list]]]:
     if config.val_limit and len(images) > config.val_limit:
         picks = np.linspace(0, len(images) - 1, config.val_limit).round().astype(int)
         images = ImageSet(images.dataset, images.split, tuple(images.ids[i] for i in picks),
@@ -114,18 +118,6 @@ def _validation_set(card: Card, config: TrainConfig) -> tuple[ImageSet, list[tup
                  for i, x in zip(images.ids, images.images)]
         sets.append((noise, noisy))
     return images, sets
-
-
-def _train_images(card: Card, config: TrainConfig) -> ImageSet:
-    images = load_images(card, "train")
-    if not 0 < config.train_fraction <= 1:
-        raise BenchError(f"--train-fraction {config.train_fraction}: give a number in (0, 1]")
-    if config.train_fraction < 1:
-        keep = max(1, round(len(images) * config.train_fraction))
-        picks = np.linspace(0, len(images) - 1, keep).round().astype(int)
-        images = ImageSet(images.dataset, images.split, tuple(images.ids[i] for i in picks),
-                          tuple(images.images[i] for i in picks), images.normalisation)
-    return images
 
 
 def _noisy_batch(clean: np.ndarray, config: TrainConfig, epoch: int, step: int,
@@ -293,10 +285,9 @@ def train(config: TrainConfig, *, progress: bool = True,
     loss_fn = TrainingLoss(config.loss, ssim_weight=config.ssim_weight,
                            perceptual_weights=config.perceptual_weights,
                            perceptual_weight=config.perceptual_weight, device=device)
-    card = load_card(config.dataset)
-    train_set = _train_images(card, config)
-    val_clean, val_sets = _validation_set(card, config)
-    steps = config.steps or max(1, math.ceil(len(train_set) / config.batch))
+    data = training_data(config, load_images)  # a card, a corpus or a --data folder
+    val_clean, val_sets = _validation_set(data.validation, config)
+    steps = config.steps or max(1, math.ceil(data.train_count / config.batch))
     total_steps = steps * config.epochs
 
     model = build(config.architecture, config.arch_config)
@@ -315,7 +306,7 @@ def train(config: TrainConfig, *, progress: bool = True,
 
     run_dir = Path(config.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    fingerprint = {"train": train_set.fingerprint(), "validation": val_clean.fingerprint()}
+    fingerprint = {"train": data.train_fingerprint, "validation": val_clean.fingerprint()}
     identity = config_fields(config, exclude=("epochs", "command", "device")) | {
         "arch_config": build_config(config)}
     state = {"epoch": 0, "best_val_ssim": -1.0, "best_epoch": 0, "history": [], "seconds": 0.0,
@@ -338,8 +329,7 @@ def train(config: TrainConfig, *, progress: bool = True,
         for step in bar:
             for group in optimizer.param_groups:
                 group["lr"] = _lr(config, (epoch - 1) * steps + step, total_steps)
-            clean = sample_batch(train_set.images, rng, batch=config.batch, crop=config.crop,
-                                 augment=config.augment)
+            clean = data.draw(rng, batch=config.batch, crop=config.crop, augment=config.augment)
             noisy = _noisy_batch(clean, config, epoch, step, rng)
             x = torch.from_numpy(noisy)[:, None].to(device)
             y = torch.from_numpy(clean)[:, None].to(device)
@@ -365,7 +355,8 @@ def train(config: TrainConfig, *, progress: bool = True,
                 "architecture": config.architecture,
                 "arch_config": {**build_config(config)},
                 "noise": [{"kind": k, "sigma_min": lo, "sigma_max": hi} for k, lo, hi in config.noises],
-                "dataset": card.name,
+                "dataset": data.name,
+                **data.metadata,
                 "train_fingerprint": fingerprint["train"],
                 "validation_fingerprint": fingerprint["validation"],
                 "train_command": config.command,
