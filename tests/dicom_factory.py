@@ -15,7 +15,7 @@ MR_IMAGE = "1.2.840.10008.5.1.4.1.1.4"
 def write_dicom(path: Path, pixels: np.ndarray, *, modality: str = "CT", series: str = "1.2.3",
                 slope: float | None = None, intercept: float | None = None,
                 position: tuple | None = None, instance: int | None = None,
-                window: tuple[float, float] | None = None) -> Path:
+                window: tuple[float, float] | None = None, patient: str = "test") -> Path:
     """Write ``pixels`` (rows, cols) or (frames, rows, cols), uint16 or int16, as a DICOM file."""
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = CT_IMAGE if modality == "CT" else MR_IMAGE
@@ -25,7 +25,7 @@ def write_dicom(path: Path, pixels: np.ndarray, *, modality: str = "CT", series:
     ds.file_meta = meta
     ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
     ds.Modality, ds.SeriesInstanceUID, ds.StudyInstanceUID = modality, series, "1.2.3.0"
-    ds.PatientID = "test"
+    ds.PatientID = patient
     if pixels.ndim == 3:
         ds.NumberOfFrames = pixels.shape[0]
     ds.Rows, ds.Columns = pixels.shape[-2:]

@@ -83,14 +83,18 @@ def _file_of(card: Card, image_id: str) -> str:
     return image_id.split("#f", 1)[0]  # dicom
 
 
-def _dicom_groups(base: Path, files: set[str]) -> tuple[str, dict[str, str]]:
+def _dicom_groups(base: Path, files: list[Path]) -> tuple[str, dict[str, str]]:
     from benchmark.data.loaders.dicom import read_dataset
 
     headers = {}
-    for name in files:
-        ds = read_dataset(base / name, header_only=True)
-        headers[name] = (str(ds.get("PatientID", "") or "").strip(),
-                         str(ds.get("SeriesInstanceUID", "") or "").strip())
+    for path in files:
+        try:
+            ds = read_dataset(path, header_only=True)
+        except BenchError:  # not an image: the loader skips and lists it
+            continue
+        headers[path.relative_to(base).as_posix()] = (
+            str(ds.get("PatientID", "") or "").strip(),
+            str(ds.get("SeriesInstanceUID", "") or "").strip())
     patients = {patient for patient, _ in headers.values()}
     if len(patients) >= 2 and "" not in patients:
         return "PatientID", {name: patient for name, (patient, _) in headers.items()}
@@ -98,18 +102,37 @@ def _dicom_groups(base: Path, files: set[str]) -> tuple[str, dict[str, str]]:
                                  for name, (_, series) in headers.items()}
 
 
-def group_keys(card: Card, images: ImageSet) -> tuple[str, list[str]]:
-    """What a group is for this folder, and the group key of every image of ``images``."""
+def file_groups(card: Card) -> tuple[str, dict[str, str]]:
+    """What a group is for this folder, and the group of each of its files (by the path under
+    the folder), from paths and DICOM headers only: no pixel is decoded."""
+    from benchmark.data.loaders import dicom, folder, nifti
     from benchmark.data.loaders.location import require_location
 
     where = require_location(card)
     base = where.parent if where.is_file() else where
-    files = [_file_of(card, image_id) for image_id in images.ids]
-    if card.loader.kind == "dicom":
-        by, of_file = _dicom_groups(base, set(files))
-        return by, [of_file[name] for name in files]
-    by = "top-level subfolder or file"
-    return by, [name.split("/", 1)[0] for name in files]
+    kind = card.loader.kind
+    if kind == "dicom":
+        return _dicom_groups(base, dicom.candidate_files(where))
+    if where.is_file():
+        files = [where]
+    elif kind == "nifti":
+        files = sorted(p for p in where.rglob("*") if nifti.is_volume(p))
+    else:
+        files = folder.image_files(where)
+    names = [p.relative_to(base).as_posix() for p in files]
+    return "top-level subfolder or file", {name: name.split("/", 1)[0] for name in names}
+
+
+def check_splittable(card: Card) -> GroupSplit:
+    """The split of a ``--data`` folder's groups, or the one-line error when there is none."""
+    by, groups = file_groups(card)
+    return split_groups(list(groups.values()), str(card.loader.path), by)
+
+
+def group_keys(card: Card, images: ImageSet) -> tuple[str, list[str]]:
+    """What a group is for this folder, and the group key of every image of ``images``."""
+    by, groups = file_groups(card)
+    return by, [groups[_file_of(card, image_id)] for image_id in images.ids]
 
 
 def split_images(card: Card, images: ImageSet) -> tuple[ImageSet, ImageSet, GroupSplit]:

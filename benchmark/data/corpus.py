@@ -5,13 +5,14 @@ a source (:class:`Source`): the card it draws from, that card's split for traini
 any) for validation, the share of training crops it gives, and its licence. ``[augment]``
 (:class:`Augment`) documents the intensity augmentation the trainer applies to every crop.
 
-MNI152 in three orientations: a source on the ``nilearn-mni152`` card with ``axis =
-"coronal"`` or ``"sagittal"`` gives, for every half-open range ``[z0, z1)`` of the split (a
-slab of axial slices) and every coronal (sagittal) position, the strip of that plane inside the
-slab: ``z1 - z0`` rows (10 for the shipped card) by the template's width, superior up. A
-coronal or sagittal plane crosses every slab, so only these strips are taken; no voxel outside
-the split's slabs is read into them (tested with a marked template). The trainer fills a crop
-from several strips (:mod:`methods.deep.training.corpus`).
+MNI152 in three orientations: a coronal or sagittal plane crosses every axial slab, so a
+source on the ``nilearn-mni152`` card with ``axis = "coronal"`` or ``"sagittal"`` takes, of
+each plane, only its rows inside the split's slabs (half-open ranges ``[z0, z1)`` of axial
+slices), and stacks them in their anatomical order, superior up: for the shipped card's five
+train slabs of 10 slices, a 50-row image of each coronal (197 wide) or sagittal (233 wide)
+position, with a seam where the rows of the other splits were left out. No voxel outside the
+split's slabs is read into them (tested with a marked template). The trainer fills a crop
+taller than 50 rows from several such images (:mod:`methods.deep.training.corpus`).
 
 Splits of a corpus: ``train`` (every source's ``split``) and ``validation`` (the sources that
 name a ``validation`` split). It has no test split: evaluate on the sources' own test splits.
@@ -119,12 +120,12 @@ def _source_card(source: Source) -> Card:
     return card
 
 
-def mni152_strips(card: Card, split: str, axis: str) -> ImageSet:
-    """Coronal or sagittal strips of the template inside each slab of ``split``.
+def mni152_planes(card: Card, split: str, axis: str) -> ImageSet:
+    """Coronal or sagittal planes of the template cut down to the slabs of ``split``.
 
-    For each half-open range ``[z0, z1)`` of the card's ``split`` and each position along the
-    other axis, the plane's rows ``z0 .. z1 - 1`` (superior up), divided by the volume's
-    maximum as the card says. Strips that are all background (constant) are left out.
+    For each position along the cutting axis, the plane's rows inside every half-open range
+    ``[z0, z1)`` of the card's ``split``, stacked superior-up, divided by the volume's maximum
+    as the card says. Planes that are all background (constant) are left out.
     """
     from benchmark.data.cards import ImageSet
     from benchmark.data.loaders import mni152
@@ -136,17 +137,17 @@ def mni152_strips(card: Card, split: str, axis: str) -> ImageSet:
     volume = volume / volume.max()
     cut = ORIENTATIONS[axis]
     letter = "xy"[cut]
+    rows = [z for z0, z1 in card.splits[split].ranges for z in range(z0, z1)]
     ids, images = [], []
-    for z0, z1 in card.splits[split].ranges:
-        for index in range(volume.shape[cut]):
-            plane = volume[index, :, z0:z1] if cut == 0 else volume[:, index, z0:z1]
-            strip = np.ascontiguousarray(np.rot90(plane), dtype=np.float32)  # (z1 - z0, width)
-            if float(strip.min()) == float(strip.max()):
-                continue
-            ids.append(f"{card.name}/{axis}/{letter}{index:03d}/z{z0:03d}-{z1:03d}")
-            images.append(strip)
-    how = (f"divided by the volume maximum; {axis} strips of the rows inside each "
-           f"{split} slab")
+    for index in range(volume.shape[cut]):
+        plane = (volume[index] if cut == 0 else volume[:, index])[:, rows]  # (width, rows)
+        image = np.ascontiguousarray(np.rot90(plane), dtype=np.float32)  # superior up
+        if float(image.min()) == float(image.max()):
+            continue
+        ids.append(f"{card.name}/{axis}/{letter}{index:03d}/{split}-slabs")
+        images.append(image)
+    how = (f"divided by the volume maximum; {axis} planes cut to the rows of the {split} "
+           "slabs, stacked")
     return ImageSet(card.name, split, tuple(ids), tuple(images), how)
 
 
@@ -161,7 +162,7 @@ def source_images(source: Source, split: str) -> ImageSet:
         raise BenchError(f"source {source.card!r} has no validation split in this corpus")
     if source.axis == "axial":
         return load_images(card, which)
-    return mni152_strips(card, which, source.axis)
+    return mni152_planes(card, which, source.axis)
 
 
 def corpus_sources(card: Card, split: str = "train") -> list[tuple[str, Source, ImageSet]]:

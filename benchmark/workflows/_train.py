@@ -179,7 +179,11 @@ def _check_source(dataset: str | None, data: str | Path | None, window: str | No
     if data is not None and dataset is not None:
         raise BenchError("give --data PATH or --dataset CARD, not both")
     if data is not None:
-        return path_card(data, window=window).name
+        from benchmark.data.autosplit import check_splittable
+
+        card = path_card(data, window=window)
+        check_splittable(card)  # two groups at least, from headers and paths alone
+        return card.name
     if window is not None:
         raise BenchError(f"--window {window} applies to a --data folder of DICOM or NIfTI CT; "
                          "a card sets its own window")

@@ -1,10 +1,10 @@
-"""Training crops from a corpus card: sources drawn by share, strips tiled, intensity augmented.
+"""Training crops from a corpus card: sources drawn by share, small images tiled, augmented.
 
 For each crop of a batch, in this order, every draw from the epoch's generator:
 
 1. the source, with the probabilities of the card's ``share`` values;
 2. a random ``crop x crop`` window of a random image of that source; a source whose images are
-   smaller than the crop on a side (the MNI152 coronal and sagittal strips, 10 rows high) fills
+   smaller than the crop on a side (the MNI152 coronal and sagittal images, 50 rows high) fills
    the window with pieces of several of its images, row band by row band (never padding, never
    reading outside an image);
 3. with ``augment``: a horizontal flip (probability 1/2) and 0-3 quarter turns, then the

@@ -71,6 +71,18 @@ def resized(images: ImageSet, size: int | None) -> ImageSet:
                     images.normalisation + f"; resized to {size}x{size} (bilinear, anti-aliased)")
 
 
+def _split(load: Callable[..., ImageSet], card, split: str) -> ImageSet:
+    """``load(card, split)``, saying which split of which card is empty when it is."""
+    try:
+        return load(card, split)
+    except BenchError as error:
+        if "no usable image" not in str(error):
+            raise
+        raise BenchError(f"dataset {card.name!r}: its {split} split has no usable image (too "
+                         "few subjects in its folder?); add data, or train on the folder with "
+                         "--data PATH, which splits any two subjects") from None
+
+
 def _plain(images: ImageSet) -> Draw:
     def draw(rng, *, batch: int, crop: int, augment: bool = True) -> np.ndarray:
         return sample_batch(images.images, rng, batch=batch, crop=crop, augment=augment)
@@ -113,9 +125,11 @@ def training_data(config: TrainConfig, load: Callable[..., ImageSet] = load_imag
         if card.loader.kind == "corpus":
             data = _corpus(card, config, load)
         else:
-            train = resized(_pick(load(card, "train"), config.train_fraction), config.resize)
-            data = TrainingData(card.name, len(train), train.fingerprint(),
-                                resized(load(card, "validation"), config.resize), _plain(train))
+            train = resized(_pick(_split(load, card, "train"), config.train_fraction),
+                            config.resize)
+            validation = resized(_split(load, card, "validation"), config.resize)
+            data = TrainingData(card.name, len(train), train.fingerprint(), validation,
+                                _plain(train))
     if config.preset:
         data.metadata["preset"] = config.preset
     return data
