@@ -115,13 +115,14 @@ def _folder(config: TrainConfig, load) -> TrainingData:
                         {"data_split": split.summary()})
 
 
-def training_data(config: TrainConfig, load: Callable[..., ImageSet] = load_images
-                  ) -> TrainingData:
-    """The data ``config`` trains on (``load`` reads a card's split: tests pass a cache)."""
+def training_data(config: TrainConfig, load: Callable[..., ImageSet] = load_images,
+                  read_card: Callable[[str], Any] = load_card) -> TrainingData:
+    """The data ``config`` trains on (``load`` reads a card's split and ``read_card`` a card:
+    tests pass a cache or a guard)."""
     if config.data:
         data = _folder(config, load)
     else:
-        card = load_card(config.dataset)
+        card = read_card(config.dataset)
         if card.loader.kind == "corpus":
             data = _corpus(card, config, load)
         else:

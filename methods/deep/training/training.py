@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from benchmark.core.contract import Noise
-from benchmark.data.cards import ImageSet, load_images
+from benchmark.data.cards import ImageSet, load_card, load_images
 from benchmark.core.errors import BenchError
 from methods.deep.training.losses import SSIM_WEIGHT, TrainingLoss, load_state_file
 from benchmark.core.metrics import psnr, ssim
@@ -285,7 +285,7 @@ def train(config: TrainConfig, *, progress: bool = True,
     loss_fn = TrainingLoss(config.loss, ssim_weight=config.ssim_weight,
                            perceptual_weights=config.perceptual_weights,
                            perceptual_weight=config.perceptual_weight, device=device)
-    data = training_data(config, load_images)  # a card, a corpus or a --data folder
+    data = training_data(config, load_images, load_card)  # a card, a corpus or a --data folder
     val_clean, val_sets = _validation_set(data.validation, config)
     steps = config.steps or max(1, math.ceil(data.train_count / config.batch))
     total_steps = steps * config.epochs
