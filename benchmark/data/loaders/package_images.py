@@ -102,7 +102,8 @@ PACKAGE_IMAGES: dict[str, PackageImage] = {
 
 #: Package files never used as images here, and why (checked by the tests).
 EXCLUDED: dict[str, str] = {
-    "dipy/data/files/S0_10slices.nii.gz": "dipy's b0 volume: the generalisation table evaluates on it",
+    "dipy/data/files/S0_10slices.nii.gz": "dipy's b0 volume: the generalisation table "
+                                          "evaluates on it",
     "dipy/data/files/aniso_vox.nii.gz": "a diffusion (b0-like) volume; kept out with the b0",
     "dipy/data/files/small_64D.nii": "diffusion test data of dipy",
     "dipy/data/files/small_101D.nii.gz": "diffusion test data of dipy",

@@ -1,4 +1,5 @@
-"""Train a deep denoiser on a dataset card's train split, choosing it on the validation split.
+"""Train a deep denoiser on a dataset card's train split (or a corpus, or a --data folder: see
+sources.py), choosing it on the validation split.
 
 One epoch = ``steps`` batches of random augmented crops with noise drawn by
 :mod:`benchmark.core.noise` (seeded from the run seed, the epoch, the step and the crop index), then a
@@ -67,7 +68,7 @@ class TrainConfig:
     out: str = ""
     run_dir: str = ""
     command: str = ""
-    data: str | None = None      # a user's folder (--data), split by group (methods.deep.training.sources)
+    data: str | None = None      # a folder of the user (--data), split by group (sources.py)
     window: str | None = None    # its CT window (--window)
     preset: str | None = None    # a named preset (methods.deep.training.presets)
     resize: int | None = None    # whole images resized to resize x resize (a preset's)
