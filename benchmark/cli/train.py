@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from benchmark.cli.common import add_budget_options, budget, positive_int
+from benchmark.cli.common import add_budget_options, budget, non_negative_float, positive_int
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -50,6 +50,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--width", type=positive_int, help="cdae: first-stage channels")
     parser.add_argument("--dataset", help="dataset card (default: mni152; dce-sim for curve "
                                           "models)")
+    parser.add_argument("--self-supervised", action="store_const", const="neighbor2neighbor",
+                        help="train on noisy images only (Neighbor2Neighbor): one fixed noisy "
+                             "realisation of each training image, never the clean image")
+    parser.add_argument("--n2n-gamma", type=non_negative_float, default=2.0, metavar="G",
+                        help="final weight of the Neighbor2Neighbor regulariser, ramped up "
+                             "from 0 (default: 2)")
+    parser.add_argument("--noisy-data", action="store_true",
+                        help="with --self-supervised: the card's images are noisy already; add "
+                             "no noise (--noise/--sigma then say what they hold)")
     parser.add_argument("--out", help="checkpoint path (default: checkpoints/ARCH-NOISE.safetensors)")
     add_budget_options(parser)
     return parser
@@ -67,12 +76,18 @@ def run(args: argparse.Namespace) -> int:
                    attention=not args.no_attention, dilation=not args.no_dilation,
                    augment=not args.no_augment, input_skip=args.input_skip,
                    residual=args.residual, train_fraction=args.train_fraction, width=args.width,
-                   dataset=args.dataset, out=args.out, seed=args.seed, device=args.device,
+                   dataset=args.dataset, self_supervised=args.self_supervised,
+                   n2n_gamma=args.n2n_gamma, noisy_data=args.noisy_data, out=args.out, seed=args.seed, device=args.device,
                    threads=args.threads, progress_bar=not args.quiet, command=command)
     summary = result.summary
     if "best_val_rmse" in summary:  # a curve model
         print(f"best epoch {summary['best_epoch']} (validation RMSE {summary['best_val_rmse']:.5f}"
               f" mM, noisy {summary['noisy_val_rmse']:.5f}); checkpoint {summary['checkpoint']}; "
+              f"{summary['seconds']:.0f} s on {result.device}")
+        return 0
+    if args.noisy_data:  # no clean validation images: chosen on the self-supervised loss
+        print(f"best epoch {summary['best_epoch']} (validation self-supervised loss "
+              f"{summary['best_val_loss']:.5f}); checkpoint {summary['checkpoint']}; "
               f"{summary['seconds']:.0f} s on {result.device}")
         return 0
     print(f"best epoch {summary['best_epoch']} (validation SSIM {summary['best_val_ssim']:.4f}); "

@@ -175,6 +175,7 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
           perceptual_weights: str | None = None, attention: bool = True, dilation: bool = True,
           augment: bool = True, input_skip: bool = False, residual: bool = False,
           train_fraction: float = 1.0, width: int | None = None, dataset: str | None = None,
+          self_supervised: str | None = None, n2n_gamma: float = 2.0, noisy_data: bool = False,
           out: str | Path | None = None, seed: int = 0, device: str = "auto",
           threads: int | None = None, progress_bar: bool = False,
           command: str | None = None) -> TrainResult:
@@ -206,9 +207,19 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
         cdae: first-stage channels.
     dataset : str, optional
         Dataset card (default: ``mni152`` for image models, ``dce-sim`` for curve models).
+    self_supervised : {"neighbor2neighbor"}, optional
+        Train on noisy images alone (:mod:`methods.deep.training.self_supervised`): one fixed
+        noisy realisation of each training image, or the card's images as they are with
+        ``noisy_data``.
+    n2n_gamma : float
+        Final weight of the Neighbor2Neighbor regulariser (ramped up from 0).
+    noisy_data : bool
+        The card's images are noisy already: no noise is added; ``noise`` and ``sigma`` say
+        what they hold (recorded in the checkpoint). Needs ``self_supervised``.
     out : str or path, optional
-        Checkpoint path (default: ``checkpoints/ARCH-NOISE.safetensors`` in the working folder;
-        serve it with ``BENCH_CHECKPOINTS=checkpoints``).
+        Checkpoint path (default: ``checkpoints/ARCH-NOISE.safetensors`` in the working folder,
+        ``ARCH-NOISE-n2n.safetensors`` when self-supervised; serve it with
+        ``BENCH_CHECKPOINTS=checkpoints``).
     seed, device, threads
         Seed, torch device (``auto``, ``cpu``, ``cuda``) and CPU threads.
     progress_bar : bool
@@ -244,7 +255,8 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
             ("--no-attention", not attention), ("--no-dilation", not dilation),
             ("--input-skip", input_skip), ("--train-fraction", train_fraction != 1.0),
             ("--width", width is not None), ("--crop", budget.crop is not None),
-            ("--val-limit", budget.val_limit is not None)) if given]
+            ("--val-limit", budget.val_limit is not None),
+            ("--self-supervised", self_supervised), ("--noisy-data", noisy_data)) if given]
         if image_only:
             raise BenchError(f"{architecture} is a curve model: {', '.join(image_only)} "
                              "apply to image models only")
@@ -253,7 +265,7 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
                              threads=threads, progress_bar=progress_bar, command=command)
     dataset = dataset or "mni152"
     noises = parse_noises(noise, sigma)
-    tag = f"{architecture}-{noise_tag(noises)}"
+    tag = f"{architecture}-{noise_tag(noises)}" + ("-n2n" if self_supervised else "")
     check_out(out or Path("checkpoints") / f"{tag}.safetensors")
     out = str(out or Path("checkpoints") / f"{tag}.safetensors")
     if init:  # refused at once, before any data are read or a weight is trained
@@ -263,7 +275,8 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
         architecture=architecture, noises=noises, dataset=dataset, profile=profile,
         **{**PROFILES[profile], **budget.overrides()}, loss=loss, ssim_weight=ssim_weight,
         perceptual_weights=perceptual_weights, encoder_weights=encoder_weights, init=init,
-        augment=augment, arch_config=arch_config, train_fraction=train_fraction, seed=seed,
+        augment=augment, arch_config=arch_config, train_fraction=train_fraction,
+        self_supervised=self_supervised, n2n_gamma=n2n_gamma, noisy_data=noisy_data, seed=seed,
         device=chosen, out=out, run_dir=str(RESULTS_DIR / "train" / Path(out).stem),
         command=command or f"bench train {architecture}",
     )
