@@ -85,9 +85,10 @@ def run(args: argparse.Namespace) -> int:
               f" mM, noisy {summary['noisy_val_rmse']:.5f}); checkpoint {summary['checkpoint']}; "
               f"{summary['seconds']:.0f} s on {result.device}")
         return 0
-    if args.noisy_data:  # no clean validation images: chosen on the self-supervised loss
+    if args.self_supervised:  # chosen on the self-supervised loss
         print(f"best epoch {summary['best_epoch']} (validation self-supervised loss "
-              f"{summary['best_val_loss']:.5f}); checkpoint {summary['checkpoint']}; "
+              f"{summary['best_val_loss']:.5f}, SSIM {summary['best_val_ssim']:.4f}); "
+              f"checkpoint {summary['checkpoint']}; "
               f"{summary['seconds']:.0f} s on {result.device}")
         return 0
     print(f"best epoch {summary['best_epoch']} (validation SSIM {summary['best_val_ssim']:.4f}); "

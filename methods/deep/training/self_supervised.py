@@ -257,8 +257,9 @@ def validate(model, noisy_sets: Sequence[tuple[Noise, Sequence[np.ndarray]]],
     """Validation of a self-supervised model: ``(loss, SSIM, PSNR)``.
 
     The loss is the self-supervised loss at the final ``gamma`` on each whole noisy validation
-    image, with a sub-sampler drawn from the image's id (the same in every epoch). SSIM and PSNR
-    of the denoised image against ``clean`` when clean images are given; NaN otherwise.
+    image, with a sub-sampler drawn from the image's id (the same in every epoch); the run keeps
+    the checkpoint with the lowest. SSIM and PSNR of the denoised image against ``clean`` when
+    clean images are given (reported, never used to choose); NaN otherwise.
     """
     import torch
 
@@ -290,4 +291,4 @@ def metadata(config) -> dict[str, Any]:
             "noisy_data": config.noisy_data,
             "training_noise": "as given" if config.noisy_data else
             "one fixed realisation per image (seeded by its id)",
-            "selection": "validation loss" if config.noisy_data else "validation SSIM"}
+            "selection": "lowest validation loss"}

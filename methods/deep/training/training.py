@@ -9,7 +9,8 @@ interruption, and the draws depend only on (seed, epoch), so a resumed run train
 batches as an uninterrupted one.
 
 With ``self_supervised`` the clean training images are never seen: the run trains on noisy
-images alone with :mod:`methods.deep.training.self_supervised` (Neighbor2Neighbor).
+images alone with :mod:`methods.deep.training.self_supervised` (Neighbor2Neighbor) and keeps
+the checkpoint with the lowest self-supervised validation loss.
 """
 
 from __future__ import annotations
@@ -389,7 +390,8 @@ def train(config: TrainConfig, *, progress: bool = True,
         record = EpochRecord(epoch, float(np.mean(losses)), val_loss, val_ssim, val_psnr, seconds)
         state["history"].append(asdict(record))
         state["epoch"], state["seconds"] = epoch, state["seconds"] + seconds
-        if (val_loss < state.get("best_val_loss", math.inf) if config.noisy_data
+        # a self-supervised run is chosen as a user without clean images would choose it
+        if (val_loss < state.get("best_val_loss", math.inf) if config.self_supervised
                 else val_ssim > state["best_val_ssim"]):
             state["best_val_ssim"], state["best_epoch"] = val_ssim, epoch
             state["best_val_loss"] = val_loss
