@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from benchmark.cli.common import add_budget_options, budget, positive_int
+from benchmark.cli.common import add_budget_options, budget, non_negative_float, positive_int
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -63,6 +63,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--window", default=None, metavar="NAME",
                         help="CT window for --data: brain, subdural, abdomen, lung, bone, file "
                              "(the DICOM's own; default) or CENTRE,WIDTH in HU")
+    parser.add_argument("--self-supervised", action="store_const", const="neighbor2neighbor",
+                        help="train on noisy images only (Neighbor2Neighbor): one fixed noisy "
+                             "realisation of each training image, never the clean image")
+    parser.add_argument("--n2n-gamma", type=non_negative_float, default=2.0, metavar="G",
+                        help="final weight of the Neighbor2Neighbor regulariser, ramped up "
+                             "from 0 (default: 2)")
+    parser.add_argument("--noisy-data", action="store_true",
+                        help="with --self-supervised: the card's images are noisy already; add "
+                             "no noise (--noise/--sigma then say what they hold)")
     parser.add_argument("--out", help="checkpoint path (default: checkpoints/ARCH-NOISE.safetensors)")
     add_budget_options(parser)
     return parser
@@ -81,12 +90,20 @@ def run(args: argparse.Namespace) -> int:
                    augment=not args.no_augment, input_skip=args.input_skip,
                    residual=args.residual, train_fraction=args.train_fraction, width=args.width,
                    dataset=args.dataset, data=args.data, window=args.window,
-                   preset=args.preset, out=args.out, seed=args.seed, device=args.device,
+                   preset=args.preset, self_supervised=args.self_supervised,
+                   n2n_gamma=args.n2n_gamma, noisy_data=args.noisy_data, out=args.out,
+                   seed=args.seed, device=args.device,
                    threads=args.threads, progress_bar=not args.quiet, command=command)
     summary = result.summary
     if "best_val_rmse" in summary:  # a curve model
         print(f"best epoch {summary['best_epoch']} (validation RMSE {summary['best_val_rmse']:.5f}"
               f" mM, noisy {summary['noisy_val_rmse']:.5f}); checkpoint {summary['checkpoint']}; "
+              f"{summary['seconds']:.0f} s on {result.device}")
+        return 0
+    if args.self_supervised:  # chosen on the self-supervised loss
+        print(f"best epoch {summary['best_epoch']} (validation self-supervised loss "
+              f"{summary['best_val_loss']:.5f}, SSIM {summary['best_val_ssim']:.4f}); "
+              f"checkpoint {summary['checkpoint']}; "
               f"{summary['seconds']:.0f} s on {result.device}")
         return 0
     print(f"best epoch {summary['best_epoch']} (validation SSIM {summary['best_val_ssim']:.4f}); "

@@ -224,6 +224,7 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
           augment: bool = True, input_skip: bool = False, residual: bool = False,
           train_fraction: float = 1.0, width: int | None = None, dataset: str | None = None,
           data: str | Path | None = None, window: str | None = None, preset: str | None = None,
+          self_supervised: str | None = None, n2n_gamma: float = 2.0, noisy_data: bool = False,
           out: str | Path | None = None, seed: int = 0, device: str = "auto",
           threads: int | None = None, progress_bar: bool = False,
           command: str | None = None) -> TrainResult:
@@ -264,9 +265,19 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
     preset : str, optional
         A named preset (:data:`methods.deep.training.presets.PRESETS`, e.g.
         ``"ct-autoencoder"``): fills in the noise, sigma, data, window, size and crop not given.
+    self_supervised : {"neighbor2neighbor"}, optional
+        Train on noisy images alone (:mod:`methods.deep.training.self_supervised`): one fixed
+        noisy realisation of each training image, or the card's images as they are with
+        ``noisy_data``.
+    n2n_gamma : float
+        Final weight of the Neighbor2Neighbor regulariser (ramped up from 0).
+    noisy_data : bool
+        The card's images are noisy already: no noise is added; ``noise`` and ``sigma`` say
+        what they hold (recorded in the checkpoint). Needs ``self_supervised``.
     out : str or path, optional
-        Checkpoint path (default: ``checkpoints/ARCH-NOISE.safetensors`` in the working folder;
-        serve it with ``BENCH_CHECKPOINTS=checkpoints``).
+        Checkpoint path (default: ``checkpoints/ARCH-NOISE.safetensors`` in the working folder,
+        ``ARCH-NOISE-n2n.safetensors`` when self-supervised; serve it with
+        ``BENCH_CHECKPOINTS=checkpoints``).
     seed, device, threads
         Seed, torch device (``auto``, ``cpu``, ``cuda``) and CPU threads.
     progress_bar : bool
@@ -305,7 +316,8 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
             ("--input-skip", input_skip), ("--train-fraction", train_fraction != 1.0),
             ("--width", width is not None), ("--crop", budget.crop is not None),
             ("--val-limit", budget.val_limit is not None), ("--data", data is not None),
-            ("--window", window is not None), ("--preset", preset)) if given]
+            ("--window", window is not None), ("--preset", preset),
+            ("--self-supervised", self_supervised), ("--noisy-data", noisy_data)) if given]
         if image_only:
             raise BenchError(f"{architecture} is a curve model: {', '.join(image_only)} "
                              "apply to image models only")
@@ -329,7 +341,7 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
     _require_noise(noise, sigma)
     noises = parse_noises(noise, sigma)
     source_name = _check_source(dataset, data, window)
-    tag = _run_tag(architecture, noises, preset, dataset, data)
+    tag = _run_tag(architecture, noises, preset, dataset, data) + ("-n2n" if self_supervised else "")
     check_out(out or Path("checkpoints") / f"{tag}.safetensors")
     out = str(out or Path("checkpoints") / f"{tag}.safetensors")
     if init:  # refused at once, before any data are read or a weight is trained
@@ -339,7 +351,8 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
         architecture=architecture, noises=noises, dataset=source_name, profile=profile,
         **{**PROFILES[profile], **overrides}, loss=loss, ssim_weight=ssim_weight,
         perceptual_weights=perceptual_weights, encoder_weights=encoder_weights, init=init,
-        augment=augment, arch_config=arch_config, train_fraction=train_fraction, seed=seed,
+        augment=augment, arch_config=arch_config, train_fraction=train_fraction,
+        self_supervised=self_supervised, n2n_gamma=n2n_gamma, noisy_data=noisy_data, seed=seed,
         device=chosen, out=out, run_dir=str(RESULTS_DIR / "train" / Path(out).stem),
         command=command or f"bench train {architecture}",
         data=str(Path(data).expanduser().resolve()) if data is not None else None,

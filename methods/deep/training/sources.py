@@ -44,6 +44,7 @@ class TrainingData:
     validation: ImageSet
     draw: Draw
     metadata: dict[str, Any] = field(default_factory=dict)
+    train: ImageSet | None = None  # the training images, when one set (not a corpus)
 
 
 def _pick(images: ImageSet, fraction: float) -> ImageSet:
@@ -112,7 +113,7 @@ def _folder(config: TrainConfig, load) -> TrainingData:
     train = resized(_pick(train, config.train_fraction), config.resize)
     return TrainingData(card.name, len(train), train.fingerprint(),
                         resized(validation, config.resize), _plain(train),
-                        {"data_split": split.summary()})
+                        {"data_split": split.summary()}, train)
 
 
 def training_data(config: TrainConfig, load: Callable[..., ImageSet] = load_images,
@@ -130,7 +131,7 @@ def training_data(config: TrainConfig, load: Callable[..., ImageSet] = load_imag
                             config.resize)
             validation = resized(_split(load, card, "validation"), config.resize)
             data = TrainingData(card.name, len(train), train.fingerprint(), validation,
-                                _plain(train))
+                                _plain(train), train=train)
     if config.preset:
         data.metadata["preset"] = config.preset
     return data

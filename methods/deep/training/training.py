@@ -8,6 +8,10 @@ validation SSIM is written (half precision, with provenance). The run directory 
 state (model + optimizer, safetensors; history, JSON) so that the same command resumes after an
 interruption, and the draws depend only on (seed, epoch), so a resumed run trains the same
 batches as an uninterrupted one.
+
+With ``self_supervised`` the clean training images are never seen: the run trains on noisy
+images alone with :mod:`methods.deep.training.self_supervised` (Neighbor2Neighbor) and keeps
+the checkpoint with the lowest self-supervised validation loss.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from methods.deep.training import self_supervised as selfsup
 from benchmark.core.contract import Noise
 from benchmark.data.cards import ImageSet, load_card, load_images
 from benchmark.core.errors import BenchError
@@ -63,6 +68,9 @@ class TrainConfig:
     augment: bool = True
     arch_config: dict[str, Any] = field(default_factory=dict)
     train_fraction: float = 1.0
+    self_supervised: str | None = None
+    n2n_gamma: float = selfsup.GAMMA
+    noisy_data: bool = False
     seed: int = 0
     device: str = "cpu"
     out: str = ""
@@ -77,7 +85,9 @@ class TrainConfig:
 #: Fields added after runs were first saved, with the value that reproduces those runs: at that
 #: value they are left out of a run's identity, so that older run folders still match.
 ADDED_FIELDS: dict[str, Any] = {"init": None, "ssim_weight": SSIM_WEIGHT, "data": None,
-                                "window": None, "preset": None, "resize": None}
+                                "window": None, "preset": None, "resize": None,
+                                "self_supervised": None, "n2n_gamma": selfsup.GAMMA,
+                                "noisy_data": False}
 
 
 def config_fields(config: TrainConfig, exclude: Sequence[str] = ()) -> dict[str, Any]:
@@ -112,6 +122,8 @@ def _validation_set(images: ImageSet, config: TrainConfig
         picks = np.linspace(0, len(images) - 1, config.val_limit).round().astype(int)
         images = ImageSet(images.dataset, images.split, tuple(images.ids[i] for i in picks),
                           tuple(images.images[i] for i in picks), images.normalisation)
+    if config.noisy_data:  # already noisy: validated on the self-supervised loss only
+        return images, [(selfsup.validation_noise(config), list(images.images))]
     sets = []
     for kind, lo, hi in config.noises:
         noise = Noise(kind, (lo + hi) / 2)
@@ -280,6 +292,7 @@ def train(config: TrainConfig, *, progress: bool = True,
 
     device = config.device
     cuda = device.startswith("cuda")
+    selfsup.check_options(config)
     torch.manual_seed(config.seed)
     if not cuda:
         torch.use_deterministic_algorithms(True)
@@ -287,6 +300,12 @@ def train(config: TrainConfig, *, progress: bool = True,
                            perceptual_weights=config.perceptual_weights,
                            perceptual_weight=config.perceptual_weight, device=device)
     data = training_data(config, load_images, load_card)  # a card, a corpus or a --data folder
+    train_set = None
+    if config.self_supervised:  # from here on, the training images are noisy ones
+        if data.train is None:
+            raise BenchError(f"--self-supervised trains on one image set; {data.name!r} is a "
+                             "corpus: give a card or --data instead")
+        train_set = selfsup.training_images(data.train, config)
     val_clean, val_sets = _validation_set(data.validation, config)
     steps = config.steps or max(1, math.ceil(data.train_count / config.batch))
     total_steps = steps * config.epochs
@@ -330,6 +349,16 @@ def train(config: TrainConfig, *, progress: bool = True,
         for step in bar:
             for group in optimizer.param_groups:
                 group["lr"] = _lr(config, (epoch - 1) * steps + step, total_steps)
+            if config.self_supervised:
+                loss = selfsup.batch_loss(model, train_set.images, rng, config, device=device,
+                                          step=(epoch - 1) * steps + step, total=total_steps)
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                losses.append(loss.item())
+                bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
+                continue
             clean = data.draw(rng, batch=config.batch, crop=config.crop, augment=config.augment)
             noisy = _noisy_batch(clean, config, epoch, step, rng)
             x = torch.from_numpy(noisy)[:, None].to(device)
@@ -345,13 +374,21 @@ def train(config: TrainConfig, *, progress: bool = True,
             scaler.update()
             losses.append(loss.item())
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
-        val_loss, val_ssim, val_psnr = _validate(model, loss_fn, val_sets, val_clean, device)
+        if config.self_supervised:
+            val_loss, val_ssim, val_psnr = selfsup.validate(
+                model, val_sets, val_clean.ids,
+                None if config.noisy_data else val_clean.images, config, device)
+        else:
+            val_loss, val_ssim, val_psnr = _validate(model, loss_fn, val_sets, val_clean, device)
         seconds = time.perf_counter() - start
         record = EpochRecord(epoch, float(np.mean(losses)), val_loss, val_ssim, val_psnr, seconds)
         state["history"].append(asdict(record))
         state["epoch"], state["seconds"] = epoch, state["seconds"] + seconds
-        if val_ssim > state["best_val_ssim"]:
+        # a self-supervised run is chosen as a user without clean images would choose it
+        if (val_loss < state.get("best_val_loss", math.inf) if config.self_supervised
+                else val_ssim > state["best_val_ssim"]):
             state["best_val_ssim"], state["best_epoch"] = val_ssim, epoch
+            state["best_val_loss"] = val_loss
             save_checkpoint(out, model.state_dict(), {
                 "architecture": config.architecture,
                 "arch_config": {**build_config(config)},
@@ -362,11 +399,14 @@ def train(config: TrainConfig, *, progress: bool = True,
                 "validation_fingerprint": fingerprint["validation"],
                 "train_command": config.command,
                 **({"init_weights": init_digest} if init_digest else {}),
+                **({"self_supervised": selfsup.metadata(config)}
+                   if config.self_supervised else {}),
                 "git_commit": git_commit(),
                 "config": asdict(config),
                 "epoch": epoch,
                 "val_ssim": val_ssim,
                 "val_psnr": val_psnr,
+                "val_loss": val_loss,
                 "machine": machine(),
                 "device": device,
                 "versions": library_versions(),
@@ -377,7 +417,8 @@ def train(config: TrainConfig, *, progress: bool = True,
             f"{val_loss:.4f}, SSIM {val_ssim:.4f}, PSNR {val_psnr:.2f} dB ({seconds:.0f} s)")
     return {"checkpoint": str(out), "best_epoch": state["best_epoch"],
             "best_val_ssim": state["best_val_ssim"], "history": state["history"],
-            "seconds": state["seconds"]}
+            "seconds": state["seconds"],
+            **({"best_val_loss": state["best_val_loss"]} if "best_val_loss" in state else {})}
 
 
 def build_config(config: TrainConfig) -> dict[str, Any]:
