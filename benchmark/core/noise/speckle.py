@@ -210,8 +210,9 @@ class SpeckleNoise(NoiseModel):
 
     kind = "speckle"
     parameters = {
-        "sigma": "L, the number of looks: y = x n, n ~ Gamma(L, 1/L), mean 1, variance 1/L "
-                 "(higher is less noise; documented levels 1, 2, 4, 8, 16)",
+        "sigma": "L, the number of looks of speckle multiplying the [0, 1] intensity range: "
+                 "y = x n, n ~ Gamma(L, 1/L), mean 1, variance 1/L (higher is less noise; "
+                 "documented levels 1, 2, 4, 8, 16)",
     }
     fair_transforms = (
         FairTransform("speckle-log", "homomorphic: log(max(y, 1e-4)) rescaled to [0, 1], "
