@@ -131,7 +131,7 @@ def test_report_without_run_needs_the_store(tmp_path):
 @pytest.mark.parametrize("options, fragment", [
     ({"limit": 0}, "limit 0"),
     ({"jobs": 0}, "jobs 0"),
-    ({"noise": "speckle"}, "'speckle'"),
+    ({"noise": "speckel"}, "Did you mean: speckle"),
     ({"sigma": "abc"}, "sigma 'abc'"),
     ({"methods": ["bm3dd"]}, "Did you mean: bm3d"),
     ({"sigma_source": "guess"}, "guess"),

@@ -27,7 +27,7 @@ def _assert_one_line_error(code, err, store, *fragments):
 
 @pytest.mark.parametrize("argv, fragments", [
     (["--noise", "rician", "--sigma", "0.1", "--methods", "bm3dd"], ["'bm3dd'", "Did you mean: bm3d"]),
-    (["--noise", "speckle", "--sigma", "0.1"], ["'speckle'", "gaussian, rician"]),
+    (["--noise", "speckel", "--sigma", "4"], ["'speckel'", "Did you mean: speckle"]),
     (["--noise", "rician", "--sigma", "0"], ["sigma '0'", "> 0"]),
     (["--noise", "rician", "--sigma", "-0.1"], ["sigma '-0.1'", "> 0"]),
     (["--noise", "rician", "--sigma", "abc"], ["sigma 'abc'", "not a number"]),

@@ -18,7 +18,7 @@ LEVEL = {"image": 0.1, "curve": 0.2, "volume": 0.1}
 #: Least gain over the noisy input: PSNR in dB for images, relative curve-RMSE cut for curves.
 IMAGE_GAIN_DB, CURVE_RMSE_CUT = 3.0, 0.15
 #: Kinds whose level is not a fraction of the range, at a moderate level in their own unit.
-KIND_LEVEL = {"poisson": 30.0}
+KIND_LEVEL = {"poisson": 30.0, "speckle": 4.0}
 
 
 def _noise_for(name: str) -> Noise:

@@ -101,7 +101,7 @@ def test_every_kind_documents_its_parameters_with_units_and_estimates_sigma():
     image[32:96, 32:96] = 0.6
     curves = load_dataset("dce-sim", "validation").curves()
     items = {"image": (image, "[0, 1] intensity range"), "curve": (curves, "each curve's mean")}
-    level = {"poisson": 30.0}  # a peak photon count; the other kinds' levels are fractions
+    level = {"poisson": 30.0, "speckle": 4.0}  # photons, looks; the others' are fractions
     for kind in noise_kinds():
         model = get_noise_model(kind)
         x, unit = items[model.data[0]]

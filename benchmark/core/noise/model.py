@@ -81,6 +81,11 @@ class NoiseModel:
     level_max, level_max_reason : float, str
         The highest level ``sigma`` may take in this kind's unit (default 1: a fraction of the
         [0, 1] range) and the error's wording past it (e.g. a photon count may exceed 1).
+    report_level : float or None
+        The level the report shows this kind at, in its unit (None: not chosen).
+    default_dataset : str
+        The dataset card this kind runs on by default (``"mni152"``; a phantom card for kinds
+        whose clean data no package ships, e.g. ``"us-phantom"`` for speckle).
     """
 
     kind: ClassVar[str] = ""
@@ -93,6 +98,8 @@ class NoiseModel:
     level_max: ClassVar[float] = 1.0
     level_max_reason: ClassVar[str] = ("is above the whole [0, 1] intensity range; give a "
                                        "fraction of it, e.g. 0.1")
+    report_level: ClassVar[float | None] = None
+    default_dataset: ClassVar[str] = "mni152"
 
     def sample(self, clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
         """The noisy version of ``clean`` (float64, any shape) drawn with ``rng``."""

@@ -6,8 +6,10 @@ description of the normalisation applied.
 
 Kinds: ``nilearn-mni152`` (the embedded template), ``skimage-data`` (scikit-image's own
 natural images, for pretraining), ``package-images`` (real images other installed packages
-ship), ``folder`` (PNG/JPEG/TIFF), ``nifti`` (nibabel), ``dicom`` (pydicom), and ``corpus``
-(a training mixture of other cards, :mod:`benchmark.data.corpus`). The file-reading ones also have a ``scan`` (in
+ship), ``us-phantom`` (procedural ultrasound echogenicity maps, the clean data of the
+``speckle`` noise kind), ``folder`` (PNG/JPEG/TIFF), ``nifti`` (nibabel), ``dicom`` (pydicom),
+and ``corpus`` (a training mixture of other cards, :mod:`benchmark.data.corpus`). The
+file-reading ones also have a ``scan`` (in
 :data:`SCANNERS`) that reports skipped inputs and the source's dtype, modality and range, for
 ``bench data info``; :mod:`benchmark.data.loaders.detect` makes a card for ``--data PATH``.
 """
@@ -20,7 +22,7 @@ import numpy as np
 
 from benchmark.data import corpus
 from benchmark.data.loaders import (common, dicom, folder, mni152, nifti, package_images,
-                                    skimage_data)
+                                    skimage_data, us_phantom)
 
 Loaded = tuple[list[str], list[np.ndarray], str]
 
@@ -32,6 +34,7 @@ LOADERS: dict[str, Callable[..., Loaded]] = {
     "skimage-data": skimage_data.load,
     "package-images": package_images.load,
     "corpus": corpus.load,
+    "us-phantom": us_phantom.load,
 }
 
 #: File-reading loaders that also report what they skipped and the source's range (data info).
@@ -44,4 +47,5 @@ SCANNERS: dict[str, Callable[..., "common.Scan"]] = {
 #: Loaders that can list a split's image ids cheaply, without reading pixels.
 ID_LISTERS: dict[str, Callable[..., list[str]]] = {
     "nilearn-mni152": mni152.image_ids,
+    "us-phantom": us_phantom.image_ids,
 }
