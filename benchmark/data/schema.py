@@ -21,7 +21,8 @@ from benchmark.core.errors import BenchError
 from benchmark.data.curves import Simulation
 
 #: Loader kinds a card may name (the modules of :mod:`benchmark.data.loaders`).
-LOADER_KINDS = ("nilearn-mni152", "folder", "nifti", "dicom", "skimage-data", "dce-sim")
+LOADER_KINDS = ("nilearn-mni152", "folder", "nifti", "dicom", "skimage-data", "dce-sim",
+                "ct-phantom")
 NORMALISATIONS = ("percentile", "window", "volume-max", "dtype-max", "none")
 AXES = ("axial", "coronal", "sagittal", 0, 1, 2)
 
@@ -79,7 +80,7 @@ class Split:
     exclude: tuple[str, ...] = ()
     buckets: tuple[int, int] | None = None       # [lo, hi) of 100 subject-hash buckets
     slices: tuple[float, float] | None = None    # overrides [loader] slices for this split
-    ranges: tuple[tuple[int, int], ...] = ()     # nilearn-mni152: half-open slice-index ranges
+    ranges: tuple[tuple[int, int], ...] = ()     # nilearn-mni152, ct-phantom: half-open index ranges
     images: tuple[str, ...] = ()                 # skimage-data: names of skimage.data images
 
 

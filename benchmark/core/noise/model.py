@@ -81,6 +81,10 @@ class NoiseModel:
     level_max, level_max_reason : float, str
         The highest level ``sigma`` may take in this kind's unit (default 1: a fraction of the
         [0, 1] range) and the error's wording past it (e.g. a photon count may exceed 1).
+    report_level : float or None
+        The level of this kind's table in the default report (None: no table of its own).
+    default_dataset : str
+        The dataset card this kind's default runs and tables use.
     """
 
     kind: ClassVar[str] = ""
@@ -93,6 +97,10 @@ class NoiseModel:
     level_max: ClassVar[float] = 1.0
     level_max_reason: ClassVar[str] = ("is above the whole [0, 1] intensity range; give a "
                                        "fraction of it, e.g. 0.1")
+    #: Level of this kind's table in the default report (None: none of its own).
+    report_level: ClassVar[float | None] = None
+    #: The dataset card of this kind's default runs and tables.
+    default_dataset: ClassVar[str] = "mni152"
 
     def sample(self, clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
         """The noisy version of ``clean`` (float64, any shape) drawn with ``rng``."""
@@ -101,6 +109,13 @@ class NoiseModel:
     def estimate_sigma(self, noisy: np.ndarray) -> float:
         """Sigma estimated from one noisy item (blind mode)."""
         raise NotImplementedError
+
+    def reference(self, clean: np.ndarray) -> np.ndarray:
+        """What a cell's output is scored against, given its clean item: ``clean`` itself
+        (the default). A kind whose sampler also blurs (low-dose CT's reconstruction) returns
+        the noiseless version of what it samples, so that scores measure the noise only.
+        Deterministic; the same shape as ``clean``."""
+        return clean
 
     def accepts(self, denoiser: Any) -> bool:
         """Whether ``denoiser`` makes sense under this noise: it takes this model's data and

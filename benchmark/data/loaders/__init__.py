@@ -5,7 +5,8 @@ A loader takes the card (a dict read from TOML), a split name and the card's fol
 description of the normalisation applied.
 
 Kinds: ``nilearn-mni152`` (the embedded template), ``skimage-data`` (scikit-image's own
-natural images, for pretraining), ``folder`` (PNG/JPEG/TIFF), ``nifti``
+natural images, for pretraining), ``ct-phantom`` (procedural CT phantoms in HU, the default
+of low-dose CT noise), ``folder`` (PNG/JPEG/TIFF), ``nifti``
 (nibabel) and ``dicom`` (pydicom). The file-reading ones also have a ``scan`` (in
 :data:`SCANNERS`) that reports skipped inputs and the source's dtype, modality and range, for
 ``bench data info``; :mod:`benchmark.data.loaders.detect` makes a card for ``--data PATH``.
@@ -17,7 +18,8 @@ from typing import Callable
 
 import numpy as np
 
-from benchmark.data.loaders import common, dicom, folder, mni152, nifti, skimage_data
+from benchmark.data.loaders import (common, ct_phantom, dicom, folder, mni152, nifti,
+                                    skimage_data)
 
 Loaded = tuple[list[str], list[np.ndarray], str]
 
@@ -27,6 +29,7 @@ LOADERS: dict[str, Callable[..., Loaded]] = {
     "nifti": nifti.load,
     "dicom": dicom.load,
     "skimage-data": skimage_data.load,
+    "ct-phantom": ct_phantom.load,
 }
 
 #: File-reading loaders that also report what they skipped and the source's range (data info).
@@ -39,4 +42,5 @@ SCANNERS: dict[str, Callable[..., "common.Scan"]] = {
 #: Loaders that can list a split's image ids cheaply, without reading pixels.
 ID_LISTERS: dict[str, Callable[..., list[str]]] = {
     "nilearn-mni152": mni152.image_ids,
+    "ct-phantom": ct_phantom.image_ids,
 }
