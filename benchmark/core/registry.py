@@ -108,8 +108,9 @@ def add(denoiser: Denoiser) -> Denoiser:
     _REGISTRY[denoiser.name] = denoiser
     if denoiser.base is None:
         for kind in noise_kinds():
-            for transform in get_noise_model(kind).fair_transforms:
-                if transform.accepts(denoiser):
+            model = get_noise_model(kind)
+            for transform in model.fair_transforms:
+                if transform.accepts(denoiser) and denoiser.data in model.data:
                     add(transform.variant(denoiser, kind))
     return denoiser
 

@@ -223,10 +223,11 @@ class LowDoseCTNoise(NoiseModel):
                  "more noise; documented levels 0.5, 0.25, 0.125, 0.0625)",
     }
     fair_transforms = (
-        FairTransform("ldct-est", "Gaussian denoiser at the standard deviation of the "
-                      "reconstructed noise at the told dose, estimated from the image "
-                      "(re-projected, noise-only FBP)", _estimated_std),
+        FairTransform("ldct-est", "called with the standard deviation of the reconstructed "
+                      "noise at the dose, estimated from the image by simulation",
+                      _estimated_std),
     )
+    data = ("image",)
     level_max = 1.0
     level_max_reason = ("is above the full dose (1); give a fraction of it, e.g. 0.25 for a "
                         "quarter dose")
@@ -234,7 +235,8 @@ class LowDoseCTNoise(NoiseModel):
     default_dataset = "ct-phantom"
 
     def sample(self, clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
-        """Each 2-D slice projected, counted at ``sigma * I0_FULL`` photons, reconstructed."""
+        """Each 2-D slice (over the last two axes) projected, counted at ``sigma * I0_FULL``
+        photons a ray, reconstructed."""
         return _slices(np.asarray(clean, dtype=np.float64),
                        lambda item: slice_sample(item, sigma, rng))
 

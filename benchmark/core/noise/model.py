@@ -27,7 +27,8 @@ class FairTransform:
     Each transform turns every eligible registered method ``m`` into a variant named
     ``m.<suffix>`` (``family.variant-<suffix>`` when ``m`` is a variant already), with
     ``base = m.name`` and ``noise_kinds = (kind,)``: the registry derives it when ``m`` is
-    registered, so no list elsewhere has to name ``m``.
+    registered, for a method of a data kind the noise is drawn on (the model's ``data``), so
+    no list elsewhere has to name ``m``.
 
     Parameters
     ----------
