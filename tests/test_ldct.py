@@ -193,6 +193,25 @@ def test_phantom_has_the_documented_tissues():
         assert ((hu > low) & (hu < high)).mean() > 0.01, (low, high)
 
 
+def test_real_ct_is_windowed_from_hounsfield_units_to_the_model_interval():
+    """pydicom's CT_small.dcm (a test fixture): --data FILE --window ldct gives the HU mapped
+    to [0, 1] by -1000..1000 HU, the interval the model reads back."""
+    import pydicom
+    from pydicom.data import get_testdata_file
+
+    from benchmark.data.cards import load_images
+    from benchmark.data.loaders.detect import path_card
+
+    path = get_testdata_file("CT_small.dcm")
+    ds = pydicom.dcmread(path)
+    hu = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    loaded = load_images(path_card(path, window="ldct"), "all").images[0]
+    np.testing.assert_allclose(loaded, np.clip((hu + 1000) / 2000, 0, 1), atol=1e-6)
+    inside = (hu > -1000) & (hu < 1000)
+    back = ldct.HU_LOW + loaded * (ldct.HU_HIGH - ldct.HU_LOW)
+    np.testing.assert_allclose(back[inside], hu[inside], atol=1e-3)
+
+
 def test_cli_refuses_a_dose_above_full_in_one_line(tmp_path):
     result = _bench(tmp_path, "run", "--noise", "ldct", "--sigma", "2", "--dataset", "ct-phantom",
                     "--limit", "1", "--methods", "tv", "--store", str(tmp_path / "s.sqlite"))
