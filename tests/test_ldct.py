@@ -157,6 +157,17 @@ def test_bm3d_given_the_noise_spectrum_beats_white_bm3d():
     assert coloured > psnr(reference, noisy[0]) + 3.0
 
 
+def test_fair_candidates_of_bm3d_under_ldct_are_its_two_variants():
+    from benchmark.core.registry import get_method, method_names
+    from benchmark.report.fair import candidates
+
+    assert get_method("bm3d.ldct-psd").base == "bm3d"
+    chosen = candidates("bm3d", method_names(), Noise("ldct", 0.25))
+    assert sorted(chosen) == ["bm3d.ldct-est", "bm3d.ldct-psd"]
+    assert candidates("tv", method_names(), Noise("ldct", 0.25)) == ["tv.ldct-est"]
+    assert "bm3d.ldct-psd" not in candidates("bm3d", method_names(), Noise("gaussian", 0.1))
+
+
 def test_dose_levels_are_accepted_and_a_dose_above_full_is_refused():
     assert Noise("ldct", 0.0625).sigma == 0.0625
     assert Noise("ldct", 1).sigma == 1.0

@@ -219,8 +219,9 @@ class LowDoseCTNoise(NoiseModel):
 
     kind = "ldct"
     parameters = {
-        "sigma": "dose: a fraction of the full dose of 1e5 incident photons per ray (lower is "
-                 "more noise; documented levels 0.5, 0.25, 0.125, 0.0625)",
+        "sigma": f"dose: a fraction of the full dose of {int(I0_FULL):,} incident photons per "
+                 "ray (lower is more noise; documented levels 0.5, 0.25, 0.125, 0.0625), the [0, 1] "
+                 "intensity range read as -1000..1000 HU",
     }
     fair_transforms = (
         FairTransform("ldct-est", "called with the standard deviation of the reconstructed "
