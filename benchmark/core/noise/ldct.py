@@ -141,7 +141,7 @@ def noisy_sinogram(p: np.ndarray, dose: float, rng: np.random.Generator) -> np.n
     return np.log(i0 / np.maximum(counts, COUNT_FLOOR))
 
 
-def _square(image: np.ndarray) -> tuple[np.ndarray, tuple[slice, slice]]:
+def pad_square(image: np.ndarray) -> tuple[np.ndarray, tuple[slice, slice]]:
     """``image`` padded with air (0) to a square, and the slices that crop it back."""
     h, w = image.shape
     side = max(h, w)
@@ -151,8 +151,9 @@ def _square(image: np.ndarray) -> tuple[np.ndarray, tuple[slice, slice]]:
     return out, (slice(top, top + h), slice(left, left + w))
 
 
-class _Cache:
-    """Per-image results keyed by the image's bytes (least recently used out)."""
+class ImageCache:
+    """Per-image results keyed by a name and the image's shape and bytes (least recently used
+    out): the projections and reference of a clean slice, the noise basis of a noisy one."""
 
     def __init__(self, size: int):
         self._items: OrderedDict[tuple, np.ndarray] = OrderedDict()
@@ -170,7 +171,7 @@ class _Cache:
         return value
 
 
-_cache = _Cache(_CACHE_SIZE)
+_cache = ImageCache(_CACHE_SIZE)
 
 
 def clean_projections(image: np.ndarray) -> np.ndarray:
@@ -181,13 +182,13 @@ def clean_projections(image: np.ndarray) -> np.ndarray:
 def slice_reference(image: np.ndarray) -> np.ndarray:
     """The noiseless reconstruction of one 2-D [0, 1] image (any shape), cached per image."""
     image = np.asarray(image, dtype=np.float64)
-    square, crop = _square(image)
+    square, crop = pad_square(image)
     return _cache.get("ref", square, lambda: reconstruct(clean_projections(square)))[crop]
 
 
 def slice_sample(image: np.ndarray, dose: float, rng: np.random.Generator) -> np.ndarray:
     """One low-dose reconstruction of one 2-D [0, 1] image (any shape)."""
-    square, crop = _square(np.asarray(image, dtype=np.float64))
+    square, crop = pad_square(np.asarray(image, dtype=np.float64))
     return reconstruct(noisy_sinogram(clean_projections(square), dose, rng))[crop]
 
 
@@ -220,8 +221,8 @@ class LowDoseCTNoise(NoiseModel):
     kind = "ldct"
     parameters = {
         "sigma": f"dose: a fraction of the full dose of {int(I0_FULL):,} incident photons per "
-                 "ray (lower is more noise; documented levels 0.5, 0.25, 0.125, 0.0625), the [0, 1] "
-                 "intensity range read as -1000..1000 HU",
+                 "ray (lower is more noise; documented levels 0.5, 0.25, 0.125, 0.0625), the "
+                 "[0, 1] intensity range read as -1000..1000 HU",
     }
     fair_transforms = (
         FairTransform("ldct-est", "called with the standard deviation of the reconstructed "

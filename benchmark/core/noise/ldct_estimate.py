@@ -7,14 +7,17 @@ object is the noisy image itself: it is re-projected (:func:`~.ldct.project`), w
 ray's line integral ``p`` (the noise averages out along a ray). To first order (the delta
 method) the post-log sinogram noise at dose ``d`` has variance
 ``exp(p) / (d I0) + s_e^2 exp(2 p) / (d I0)^2`` (Poisson, then electronic noise of variance
-``s_e^2``), so two noise-only reconstructions of white Gaussian sinogram noise, one weighted
-by each term at the full dose (``n_a``, ``n_b``), give the image's noise at any dose as
-``n_a / sqrt(d) + n_b / d`` without projecting again. Their Gaussian draws are seeded from the
-image's bytes, so an estimate is deterministic.
+``s_e^2``), so noise-only reconstructions of white Gaussian sinogram noise, weighted by each
+term at the full dose (``n_a``, ``n_b``; :data:`REALISATIONS` of each), give the image's noise
+at any dose as ``n_a / sqrt(d) + n_b / d`` without projecting again. Their Gaussian draws are
+seeded from the image's bytes, so an estimate is deterministic.
 
-- :func:`estimate_dose`: the dose whose noise-only image has the same finest-scale noise as the
-  image (the median absolute value of the diagonal Haar details of 2 x 2 blocks in the field of
-  view, robust to the image's edges), by bisection in log dose.
+- :func:`estimate_dose`: the dose at which a piecewise-constant stand-in of the object
+  (:func:`stand_in`), projected and reconstructed without noise, plus the noise at that dose has
+  the finest-scale energy of the image (the root mean square of the diagonal Haar details of
+  2 x 2 blocks over soft tissue away from edges), by bisection in log dose. The stand-in
+  carries the reconstruction's own fine structure (ringing and streaks at sharp edges), which
+  the image has too and which is not noise.
 - :func:`noise_std`: the standard deviation of that noise over the body (pixels above -500 HU
   after a 2-pixel Gaussian smoothing) at a given dose, in [0, 1] units.
 - :func:`noise_psd`: its power spectral density at a given dose, as the bm3d package takes it
@@ -34,7 +37,7 @@ from benchmark.core.noise import ldct
 _LOW, _HIGH = 1e-4, 1.0  # bracket of the dose bisection (an estimate is at most full dose)
 _BORDER = 4  # pixels of the field of view's rim left out of the measurements
 _BODY_HU = -500.0
-_basis_cache = ldct._Cache(16)
+_basis_cache = ldct.ImageCache(16)
 #: Independent noise-only reconstructions of each term (their statistics are pooled).
 REALISATIONS = 2
 
@@ -130,7 +133,7 @@ def _structure(noisy: np.ndarray) -> np.ndarray:
 
 def _prepared(noisy: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[slice, slice]]:
     """The noisy slice squared, its noise basis and the crop back to its shape."""
-    square, crop = ldct._square(np.asarray(noisy, dtype=np.float64))
+    square, crop = ldct.pad_square(np.asarray(noisy, dtype=np.float64))
     return square, _basis(square), crop
 
 
