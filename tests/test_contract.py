@@ -6,7 +6,7 @@ import pytest
 from benchmark.core.contract import DATA_SHAPES, Noise, as_image_stack, as_stack
 from benchmark.core.errors import BenchError
 from benchmark.core.metrics import psnr
-from benchmark.core.noise import add_noise, noise_kinds
+from benchmark.core.noise import add_noise, get_noise_model, noise_kinds
 from benchmark.core.registry import get_method, method_names, register, unregister
 
 NOISE = Noise("gaussian", 0.1)
@@ -17,8 +17,17 @@ NOISE = Noise("gaussian", 0.1)
 LEVEL = {"image": 0.1, "curve": 0.2, "volume": 0.1}
 #: Least gain over the noisy input: PSNR in dB for images, relative curve-RMSE cut for curves.
 IMAGE_GAIN_DB, CURVE_RMSE_CUT = 3.0, 0.15
-#: Kinds whose level is not a fraction of the range, at a moderate level in their own unit.
-KIND_LEVEL = {"poisson": 30.0, "speckle": 4.0}
+#: Methods held to "no loss" only, and why (docs/noise.md, ldct, gives their measured gains).
+NO_LOSS_ONLY = {
+    "gaussian-filter.ldct-est": "its width, 10 sigma, is a tenth of a pixel at the noise of "
+                                "low-dose CT in the 2000-HU window (sigma about 0.01)",
+    "wavelet.ldct-est": "white-noise thresholds leave the fine bands of FBP noise, which carry "
+                        "more than their share of it",
+    "wavelet.shift-invariant-ldct-est": "the same",
+}
+#: Kinds whose level is not a fraction of the range, at a moderate level in their own unit
+#: (low-dose CT at its heaviest documented dose).
+KIND_LEVEL = {"poisson": 30.0, "speckle": 4.0, "ldct": 0.0625}
 
 
 def _noise_for(name: str) -> Noise:
@@ -41,11 +50,21 @@ def noisy_pairs(small_image, small_volume):
     pairs = {}
     for kind in noise_kinds():
         for data in get_noise_model(kind).data:
+            clean = _ct_slices() if kind == "ldct" else stacks[data]
             for level in {KIND_LEVEL.get(kind, level) for level in LEVEL.values()}:
                 noise = Noise(kind, level)
-                pairs[noise, data] = stacks[data], add_noise(stacks[data], noise,
-                                                             image_id=f"contract/{kind}")
+                pairs[noise, data] = clean, add_noise(clean, noise, image_id=f"contract/{kind}")
     return pairs
+
+
+def _ct_slices() -> np.ndarray:
+    """Two 128 x 128 abdomen phantoms of the ct-phantom card's test range, in its window: low-dose
+    CT simulates whole slices (a crop of an MR slice is neither CT nor a field of view)."""
+    from benchmark.data.loaders.ct_phantom import draw
+    from benchmark.data.loaders.intensity import WINDOWS, window
+
+    return np.stack([window(draw(k, 128), *WINDOWS["ldct"]) for k in (2000, 2001)]
+                    ).astype(np.float32)
 
 
 def _rmse(clean, estimate):
@@ -93,9 +112,12 @@ def test_contract(name, noisy_pairs):
         cut = 1 - _rmse(clean, out) / _rmse(clean, noisy)
         assert cut > CURVE_RMSE_CUT, f"{name}: curve RMSE cut by {cut:.0%} at {noise}"
         return
+    model = get_noise_model(noise.kind)
     for k in range(len(clean)):
-        gain = psnr(clean[k], out[k]) - psnr(clean[k], noisy[k])
-        assert gain > IMAGE_GAIN_DB, f"{name}: PSNR gain {gain:.2f} dB at {noise}"
+        target = model.reference(clean[k])  # what the runner scores against
+        gain = psnr(target, out[k]) - psnr(target, noisy[k])
+        floor = -0.05 if name in NO_LOSS_ONLY else IMAGE_GAIN_DB
+        assert gain > floor, f"{name}: PSNR gain {gain:.2f} dB at {noise}"
 
 
 @pytest.mark.parametrize("name", method_names())

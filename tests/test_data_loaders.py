@@ -49,7 +49,7 @@ def test_ct_window_from_the_file_and_custom_window(tmp_path):
 
 def test_window_presets_and_bad_window():
     assert window(np.array([-1350.0, -600.0, 150.0]), *WINDOWS["lung"]).tolist() == [0.0, 0.5, 1.0]
-    assert set(WINDOWS) == {"brain", "subdural", "abdomen", "lung", "bone"}
+    assert set(WINDOWS) == {"brain", "subdural", "abdomen", "lung", "bone", "ldct"}
     with pytest.raises(BenchError, match="preset"):
         parse_window("liver")
 

@@ -23,7 +23,8 @@ from benchmark.data.curves import Simulation
 
 #: Loader kinds a card may name (the modules of :mod:`benchmark.data.loaders`).
 LOADER_KINDS = ("nilearn-mni152", "folder", "nifti", "dicom", "skimage-data", "dce-sim",
-                "package-images", "corpus", "us-phantom")
+                "package-images", "corpus", "us-phantom",
+                "ct-phantom")
 NORMALISATIONS = ("percentile", "window", "volume-max", "dtype-max", "none")
 AXES = ("axial", "coronal", "sagittal", 0, 1, 2)
 
@@ -81,7 +82,7 @@ class Split:
     exclude: tuple[str, ...] = ()
     buckets: tuple[int, int] | None = None       # [lo, hi) of 100 subject-hash buckets
     slices: tuple[float, float] | None = None    # overrides [loader] slices for this split
-    ranges: tuple[tuple[int, int], ...] = ()     # nilearn-mni152, us-phantom: half-open index ranges
+    ranges: tuple[tuple[int, int], ...] = ()     # nilearn-mni152, us-phantom, ct-phantom: half-open index ranges
     images: tuple[str, ...] = ()                 # skimage-data: names of skimage.data images
 
 

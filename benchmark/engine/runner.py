@@ -29,7 +29,7 @@ from benchmark.core.estimate import check_sigma_source, estimate_sigma
 from benchmark.engine.executors import make_executor
 from benchmark.core.masks import anatomy_scores
 from benchmark.core.metrics import score
-from benchmark.core.noise import add_noise
+from benchmark.core.noise import add_noise, get_noise_model
 from benchmark.engine.provenance import git_commit, library_versions, machine
 from benchmark.core.registry import get_method
 from benchmark.engine.batches import batch_size as sized_batch, check_batch_size, setting
@@ -229,9 +229,17 @@ def plan(
     return tasks
 
 
+def reference(clean: np.ndarray, noise: Noise) -> np.ndarray:
+    """What a cell under ``noise`` is scored against: its noise model's reference of the clean
+    item (:meth:`benchmark.core.noise.NoiseModel.reference`; the clean item itself, except for
+    a kind whose sampler also blurs, e.g. the noiseless reconstruction of low-dose CT)."""
+    return get_noise_model(noise.kind).reference(clean)
+
+
 def evaluate(task: Task) -> tuple[CellKey, dict[str, Any]]:
     """Compute one cell: draw the noise, denoise, score. Never raises for a method's failure.
 
+    Scores are against the noise model's reference of the clean item (:func:`reference`).
     An image cell denoises one image (a stack of one) and scores PSNR/SSIM; a curve cell
     denoises its block of curves (the block is the stack) and scores every curve
     (:func:`benchmark.core.curve_metrics.score_curves`); a volume cell denoises one volume (a
@@ -268,12 +276,13 @@ def evaluate(task: Task) -> tuple[CellKey, dict[str, Any]]:
         elif task.data == "volume":
             from benchmark.core.volume_metrics import score_volume
 
-            scores = score_volume(task.clean, estimate)
+            scores = score_volume(reference(task.clean, noise), estimate)
             result["extra"].update(scores.pop("extra"))
             result.update(scores)
         else:
-            result.update(score(task.clean, estimate))
-            result["extra"].update(anatomy_scores(task.clean, estimate))
+            target = reference(task.clean, noise)
+            result.update(score(target, estimate))
+            result["extra"].update(anatomy_scores(target, estimate))
         result["status"] = "ok"
     except Exception as error:  # a failing cell is recorded, the sweep goes on
         message = " ".join(str(error).split()) or "no message"
@@ -319,8 +328,9 @@ def evaluate_batch(batch: CellBatch) -> list[tuple[CellKey, dict[str, Any]]]:
     for task, result, estimate in zip(tasks, results, estimates):
         result["seconds"] = seconds
         try:
-            result.update(score(task.clean, estimate))
-            result["extra"].update(anatomy_scores(task.clean, estimate))
+            target = reference(task.clean, noise)
+            result.update(score(target, estimate))
+            result["extra"].update(anatomy_scores(target, estimate))
             result["status"] = "ok"
         except Exception as error:
             result.update(status="error", error=_error_text(error))

@@ -19,7 +19,7 @@ import pandas as pd
 
 from benchmark.core.contract import Denoiser, Noise
 from benchmark.core.metrics import METRICS, score
-from benchmark.core.noise import add_noise
+from benchmark.core.noise import add_noise, get_noise_model
 from benchmark.engine.runner import NOISY, method_config, resolve_device
 
 if TYPE_CHECKING:
@@ -215,13 +215,18 @@ def denoise_panels(
     """Clean, noisy and each method's output for one image: ``(title, image or None, note)``.
 
     The noisy image is drawn by :func:`benchmark.core.noise.add_noise` from the cell's identity, so
-    it is bit for bit the one the store's cells saw. A method that fails gets ``None`` and its
+    it is bit for bit the one the store's cells saw. The first panel is what the cells are scored
+    against: the clean image, or the noise model's reference of it (``"noiseless reference"``,
+    e.g. the noiseless reconstruction of low-dose CT). A method that fails gets ``None`` and its
     error as the note. With ``cache``, outputs are kept there as ``.npy`` files keyed by the
     clean pixels, the noise, seed, clipping, method and parameters, so that a report with
     nothing new to compute draws the figure without denoising again.
     """
     noisy = add_noise(clean, noise, image_id=image_id, seed=seed, clip=clip)
-    panels: list[tuple[str, np.ndarray | None, str]] = [("clean", clean, ""), ("noisy", noisy, "")]
+    reference = get_noise_model(noise.kind).reference(clean)
+    title = "clean" if reference is clean else "noiseless reference"
+    panels: list[tuple[str, np.ndarray | None, str]] = [(title, reference, ""),
+                                                         ("noisy", noisy, "")]
     for method in methods:
         path = None if cache is None else cache / _panel_key(clean, noise, seed, clip, method)
         if path is not None and path.is_file():

@@ -150,7 +150,7 @@ def _write_page(out: Path, tables: list[VolumeTable], images, subset: Subset, *,
     import html
 
     from benchmark.core.contract import Noise
-    from benchmark.core.noise import add_noise
+    from benchmark.core.noise import add_noise, get_noise_model
     from benchmark.core.registry import get_method
     from benchmark.engine.runner import resolve_device
     from benchmark.report.figures import save_png
@@ -165,7 +165,9 @@ def _write_page(out: Path, tables: list[VolumeTable], images, subset: Subset, *,
     for table in tables:
         noise: Noise = table.noise
         noisy = add_noise(clean, noise, image_id=volume_id, seed=seed, clip=clip)
-        shown = {"clean": clean, f"noisy ({noise})": noisy}
+        reference = get_noise_model(noise.kind).reference(clean)
+        shown = {"clean" if reference is clean else "noiseless reference": reference,
+                 f"noisy ({noise})": noisy}
         for runs in ("slice-wise", "3-D"):
             name = best(table.frame, runs)
             if name is None:

@@ -27,7 +27,8 @@ class FairTransform:
     Each transform turns every eligible registered method ``m`` into a variant named
     ``m.<suffix>`` (``family.variant-<suffix>`` when ``m`` is a variant already), with
     ``base = m.name`` and ``noise_kinds = (kind,)``: the registry derives it when ``m`` is
-    registered, so no list elsewhere has to name ``m``.
+    registered, for a method of a data kind the noise is drawn on (the model's ``data``), so
+    no list elsewhere has to name ``m``.
 
     Parameters
     ----------
@@ -82,10 +83,9 @@ class NoiseModel:
         The highest level ``sigma`` may take in this kind's unit (default 1: a fraction of the
         [0, 1] range) and the error's wording past it (e.g. a photon count may exceed 1).
     report_level : float or None
-        The level the report shows this kind at, in its unit (None: not chosen).
+        The level of this kind's table in the default report (None: no table of its own).
     default_dataset : str
-        The dataset card this kind runs on by default (``"mni152"``; a phantom card for kinds
-        whose clean data no package ships, e.g. ``"us-phantom"`` for speckle).
+        The dataset card this kind's default runs and tables use.
     """
 
     kind: ClassVar[str] = ""
@@ -98,7 +98,9 @@ class NoiseModel:
     level_max: ClassVar[float] = 1.0
     level_max_reason: ClassVar[str] = ("is above the whole [0, 1] intensity range; give a "
                                        "fraction of it, e.g. 0.1")
+    #: Level of this kind's table in the default report (None: none of its own).
     report_level: ClassVar[float | None] = None
+    #: The dataset card of this kind's default runs and tables.
     default_dataset: ClassVar[str] = "mni152"
 
     def sample(self, clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
@@ -108,6 +110,13 @@ class NoiseModel:
     def estimate_sigma(self, noisy: np.ndarray) -> float:
         """Sigma estimated from one noisy item (blind mode)."""
         raise NotImplementedError
+
+    def reference(self, clean: np.ndarray) -> np.ndarray:
+        """What a cell's output is scored against, given its clean item: ``clean`` itself
+        (the default). A kind whose sampler also blurs (low-dose CT's reconstruction) returns
+        the noiseless version of what it samples, so that scores measure the noise only.
+        Deterministic; the same shape as ``clean``."""
+        return clean
 
     def accepts(self, denoiser: Any) -> bool:
         """Whether ``denoiser`` makes sense under this noise: it takes this model's data and

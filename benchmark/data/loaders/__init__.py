@@ -6,7 +6,8 @@ description of the normalisation applied.
 
 Kinds: ``nilearn-mni152`` (the embedded template), ``skimage-data`` (scikit-image's own
 natural images, for pretraining), ``package-images`` (real images other installed packages
-ship), ``us-phantom`` (procedural ultrasound echogenicity maps, the clean data of the
+ship), ``ct-phantom`` (procedural CT phantoms in HU, the default of low-dose
+CT noise), ``us-phantom`` (procedural ultrasound echogenicity maps, the clean data of the
 ``speckle`` noise kind), ``folder`` (PNG/JPEG/TIFF), ``nifti`` (nibabel), ``dicom`` (pydicom),
 and ``corpus`` (a training mixture of other cards, :mod:`benchmark.data.corpus`). The
 file-reading ones also have a ``scan`` (in
@@ -21,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from benchmark.data import corpus
-from benchmark.data.loaders import (common, dicom, folder, mni152, nifti, package_images,
+from benchmark.data.loaders import (common, ct_phantom, dicom, folder, mni152, nifti, package_images,
                                     skimage_data, us_phantom)
 
 Loaded = tuple[list[str], list[np.ndarray], str]
@@ -35,6 +36,7 @@ LOADERS: dict[str, Callable[..., Loaded]] = {
     "package-images": package_images.load,
     "corpus": corpus.load,
     "us-phantom": us_phantom.load,
+    "ct-phantom": ct_phantom.load,
 }
 
 #: File-reading loaders that also report what they skipped and the source's range (data info).
@@ -48,4 +50,5 @@ SCANNERS: dict[str, Callable[..., "common.Scan"]] = {
 ID_LISTERS: dict[str, Callable[..., list[str]]] = {
     "nilearn-mni152": mni152.image_ids,
     "us-phantom": us_phantom.image_ids,
+    "ct-phantom": ct_phantom.image_ids,
 }

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchmark.core.errors import BenchError
+from benchmark.core.noise.ldct import WINDOW as LDCT_WINDOW
 
 if TYPE_CHECKING:
     from benchmark.data.schema import Normalisation
@@ -24,6 +25,8 @@ WINDOWS: dict[str, tuple[float, float]] = {
     "abdomen": (50.0, 400.0),
     "lung": (-600.0, 1500.0),
     "bone": (400.0, 1800.0),
+    # -1000..1000 HU: the interval the low-dose CT noise model (--noise ldct) reads [0, 1] as
+    "ldct": LDCT_WINDOW,
 }
 
 #: Upper percentile of the robust MR scaling (the lower end is the volume's minimum).
