@@ -235,6 +235,7 @@ class LowDoseCTNoise(NoiseModel):
                         "quarter dose")
     report_level = 0.25
     default_dataset = "ct-phantom"
+    whole_image = True  # a reconstruction of the whole slice; the reference is not the clean
 
     def sample(self, clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
         """Each 2-D slice (over the last two axes) projected, counted at ``sigma * I0_FULL``

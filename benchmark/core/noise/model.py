@@ -86,6 +86,11 @@ class NoiseModel:
         The level of this kind's table in the default report (None: no table of its own).
     default_dataset : str
         The dataset card this kind's default runs and tables use.
+    whole_image : bool
+        Whether the noise of a crop is not the crop of the whole image's noise, or the
+        reference is not the clean image (low-dose CT: both). Training then draws the noise on
+        whole images and crops the noisy image and :meth:`reference` at the same window
+        (:mod:`methods.deep.training.whole_image`); False: noise added to each crop.
     """
 
     kind: ClassVar[str] = ""
@@ -102,6 +107,8 @@ class NoiseModel:
     report_level: ClassVar[float | None] = None
     #: The dataset card of this kind's default runs and tables.
     default_dataset: ClassVar[str] = "mni152"
+    #: Noise drawn on whole images in training, crops of it and of the reference (see above).
+    whole_image: ClassVar[bool] = False
 
     def sample(self, clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
         """The noisy version of ``clean`` (float64, any shape) drawn with ``rng``."""

@@ -3,7 +3,10 @@ sources.py), choosing it on the validation split.
 
 One epoch = ``steps`` batches of random augmented crops with noise drawn by
 :mod:`benchmark.core.noise` (seeded from the run seed, the epoch, the step and the crop index), then a
-validation pass on whole images of the validation split. The checkpoint with the best mean
+validation pass on whole images of the validation split, scored against each kind's reference
+(the clean image, or what the kind's ``reference`` gives). A kind drawn on whole images
+(``NoiseModel.whole_image``, e.g. ``ldct``) trains on crops of whole-image pairs instead
+(:mod:`methods.deep.training.whole_image`). The checkpoint with the best mean
 validation SSIM is written (half precision, with provenance). The run directory holds the last
 state (model + optimizer, safetensors; history, JSON) so that the same command resumes after an
 interruption, and the draws depend only on (seed, epoch), so a resumed run trains the same
@@ -28,12 +31,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from methods.deep.training import self_supervised as selfsup
+from methods.deep.training import whole_image
 from benchmark.core.contract import Noise
 from benchmark.data.cards import ImageSet, load_card, load_images
 from benchmark.core.errors import BenchError
 from methods.deep.training.losses import SSIM_WEIGHT, TrainingLoss, load_state_file
 from benchmark.core.metrics import psnr, ssim
-from benchmark.core.noise import add_noise
+from benchmark.core.noise import add_noise, get_noise_model
 from benchmark.engine.provenance import git_commit, library_versions, machine
 from methods.deep.training.sources import training_data
 
@@ -263,8 +267,10 @@ def _validate(model, loss_fn, val_sets, clean: ImageSet, device: str) -> tuple[f
     model.eval()
     losses, ssims, psnrs = [], [], []
     with torch.no_grad():
-        for _, noisy in val_sets:
+        for noise, noisy in val_sets:
+            reference = get_noise_model(noise.kind).reference  # what a cell is scored against
             for x, y in zip(clean.images, noisy):
+                x = np.asarray(reference(x), np.float32)
                 estimate = model(torch.from_numpy(y)[None, None].to(device)).float()
                 target = torch.from_numpy(x)[None, None].to(device)
                 losses.append(loss_fn(estimate, target).item())
@@ -343,6 +349,11 @@ def train(config: TrainConfig, *, progress: bool = True,
     for epoch in range(state["epoch"] + 1, config.epochs + 1):
         start = time.perf_counter()
         rng = np.random.default_rng([config.seed, epoch])
+        pool = None  # noise drawn on whole images (whole_image.py), when a kind needs it
+        if not config.self_supervised and whole_image.needed(config.noises):
+            pool = whole_image.draw_pool(
+                data.train.images if data.train is not None else None, config.noises, rng,
+                size=whole_image.pool_size(steps, config.batch), epoch=epoch, seed=config.seed)
         losses = []
         bar = tqdm(range(steps), desc=f"epoch {epoch}/{config.epochs}", disable=not progress,
                    leave=False, dynamic_ncols=True)
@@ -359,8 +370,13 @@ def train(config: TrainConfig, *, progress: bool = True,
                 losses.append(loss.item())
                 bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
                 continue
-            clean = data.draw(rng, batch=config.batch, crop=config.crop, augment=config.augment)
-            noisy = _noisy_batch(clean, config, epoch, step, rng)
+            if pool is not None:  # target: the kind's reference, cropped with the noisy image
+                noisy, clean = pool.batch(rng, batch=config.batch, crop=config.crop,
+                                          augment=config.augment)
+            else:
+                clean = data.draw(rng, batch=config.batch, crop=config.crop,
+                                  augment=config.augment)
+                noisy = _noisy_batch(clean, config, epoch, step, rng)
             x = torch.from_numpy(noisy)[:, None].to(device)
             y = torch.from_numpy(clean)[:, None].to(device)
             if cuda:
