@@ -18,8 +18,8 @@ same random flip and quarter turns of both (no intensity scaling: scaling a nois
 change the noise's relation to its signal).
 
 Drawing a pool rather than a noisy image per crop bounds the cost of the slow samplers: a
-low-dose CT draw of a 256-pixel slice takes about 0.5 s the first time and 0.15 s once its
-projections are cached (``benchmark.core.noise.ldct``).
+low-dose CT pair of a 256-pixel slice (projection, noisy and noiseless reconstructions) takes
+seconds on a CPU core (``docs/training.md`` gives the measurements).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from benchmark.core.errors import BenchError
 from benchmark.core.noise import add_noise, get_noise_model
 
 #: Whole-image pairs drawn per epoch, at most (never more than the epoch's crops).
-POOL_SIZE = 32
+POOL_SIZE = 16
 
 
 def needed(noises: Sequence[tuple[str, float, float]]) -> bool:
