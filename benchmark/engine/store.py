@@ -479,6 +479,25 @@ class Store:
             db.execute(f"DELETE FROM claims WHERE {_KEY_MATCH}", key.as_row())
         return written
 
+    def add_extras(self, key: CellKey, values: dict[str, Any]) -> bool:
+        """Add to an ``ok`` cell the extra values it does not have yet (a metric recorded only
+        since it was computed); values it has are never replaced, nor its PSNR and SSIM.
+        Returns whether anything was added."""
+        with self._transaction("add a cell's extra values") as db:
+            status = db.execute(f"SELECT status FROM cells WHERE {_KEY_MATCH}",
+                                key.as_row()).fetchone()
+            if status is None or status[0] != "ok":
+                return False
+            stored = db.execute(f"SELECT extra FROM cell_extras WHERE {_KEY_MATCH}",
+                                key.as_row()).fetchone()
+            extra = json.loads(stored[0]) if stored else {}
+            new = {k: v for k, v in values.items() if k not in extra}
+            if not new:
+                return False
+            db.execute("INSERT OR REPLACE INTO cell_extras VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       key.as_row() + (json.dumps({**extra, **new}, sort_keys=True),))
+        return True
+
     def frame(self) -> pd.DataFrame:
         """Every cell joined with its run's provenance, as a DataFrame."""
         db = self._db()
