@@ -48,6 +48,8 @@ class GeneralisationResult:
         One line a row with failed cells or fewer cells than images.
     html : str
         The table as a section of ``index.html``.
+    context : str
+        The line on the setting that heads the table's notes.
     """
 
     frame: "pd.DataFrame" = field(repr=False)
@@ -57,6 +59,7 @@ class GeneralisationResult:
     paths: list[Path]
     incomplete: list[str]
     html: str = field(repr=False)
+    context: str = ""
 
 
 def deep_models() -> list["Denoiser"]:
@@ -228,7 +231,7 @@ def generalisation(*, datasets: Sequence[tuple[str, str]] | None = None,
     frame = build_generalisation(cells, blocks, seed=seed, clip=clip)
     paths = write_generalisation(frame, Path(out), context=context) if out is not None else []
     return GeneralisationResult(frame, [subset for subset, _ in splits], sweeps, refilled,
-                                paths, problems(frame), to_html(frame, context))
+                                paths, problems(frame), to_html(frame, context), context)
 
 
 def _planned(rows: dict[Noise, tuple["Row", ...]]) -> dict[Noise, list["Denoiser"]]:
