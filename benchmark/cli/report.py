@@ -14,8 +14,8 @@ from pathlib import Path
 
 from benchmark.cli import report_figures
 from benchmark.cli.common import (add_data_options, add_run_options, add_volumes_option,
-                                  data_options,
-                                  positive_int, print_sweep, run_options)
+                                  data_options, positive_int, print_failures, print_sweep,
+                                  run_options)
 from benchmark.core.paths import REPORTS_DIR
 
 EXIT_INCOMPLETE = 1
@@ -94,9 +94,13 @@ def run(args: argparse.Namespace) -> int:
 def _print_generalisation(result) -> None:
     """Where the generalisation table went, and its deep rows outside their training domain."""
     general = result.generalisation
-    for outcome in general.sweeps:
-        if outcome.computed:
-            print_sweep(outcome, result.store)
+    computed = sum(outcome.computed for outcome in general.sweeps)
+    if computed:
+        failed = [item for outcome in general.sweeps for item in outcome.failed]
+        print(f"Generalisation: {computed} cells computed, {len(failed)} failed"
+              + (f"; {general.refilled} stored cells given their mean intensity error"
+                 if general.refilled else ""))
+        print_failures(failed)
     written = [p for p in result.paths if p.name.startswith("generalisation.")]
     print("Generalisation -> " + ", ".join(str(p) for p in written))
     outside = general.frame[general.frame["note"].str.startswith("outside")]
