@@ -304,3 +304,8 @@ def test_bench_report_data_scores_the_shipped_models_outside_their_domain(tmp_pa
     assert deep["note"].str.startswith("outside its training domain").all()
     assert set(frame[frame["role"] == "classical"]["method"]) == {"bm3d", "bm3d.rician-bc"}
     assert (frame["n"] == 2).all()
+
+
+def test_a_card_of_a_shipped_file_has_nothing_to_fetch(capsys):
+    assert main(["data", "fetch", "pydicom-ct"]) == 2
+    assert "has nothing to fetch" in capsys.readouterr().err
