@@ -95,7 +95,7 @@ def _print_generalisation(result) -> None:
     """Where the generalisation table went, and its deep rows outside their training domain."""
     general = result.generalisation
     computed = sum(outcome.computed for outcome in general.sweeps)
-    if computed:
+    if computed or general.refilled:
         failed = [item for outcome in general.sweeps for item in outcome.failed]
         print(f"Generalisation: {computed} cells computed, {len(failed)} failed"
               + (f"; {general.refilled} stored cells given their mean intensity error"

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from benchmark.core.contract import Denoiser
     from benchmark.data.cards import ImageSet
     from benchmark.engine.runner import SweepResult
-    from benchmark.report.generalisation import Block, Row, TrainingDomain
+    from benchmark.engine.store import Store
+    from benchmark.report.generalisation import Row, TrainingDomain
 
 
 @dataclass(frozen=True)
@@ -218,16 +219,20 @@ def generalisation(*, datasets: Sequence[tuple[str, str]] | None = None,
         splits = [load_split(dataset=card, split=name, limit=limit)
                   for card, name in (datasets if datasets is not None else DATASETS)]
     sweeps, refilled = [], 0
-    for subset, images in splits:
-        if run:
+    if run:
+        for subset, images in splits:
             sweeps.append(_sweep(subset, images, rows, store=store, seed=seed, clip=clip,
                                  jobs=jobs, device=device, progress_bar=progress_bar,
                                  command=command, executor=executor, scheduler=scheduler))
-            refilled += _refill(store, subset, images, rows, seed=seed, clip=clip)
     blocks = [Block(noise, subset.dataset, subset.split, subset.ids, rows[noise])
               for noise in noises for subset, _ in splits]
     with Store(store) as opened:
-        cells = opened.frame()
+        cells = opened.frame()  # once: reading every cell's extras is most of a no-op's time
+        if run:
+            refilled = sum(_refill(opened, cells, subset, images, rows, seed=seed, clip=clip)
+                           for subset, images in splits)
+        if refilled:
+            cells = opened.frame()
     frame = build_generalisation(cells, blocks, seed=seed, clip=clip)
     paths = write_generalisation(frame, Path(out), context=context) if out is not None else []
     return GeneralisationResult(frame, [subset for subset, _ in splits], sweeps, refilled,
@@ -265,39 +270,38 @@ def _sweep(subset: Subset, images: Callable[[], "ImageSet"],
 REFILL_TOLERANCE = 0.01
 
 
-def _refill(store: Path, subset: Subset, images: Callable[[], "ImageSet"],
-            rows: dict[Noise, tuple["Row", ...]], *, seed: int, clip: bool) -> int:
-    """Compute again the ok cells of ``subset`` stored before the mean intensity error was
-    recorded, and add it to them (:meth:`Store.add_extras`) when the recomputed PSNR matches
-    the stored one; returns how many were added."""
+def _refill(opened: "Store", cells: "pd.DataFrame", subset: Subset,
+            images: Callable[[], "ImageSet"], rows: dict[Noise, tuple["Row", ...]], *,
+            seed: int, clip: bool) -> int:
+    """Compute again the ok cells of ``subset`` (among ``cells``, the store's) stored before
+    the mean intensity error was recorded, and add it to them (:meth:`Store.add_extras`) when
+    the recomputed PSNR matches the stored one; returns how many were added."""
     import numpy as np
     import pandas as pd
 
     from benchmark.engine.runner import Task, evaluate
-    from benchmark.engine.store import CellKey, Store, under_noise
+    from benchmark.engine.store import CellKey, under_noise
 
-    with Store(store) as opened:
-        cells = opened.frame()
-        parts = []
-        for noise, entries in rows.items():
-            wanted = {(r.method, r.config) for r in entries if r.config is not None}
-            mine = cells[(cells["dataset"] == subset.dataset) & (cells["split"] == subset.split)
-                         & cells["image_id"].isin(subset.ids) & under_noise(cells, noise)
-                         & (cells["seed"] == seed) & (cells["clip"] == clip)
-                         & (cells["status"] == "ok")]
-            mine = mine[[(m, c) in wanted for m, c in zip(mine["method"], mine["config"])]]
-            if "mean_error_anatomy" in mine:
-                mine = mine[~np.isfinite(mine["mean_error_anatomy"].astype(float))]
-            parts.append(mine)
-        stale = pd.concat(parts) if parts else cells.iloc[0:0]
-        added = 0
-        for cell in stale.itertuples():
-            key = CellKey(cell.dataset, cell.split, cell.image_id, cell.noise, float(cell.sigma),
-                          bool(cell.clip), int(cell.seed), cell.method, cell.config)
-            task = Task(key, json.loads(cell.params or "{}"), "cpu", 0.0,
-                        clean=images().image(cell.image_id))
-            _, result = evaluate(task)
-            if (result["status"] == "ok"
-                    and abs(result["psnr"] - float(cell.psnr)) <= REFILL_TOLERANCE):
-                added += opened.add_extras(key, result["extra"])
-        return added
+    parts = []
+    for noise, entries in rows.items():
+        wanted = {(r.method, r.config) for r in entries if r.config is not None}
+        mine = cells[(cells["dataset"] == subset.dataset) & (cells["split"] == subset.split)
+                     & cells["image_id"].isin(subset.ids) & under_noise(cells, noise)
+                     & (cells["seed"] == seed) & (cells["clip"] == clip)
+                     & (cells["status"] == "ok")]
+        mine = mine[[(m, c) in wanted for m, c in zip(mine["method"], mine["config"])]]
+        if "mean_error_anatomy" in mine:
+            mine = mine[~np.isfinite(mine["mean_error_anatomy"].astype(float))]
+        parts.append(mine)
+    stale = pd.concat(parts) if parts else cells.iloc[0:0]
+    added = 0
+    for cell in stale.itertuples():
+        key = CellKey(cell.dataset, cell.split, cell.image_id, cell.noise, float(cell.sigma),
+                      bool(cell.clip), int(cell.seed), cell.method, cell.config)
+        task = Task(key, json.loads(cell.params or "{}"), "cpu", 0.0,
+                    clean=images().image(cell.image_id))
+        _, result = evaluate(task)
+        if (result["status"] == "ok"
+                and abs(result["psnr"] - float(cell.psnr)) <= REFILL_TOLERANCE):
+            added += opened.add_extras(key, result["extra"])
+    return added
