@@ -45,27 +45,32 @@ DATASETS: tuple[tuple[str, str], ...] = (
 #: The fair classical baseline of each noise kind (the best classical method of the fair tables,
 #: in the variant and with the parameters that ``bench fair`` chose on 10 MNI152 validation
 #: images at Gaussian 0.10 and Rician 0.11: BM3D with its defaults, told the true sigma, and
-#: under Rician noise its bias-corrected variant). One place: a kind not listed takes
-#: ``bm3d.<kind>-bc`` when registered, else ``bm3d``.
+#: under Rician noise its bias-corrected variant). One place: a kind not listed takes BM3D's
+#: own variant for it (``bm3d.<kind>-bc`` first, else the first ``bm3d.<kind>-...``), else
+#: ``bm3d``.
 FAIR_CLASSICAL: dict[str, str] = {"gaussian": "bm3d", "rician": "bm3d.rician-bc"}
 
 #: Roles of the rows, in the order shown.
 ROLES = ("noisy", "classical", "deep")
 
 COLUMNS = ["kind", "sigma", "dataset", "split", "method", "role", "planned", "n", "images",
-           "failed",
-           "error", "psnr", "ssim", "psnr_anatomy", "ssim_anatomy", "mean_error_anatomy",
-           "psnr_vs_classical", "note"]
+           "failed", "error", "psnr", "ssim", "psnr_anatomy", "ssim_anatomy",
+           "mean_error_anatomy", "psnr_vs_classical", "note"]
 
 
 def fair_classical(kind: str, names: Sequence[str] | None = None) -> str:
-    """The classical baseline of noise ``kind`` (see :data:`FAIR_CLASSICAL`).
+    """The classical baseline of noise ``kind`` (see :data:`FAIR_CLASSICAL`) among the
+    registered ``names`` (default: the registry's).
 
     Examples
     --------
     >>> fair_classical("gaussian"), fair_classical("rician")
     ('bm3d', 'bm3d.rician-bc')
     >>> fair_classical("poisson", names=["bm3d", "bm3d.poisson-anscombe"])
+    'bm3d.poisson-anscombe'
+    >>> fair_classical("ncchi8", names=["bm3d", "bm3d.ncchi8-vst", "bm3d.ncchi8-bc"])
+    'bm3d.ncchi8-bc'
+    >>> fair_classical("speckle", names=["bm3d"])
     'bm3d'
     """
     if kind in FAIR_CLASSICAL:
@@ -74,7 +79,8 @@ def fair_classical(kind: str, names: Sequence[str] | None = None) -> str:
         from benchmark.core.registry import method_names
 
         names = method_names()
-    return f"bm3d.{kind}-bc" if f"bm3d.{kind}-bc" in names else "bm3d"
+    own = [name for name in names if name.startswith(f"bm3d.{kind}-")]
+    return f"bm3d.{kind}-bc" if f"bm3d.{kind}-bc" in own else (own[0] if own else "bm3d")
 
 
 @dataclass(frozen=True)
