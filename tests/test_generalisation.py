@@ -17,7 +17,7 @@ from benchmark.core.noise import add_noise
 from benchmark.core.registry import get_method, register, unregister
 from benchmark.data.anatomy import anatomy_recipe
 from benchmark.data.cards import load_card, load_dataset
-from benchmark.engine.store import Store
+from benchmark.engine.store import CellKey, Store
 from benchmark.report import generalisation as table
 from benchmark.report.generalisation import Block, Row, TrainingDomain
 from benchmark.workflows import _generalise
@@ -309,3 +309,16 @@ def test_bench_report_data_scores_the_shipped_models_outside_their_domain(tmp_pa
 def test_a_card_of_a_shipped_file_has_nothing_to_fetch(capsys):
     assert main(["data", "fetch", "pydicom-ct"]) == 2
     assert "has nothing to fetch" in capsys.readouterr().err
+
+
+def test_the_store_reads_the_cells_of_some_datasets_only(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        run = store.start_run(command="test", git_commit="", versions={}, machine="")
+        for dataset in ("a", "b"):
+            key = CellKey(dataset, "test", "i", "gaussian", 0.1, False, 0, "m", "c")
+            store.put(key, {"status": "ok", "psnr": 30.0, "ssim": 0.9,
+                            "extra": {f"only_{dataset}": 1.0}}, run_id=run)
+        cells = store.frame(["b"])
+        assert cells["dataset"].tolist() == ["b"] and "only_a" not in cells
+        assert cells["only_b"].tolist() == [1.0]
+        assert sorted(store.frame()["dataset"]) == ["a", "b"]

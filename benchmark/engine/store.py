@@ -498,17 +498,22 @@ class Store:
                        key.as_row() + (json.dumps({**extra, **new}, sort_keys=True),))
         return True
 
-    def frame(self) -> pd.DataFrame:
-        """Every cell joined with its run's provenance, as a DataFrame."""
+    def frame(self, datasets: Sequence[str] | None = None) -> pd.DataFrame:
+        """Every cell joined with its run's provenance, as a DataFrame; only those of
+        ``datasets`` when given (reading no other cell's extra values)."""
         db = self._db()
         if db is None or not self._has_table(db, "cells"):
             return pd.DataFrame(columns=_CELL_COLUMNS + ["git_commit", "versions", "machine"])
+        where, values = "", ()
+        if datasets is not None:
+            values = tuple(dict.fromkeys(datasets))
+            where = f" WHERE dataset IN ({', '.join('?' * len(values))})"
         with self._sql("read its cells"):
             frame = pd.read_sql_query(
                 "SELECT cells.*, runs.git_commit, runs.versions, runs.machine "
-                "FROM cells JOIN runs USING (run_id)", db)
+                f"FROM cells JOIN runs USING (run_id){where}", db, params=values)
             frame["clip"] = frame["clip"].astype(bool)
-            return _with_extras(frame, db)
+            return _with_extras(frame, db, where, values)
 
     # -- claims: two runs on one store compute each cell once ---------------------------------
 
@@ -637,9 +642,11 @@ class Store:
                               (name,)).fetchone() is not None
 
 
-def _with_extras(frame: pd.DataFrame, db: sqlite3.Connection) -> pd.DataFrame:
-    """``frame`` with each cell's extra values (JSON in ``cell_extras``) as columns."""
-    extras = pd.read_sql_query("SELECT * FROM cell_extras", db)
+def _with_extras(frame: pd.DataFrame, db: sqlite3.Connection, where: str = "",
+                 values: tuple = ()) -> pd.DataFrame:
+    """``frame`` with each cell's extra values (JSON in ``cell_extras``, the rows ``where``
+    selects) as columns."""
+    extras = pd.read_sql_query(f"SELECT * FROM cell_extras{where}", db, params=values)
     if extras.empty:
         return frame
     values = pd.DataFrame([json.loads(text) for text in extras.pop("extra")], index=extras.index)

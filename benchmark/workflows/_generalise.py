@@ -227,12 +227,13 @@ def generalisation(*, datasets: Sequence[tuple[str, str]] | None = None,
     blocks = [Block(noise, subset.dataset, subset.split, subset.ids, rows[noise])
               for noise in noises for subset, _ in splits]
     with Store(store) as opened:
-        cells = opened.frame()  # once: reading every cell's extras is most of a no-op's time
+        names = [subset.dataset for subset, _ in splits]
+        cells = opened.frame(names)  # once, these datasets' only: reading extras is slow
         if run:
             refilled = sum(_refill(opened, cells, subset, images, rows, seed=seed, clip=clip)
                            for subset, images in splits)
         if refilled:
-            cells = opened.frame()
+            cells = opened.frame(names)
     frame = build_generalisation(cells, blocks, seed=seed, clip=clip)
     paths = write_generalisation(frame, Path(out), context=context) if out is not None else []
     return GeneralisationResult(frame, [subset for subset, _ in splits], sweeps, refilled,
