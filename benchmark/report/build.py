@@ -254,6 +254,7 @@ def write_report_page(
     options: FigureOptions = FigureOptions(),
     image_ids: Sequence[str] | None = None,
     keep_curves: bool = False,
+    appendix: Sequence[str] = (),
 ) -> Path:
     """Draw every figure into ``out_dir/figures`` and write ``out_dir/index.html``.
 
@@ -280,6 +281,8 @@ def write_report_page(
     keep_curves : bool
         Keep noise-level curves drawn from the complete sweep while the store holds only part
         of it (the default report; see :func:`curve_figures`).
+    appendix : sequence of str
+        HTML sections shown after the tables (the generalisation table).
 
     Returns
     -------
@@ -288,7 +291,7 @@ def write_report_page(
     """
     figure_dir = out_dir / "figures"
     page = Page("Medical image denoising benchmark", context, tables=list(tables),
-                links=curve_report_links(out_dir))
+                links=curve_report_links(out_dir), appendix=list(appendix))
     ids = sorted(set(cells["image_id"])) if image_ids is None else list(image_ids)
     items, warnings = curve_figures(cells, methods, selection, figure_dir, image_ids=ids,
                                     keep=keep_curves)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from benchmark.report.folders import Setting
     from benchmark.report.paper import PaperTable
     from benchmark.workflows._curve_report import CurveReportResult
+    from benchmark.workflows._generalise import GeneralisationResult
     from benchmark.workflows._volume_report import VolumeReportResult
 
 
@@ -76,6 +77,10 @@ class ReportResult:
     written : bool
         Whether the tables were written: False only for the default report with incomplete
         rows and ``allow_failed=False`` (the committed report is left as it was).
+    generalisation : GeneralisationResult or None
+        The generalisation table (every deep model and the fair classical baseline on data
+        beyond the training set), when the report has one (see ``generalisation`` of
+        :func:`report`).
     """
 
     subset: Subset
@@ -88,6 +93,7 @@ class ReportResult:
     paths: list[Path] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
     written: bool = True
+    generalisation: "GeneralisationResult | None" = None
 
     def frame(self, number: int) -> "pd.DataFrame":
         """The frame of Table ``number`` (1: Gaussian, 2: Rician)."""
@@ -165,7 +171,8 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
            figures: bool = True, visual: bool = True, figure_image: str | None = None,
            training_logs: str | Path | None = None, val_limit: int | None = None,
            volumes: bool = False, progress_bar: bool = False, executor: str = "process",
-           scheduler: str | None = None, command: str = "benchmark.report()"
+           scheduler: str | None = None, generalisation: bool | None = None,
+           command: str = "benchmark.report()"
            ) -> "ReportResult | CurveReportResult | VolumeReportResult":
     """Regenerate Tables 1-2 (Markdown, CSV, LaTeX) beside the paper's numbers, and the page.
 
@@ -225,6 +232,12 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
         Where CPU cells run, as for :func:`run`.
     progress_bar : bool
         Show a progress bar of the cells on stderr (nothing is printed otherwise).
+    generalisation : bool, optional
+        Add the generalisation table (``generalisation.md/.tex/.csv`` and a section of the
+        page; :func:`benchmark.workflows._generalise.generalisation`): on the MNI152 card, the
+        datasets of :data:`benchmark.report.generalisation.DATASETS`; on other data, that data.
+        Default (None): for the default report, and for a report of other data unless
+        ``methods`` narrows it.
     command : str
         Recorded with the run's provenance.
 
@@ -263,6 +276,9 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     from benchmark.workflows._curve_report import curve_report, is_curve_card
 
     check_executor(executor, scheduler)
+    if generalisation and (volumes or is_curve_card(dataset, data)):
+        raise BenchError("--generalisation applies to image reports (slices of a card or of "
+                         "--data), not to --volumes or a curve card")
     if volumes:
         if val_limit is not None or training_logs is not None:
             raise BenchError("--val-limit and --training-logs do not apply to --volumes")
@@ -287,6 +303,9 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     if val_limit is not None:
         raise BenchError("--val-limit applies to the curve report (a curve card such as "
                          "dce-sim); the image tables are not tuned (see bench fair)")
+    if generalisation and sigma_source != "oracle":
+        raise BenchError("--generalisation scores the methods told the true sigma; drop "
+                         "--sigma-source estimated or --generalisation")
     # the paper's setting: plain methods by default; the variants are in bench fair
     chosen = resolve_methods(list(methods) if methods else None, variants=False, data="image")
     store = Path(store) if store is not None else default_store()
@@ -325,10 +344,20 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     incomplete = [f"Table {table.number} ({table.noise}): {line}"
                   for table, frame in zip(tables, frames)
                   for line in problems(frame, len(subset.ids))]
+    general = None
+    if _wants_generalisation(generalisation, setting, methods, sigma_source):
+        general = _generalisation(setting, data=data, window=window, strict=strict,
+                                  max_pixels=max_pixels, max_voxels=max_voxels, split=split,
+                                  limit=limit, noises=[t.noise for t in tables], run=run,
+                                  seed=seed, clip=clip, jobs=jobs, device=device, store=store,
+                                  progress_bar=progress_bar, executor=executor,
+                                  scheduler=scheduler, command=command)
+        incomplete += [f"Generalisation: {line}" for line in general.incomplete]
     if incomplete and protected and not allow_failed:  # the committed report stays as it is
         return ReportResult(subset, out, store,
                             [TableResult(t, f, []) for t, f in zip(tables, frames)], outcome,
-                            cells, incomplete=incomplete, written=False)
+                            cells, incomplete=incomplete, written=False,
+                            generalisation=general)
     built = []
     for table, frame in zip(tables, frames):
         note = context
@@ -338,21 +367,65 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
                      "(per method in the CSV's sigma_error_mean).")
         paths = write_table(frame, table, out, context=note, methods=chosen)
         built.append(TableResult(table, frame, list(paths)))
+    general_paths = []
+    if general is not None:
+        from benchmark.report.generalisation import write_generalisation
+
+        general_paths = write_generalisation(general.frame, out, context=general.context)
     page = None
     if figures:
         page = _write_figures(out, cells=cells, methods=chosen, selection=selection,
                               tables=built, images=images, context=context,
                               image_ids=subset.ids, device=device, visual=visual,
                               figure_image=figure_image, training_logs=training_logs,
-                              keep_curves=protected)
+                              keep_curves=protected,
+                              appendix=[general.html] if general is not None else [])
     return ReportResult(subset, out, store, built, outcome, cells, page,
-                        [p for t in built for p in t.paths] + ([page] if page else []),
-                        incomplete=incomplete)
+                        [p for t in built for p in t.paths] + general_paths
+                        + ([page] if page else []),
+                        incomplete=incomplete, generalisation=general)
+
+
+def _wants_generalisation(asked: bool | None, setting: "Setting",
+                          methods: Sequence[str] | None, sigma_source: str) -> bool:
+    """Whether the report has the generalisation table: as asked, else for the default
+    report and for a report of other data, when ``--methods`` did not narrow the rows."""
+    if asked is not None:
+        return asked
+    if sigma_source != "oracle":
+        return False
+    return not methods and (setting.is_default or setting.dataset != "mni152")
+
+
+def _generalisation(setting: "Setting", *, data, window, strict, max_pixels, max_voxels, split,
+                    limit, noises, run, seed, clip, jobs, device, store, progress_bar, executor,
+                    scheduler, command) -> "GeneralisationResult":
+    """The report's generalisation table: the default datasets for the MNI152 card (its
+    first ``limit`` images each), else the report's own data."""
+    from benchmark.report.folders import dataset_slug
+    from benchmark.workflows._generalise import generalisation
+
+    common = dict(limit=limit, noises=noises, run=run, seed=seed, clip=clip, jobs=jobs,
+                  device=device, store=store, progress_bar=progress_bar, executor=executor,
+                  scheduler=scheduler, command=command)
+    where = (f"Seed {seed}{', noisy images clipped to [0, 1]' if clip else ''}; the methods "
+             "are told the true sigma.")
+    if data is None and setting.dataset == "mni152":
+        return generalisation(context=where, **common)
+    if data is not None:
+        return generalisation(data=data, window=window, strict=strict, max_pixels=max_pixels,
+                              max_voxels=max_voxels, split=split,
+                              context=f"Data: {dataset_slug(setting.dataset)}. {where}",
+                              **common)
+    return generalisation(datasets=[(setting.dataset, setting.split)],
+                          context=f"Data: {setting.dataset}, split {setting.split}. {where}",
+                          **common)
 
 
 def _write_figures(out: Path, *, cells, methods, selection, tables, images, context, image_ids,
                    device: str, visual: bool, figure_image: str | None,
-                   training_logs: str | Path | None, keep_curves: bool) -> Path:
+                   training_logs: str | Path | None, keep_curves: bool,
+                   appendix: Sequence[str] = ()) -> Path:
     """Draw the figures and write the page; return the page's path. ``keep_curves``: keep
     the noise-level curves of the complete sweep (the default report's)."""
     from benchmark.engine.runner import check_device
@@ -370,4 +443,4 @@ def _write_figures(out: Path, *, cells, methods, selection, tables, images, cont
              for t in tables]
     return write_report_page(cells, methods, selection, items, out, images=images,
                              context=context, options=options, image_ids=image_ids,
-                             keep_curves=keep_curves)
+                             keep_curves=keep_curves, appendix=appendix)
