@@ -11,11 +11,12 @@ from benchmark.cli.common import add_budget_options, budget, positive_int
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "train", help="train a deep denoiser (cdae, unet-dctda, or a curve model such as "
-                      "drnn) and write its checkpoint")
+        "train", help="train a deep denoiser (cdae, unet-dctda, drunet, a variant such as "
+                      "cdae.nlmap, or a curve model such as drnn) and write its checkpoint")
     parser.add_argument("architecture", metavar="ARCH",
-                        help="a registered deep architecture: cdae, unet-dctda or a plugin's "
-                             "(see 'bench methods')")
+                        help="a registered deep architecture: cdae, unet-dctda, drunet, a "
+                             "variant (cdae.nlmap, unet-dctda.nlmap) or a plugin's (see "
+                             "'bench methods')")
     parser.add_argument("--noise", required=True, nargs="+", metavar="KIND",
                         help="noise kind(s): gaussian and/or rician (one model for all given); "
                              "relative-gaussian for curve models")
@@ -47,7 +48,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "--input-skip")
     parser.add_argument("--train-fraction", type=float, default=1.0,
                         help="use this fraction of the train slices (default: 1)")
-    parser.add_argument("--width", type=positive_int, help="cdae: first-stage channels")
+    parser.add_argument("--width", type=positive_int,
+                        help="cdae: first-stage channels; drunet: full-resolution channels "
+                             "(default 32; the paper's: 64)")
+    parser.add_argument("--blocks", type=positive_int,
+                        help="drunet: residual blocks per scale (default 2; the paper's: 4)")
     parser.add_argument("--dataset", help="dataset card (default: mni152; dce-sim for curve "
                                           "models)")
     parser.add_argument("--out", help="checkpoint path (default: checkpoints/ARCH-NOISE.safetensors)")
@@ -67,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
                    attention=not args.no_attention, dilation=not args.no_dilation,
                    augment=not args.no_augment, input_skip=args.input_skip,
                    residual=args.residual, train_fraction=args.train_fraction, width=args.width,
+                   blocks=args.blocks,
                    dataset=args.dataset, out=args.out, seed=args.seed, device=args.device,
                    threads=args.threads, progress_bar=not args.quiet, command=command)
     summary = result.summary

@@ -174,7 +174,8 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
           init: str | None = None, loss: str = "l1", ssim_weight: float = 0.84,
           perceptual_weights: str | None = None, attention: bool = True, dilation: bool = True,
           augment: bool = True, input_skip: bool = False, residual: bool = False,
-          train_fraction: float = 1.0, width: int | None = None, dataset: str | None = None,
+          train_fraction: float = 1.0, width: int | None = None, blocks: int | None = None,
+          dataset: str | None = None,
           out: str | Path | None = None, seed: int = 0, device: str = "auto",
           threads: int | None = None, progress_bar: bool = False,
           command: str | None = None) -> TrainResult:
@@ -186,7 +187,8 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     ----------
     architecture : str
         A registered deep architecture (``methods.deep.nets.ARCHITECTURES``): ``"cdae"``,
-        ``"unet-dctda"`` or a plugin's; an option it does not declare is ignored.
+        ``"unet-dctda"``, ``"drunet"``, a variant such as ``"cdae.nlmap"``, or a plugin's; an
+        option it does not declare is ignored.
     noise : sequence of str
         Training noise kind(s); one model for all given.
     sigma : sequence of str or float
@@ -203,7 +205,9 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     train_fraction : float
         Fraction of the train slices used.
     width : int, optional
-        cdae: first-stage channels.
+        cdae: first-stage channels; drunet: full-resolution channels (doubled at each scale).
+    blocks : int, optional
+        drunet: residual blocks per scale.
     dataset : str, optional
         Dataset card (default: ``mni152`` for image models, ``dce-sim`` for curve models).
     out : str or path, optional
@@ -228,13 +232,14 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     steps, batch, lr) apply; an image-only option given is an error.
     """
     from benchmark.core.paths import RESULTS_DIR
-    from methods.deep.nets import ARCHITECTURE_DATA
+    from methods.deep.level import check_level_noises
+    from methods.deep.nets import ARCHITECTURE_DATA, TAKES_LEVEL
     from methods.deep.training.training import PROFILES, TrainConfig, noise_tag
     from methods.deep.training.training import train as train_model
 
     arch_config = _arch_config(architecture, attention=attention, dilation=dilation,
                                input_skip=input_skip or None, residual=residual or None,
-                               width=width)
+                               width=width, blocks=blocks)
     _check_profile(profile)
     if ARCHITECTURE_DATA[architecture] == "curve":
         image_only = [flag for flag, given in (
@@ -243,7 +248,8 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
             ("--ssim-weight", ssim_weight != 0.84), ("--no-augment", not augment),
             ("--no-attention", not attention), ("--no-dilation", not dilation),
             ("--input-skip", input_skip), ("--train-fraction", train_fraction != 1.0),
-            ("--width", width is not None), ("--crop", budget.crop is not None),
+            ("--width", width is not None), ("--blocks", blocks is not None),
+            ("--crop", budget.crop is not None),
             ("--val-limit", budget.val_limit is not None)) if given]
         if image_only:
             raise BenchError(f"{architecture} is a curve model: {', '.join(image_only)} "
@@ -253,6 +259,8 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
                              threads=threads, progress_bar=progress_bar, command=command)
     dataset = dataset or "mni152"
     noises = parse_noises(noise, sigma)
+    if architecture in TAKES_LEVEL:  # refused before any data are read
+        check_level_noises(architecture, noises)
     tag = f"{architecture}-{noise_tag(noises)}"
     check_out(out or Path("checkpoints") / f"{tag}.safetensors")
     out = str(out or Path("checkpoints") / f"{tag}.safetensors")
