@@ -32,10 +32,12 @@ bias-free, so this variant is not scale-equivariant the way DRUNet is.
 The head predicts the image itself, as in the paper. Residual learning (``output = input +
 head``, optional) does not suit this decoder: its finest skip is at half resolution, so it cannot
 represent per-pixel noise, and a residual model stays near the noisy input (seen in a first
-training attempt). A residual head starts at zero (the model starts as the identity). With the input skip it still did not learn quickly: 100 steps (batch 4,
-whole slices, one CPU thread) left its training loss at 0.66 against 0.05 for the plain model,
-and the input skip alone started slower too (0.73 after 25 steps, against 0.30). The paper's final sigmoid is left out; the output is clamped to [0, 1] at
-inference instead.
+training attempt). With the input skip, and the head at PyTorch's random initialisation, it
+still did not learn quickly: 100 steps (batch 4, whole slices, one CPU thread) left its training
+loss at 0.66 against 0.05 for the plain model, and the input skip alone started slower too
+(0.73 after 25 steps, against 0.30). A residual head now starts at zero, so that the model
+starts as the identity. The paper's final sigmoid is left out; the output is clamped to [0, 1]
+at inference instead.
 """
 
 from __future__ import annotations
