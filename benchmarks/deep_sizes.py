@@ -2,8 +2,9 @@
 image, and the time of one training step (batch 8 of 96-px crops, the quick profile's).
 
 Networks are built with fresh weights (no checkpoint needed): every registered image
-architecture at its registered configuration, plus DRUNet's ``paper`` setting. Prints Markdown
-rows.
+architecture at its registered configuration, plus DRUNet's ``paper`` setting. Times are the
+process's CPU time (``time.process_time``), which on one thread is the compute time even on a
+machine shared with other jobs, where wall time is not. Prints Markdown rows.
 
 Run: ``python benchmarks/deep_sizes.py [--threads 1] [--repeats 3] [--models drunet cdae]``.
 """
@@ -25,10 +26,10 @@ def _forward_ms(model, repeats: int) -> float:
     x = torch.rand(1, 1, 256, 256)
     with torch.inference_mode():
         forward(model, x, 0.1)  # warm-up
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(repeats):
             forward(model, x, 0.1)
-    return (time.perf_counter() - start) / repeats * 1000
+    return (time.process_time() - start) / repeats * 1000
 
 
 def _step_s(model, repeats: int) -> float:
@@ -37,12 +38,12 @@ def _step_s(model, repeats: int) -> float:
     x, level = torch.rand(8, 1, 96, 96), torch.full((8,), 0.1)
     for k in range(repeats + 1):
         if k == 1:
-            start = time.perf_counter()
+            start = time.process_time()
         loss = forward(model, x, level).abs().mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return (time.perf_counter() - start) / repeats
+    return (time.process_time() - start) / repeats
 
 
 def main() -> None:
@@ -57,8 +58,8 @@ def main() -> None:
     if "drunet" in args.models:
         rows.append(("drunet", SETTINGS["paper"]))
     print(f"{machine()}, torch {torch.__version__}, {args.threads} thread(s), fp32")
-    print("| network | configuration | parameters | forward, 256 x 256 (ms) | "
-          "training step, 8 x 96 x 96 (s) |")
+    print("| network | configuration | parameters | forward, 256 x 256 (CPU ms) | "
+          "training step, 8 x 96 x 96 (CPU s) |")
     print("|---|---|---|---|---|")
     for name, config in rows:
         model = build(name, config).eval()
