@@ -98,12 +98,13 @@ def test_level_map_stem_loads_imagenet_weights_with_zeros_for_the_map():
 
 @pytest.mark.parametrize("name", ["cdae.nlmap", pytest.param("unet-dctda.nlmap",
                                                                 marks=pytest.mark.slow)])
-def test_variant_trains_and_serves_by_its_own_name(name, tmp_path, capsys):
+def test_variant_trains_and_serves_by_its_own_name(name, tmp_path, capsys, monkeypatch):
     """``bench train cdae.nlmap``: the checkpoint records the variant and its options, and the
     registered variant serves it at the cell's sigma."""
     from benchmark.cli import main
     from methods.deep.checkpoints import read_metadata
 
+    monkeypatch.chdir(tmp_path)  # the run folder goes to results/train/ in the working folder
     out = tmp_path / f"{name}.safetensors"
     assert main(["train", name, "--noise", "gaussian", "--sigma", "0.05:0.15", "--epochs", "1",
                  "--steps", "1", "--crop", "64", "--batch", "2", "--val-limit", "1",
