@@ -51,6 +51,22 @@ class _Served:
 
 
 @dataclass(frozen=True)
+class _Coverage:
+    """Why the architecture cannot serve a noise setting (no checkpoint covers it), or None."""
+
+    architecture: str
+
+    def __call__(self, noise, params) -> str | None:
+        if self.unavailable():  # the cells fail with the install fix; nothing to look up
+            return None
+        from methods.deep.checkpoints import missing_checkpoint
+
+        return missing_checkpoint(self.architecture, noise, params.get("checkpoint", "auto"))
+
+    unavailable = staticmethod(_Served.unavailable)
+
+
+@dataclass(frozen=True)
 class _WeightsDigest:
     architecture: str
 
@@ -91,7 +107,7 @@ def register_architecture(name: str, constructor: str, *, defaults: Mapping[str,
     register(name, params={"checkpoint": "auto"}, uses_sigma=False, devices=("cpu", "cuda"),
              batched=True, cost=cost, weights=_WeightsDigest(name), summary=summary, data=data,
              precisions=("fp32", "bf16", "fp16") if data == "image" else ("fp32",),
-             )(_Served(name))
+             availability=_Coverage(name))(_Served(name))
     ARCHITECTURES[name] = dict(defaults)
     ARCHITECTURE_DATA[name] = data
     _CONSTRUCTORS[name] = constructor

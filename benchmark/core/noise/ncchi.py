@@ -39,6 +39,8 @@ from benchmark.core.noise.rician_vst import bias_correct, vst_denoise
 
 #: The coil counts registered as kinds ``ncchi<N>``.
 COILS = (4, 8, 32)
+#: The documented per-coil levels (``docs/noise.md`` measures the estimator at these).
+LEVELS: tuple[float, ...] = (0.02, 0.05, 0.1)
 
 
 def estimate_ncchi_piesno(noisy: np.ndarray, coils: int, *, block: int = 2) -> float:
@@ -183,6 +185,9 @@ class NCChi8Noise(NonCentralChiNoise):
     """8 coils: ``y / sigma`` is non-central chi with 16 degrees of freedom."""
 
     kind, coils, fair_transforms = "ncchi8", 8, _fair(8)
+    # the one coil count with a table: its noisy input at sigma 0.05 per coil (15.4 dB on the
+    # middle MNI152 test slice) is as damaged as the paper's Rician 0.11 (16.9 dB)
+    report_level, report_levels = 0.05, LEVELS
 
 
 @register_noise
