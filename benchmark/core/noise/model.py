@@ -81,6 +81,8 @@ class NoiseModel:
     level_max, level_max_reason : float, str
         The highest level ``sigma`` may take in this kind's unit (default 1: a fraction of the
         [0, 1] range) and the error's wording past it (e.g. a photon count may exceed 1).
+    label : str
+        The kind in a table's caption (default: ``"<kind> noise"``).
     level_name, level_axis : str
         What the level is called in captions (``"sigma"``; ``"peak"`` for Poisson) and the
         axis label of its noise-level curves, with the unit.
@@ -105,6 +107,7 @@ class NoiseModel:
     level_max: ClassVar[float] = 1.0
     level_max_reason: ClassVar[str] = ("is above the whole [0, 1] intensity range; give a "
                                        "fraction of it, e.g. 0.1")
+    label: ClassVar[str] = ""
     level_name: ClassVar[str] = "sigma"
     level_axis: ClassVar[str] = "sigma (fraction of the [0, 1] range)"
     #: The level of this kind's table in the default report; None: no table (see above).
@@ -129,8 +132,8 @@ class NoiseModel:
                                                or self.kind in denoiser.noise_kinds)
 
     def describe_level(self, level: float) -> str:
-        """The kind and level as a caption says them, e.g. ``"poisson, peak 30"``."""
-        return f"{self.kind}, {self.level_name} {level:g}"
+        """The kind and level as a caption says them, e.g. ``"Poisson noise, peak 30"``."""
+        return f"{self.label or self.kind + ' noise'}, {self.level_name} {level:g}"
 
     def __repr__(self) -> str:
         return f"<noise model {self.kind!r}>"

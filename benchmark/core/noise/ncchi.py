@@ -145,6 +145,8 @@ class NonCentralChiNoise(NoiseModel):
     """
 
     coils: ClassVar[int] = 0
+    level_name = "sigma per coil"
+    level_axis = "sigma per coil (fraction of the [0, 1] range)"
     parameters = {
         "sigma": "standard deviation of each real and imaginary Gaussian channel of each coil, "
                  "a fraction of the [0, 1] intensity range",
@@ -178,6 +180,7 @@ class NCChi4Noise(NonCentralChiNoise):
     """4 coils: ``y / sigma`` is non-central chi with 8 degrees of freedom."""
 
     kind, coils, fair_transforms = "ncchi4", 4, _fair(4)
+    label = "Non-central chi noise (4-coil MRI)"
 
 
 @register_noise
@@ -185,6 +188,7 @@ class NCChi8Noise(NonCentralChiNoise):
     """8 coils: ``y / sigma`` is non-central chi with 16 degrees of freedom."""
 
     kind, coils, fair_transforms = "ncchi8", 8, _fair(8)
+    label = "Non-central chi noise (8-coil MRI)"
     # the one coil count with a table: its noisy input at sigma 0.05 per coil (15.4 dB on the
     # middle MNI152 test slice) is as damaged as the paper's Rician 0.11 (16.9 dB)
     report_level, report_levels = 0.05, LEVELS
@@ -195,3 +199,4 @@ class NCChi32Noise(NonCentralChiNoise):
     """32 coils: ``y / sigma`` is non-central chi with 64 degrees of freedom."""
 
     kind, coils, fair_transforms = "ncchi32", 32, _fair(32)
+    label = "Non-central chi noise (32-coil MRI)"

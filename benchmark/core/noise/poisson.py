@@ -219,6 +219,7 @@ class PoissonNoise(NoiseModel):
                       "unbiased inverse (Makitalo & Foi 2011)", _anscombe_wrapped),
     )
     level_max = PEAK_MAX
+    label = "Poisson noise"
     level_name, level_axis = "peak", "peak (photons at intensity 1; higher is less noise)"
     # peak 30 (15 photons at mid-grey): noisy input 21.4 dB on the middle MNI152 test slice,
     # near the paper's Gaussian 0.10 (20.0 dB)
