@@ -1,4 +1,5 @@
-"""``bench fair``: Tables 1-2 with the paper's values, the paper's setting and a fair setting.
+"""``bench fair``: Tables 1-2 with the paper's values, the paper's setting and a fair setting,
+and both settings for each further noise kind (Table 3 onward).
 
 Tunes on validation, runs the test cells of both settings and writes ``tableN_fair.md/.csv``:
 see :func:`benchmark.workflows.fair`.
@@ -22,7 +23,9 @@ EXIT_INCOMPLETE = 1
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "fair", help="Tables 1-2: paper vs paper setting vs fair (tuned, Rician-aware)")
+        "fair", help="Tables 1-2: paper vs paper setting vs fair (tuned, Rician-aware); "
+                     "Table 3 onward: each further noise kind, plain vs fair (tuned, its fair "
+                     "variants)")
     parser.add_argument("--methods", nargs="+", metavar="NAME",
                         help="plain methods in the tables (default: every registered method "
                              "that is not a variant and applies to the table's noise)")
@@ -66,5 +69,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INCOMPLETE
     for table in result.tables:
         print(f"Table {table.table.number} (fair) -> " + ", ".join(str(p) for p in table.paths))
+        for name, why in table.left_out.items():
+            print(f"  no row for {name}: {why}")
     failed = print_failures(result.failed)
     return EXIT_INCOMPLETE if failed or result.incomplete else 0
