@@ -105,8 +105,9 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
                    "with each method's current parameters.")
         for method, levels in failed.items():
             missing = [s for s, _ in levels]
-            caption += (f" {method}: {'not run' if method in (absent or {}) else 'every cell failed'}"
-                        f" at {name} {_sigma_list(missing)}, not drawn there ({levels[0][1]}).")
+            what = "not run" if method in (absent or {}) else "every cell failed"
+            caption += (f" {method}: {what} at {name} {_sigma_list(missing)}, not drawn there "
+                        f"({levels[0][1]}).")
         if image_ids is not None and n < len(image_ids):
             caption += (f" {len(image_ids) - n} of the split's {len(image_ids)} images lack a "
                         "cell at some level and are left out.")
@@ -237,8 +238,8 @@ def _visual_png(images: ImageSet | Callable[[], ImageSet], image_id: str, noise:
 @dataclass(frozen=True)
 class KindFigures:
     """The figures of one noise kind beyond the paper's two (Table 3 onward): its noise-level
-    curves over ``levels`` and a visual comparison at its table's level, both of ``methods``
-    on the kind's own data.
+    curves of ``methods`` over ``levels`` and a visual comparison of ``panel`` (default: the
+    same methods) at its table's level, on the kind's own data.
 
     ``absent``: ``{method: [(level, why), ...]}``, levels a method was not run at (no
     checkpoint covers them; see :func:`curve_figures`).
@@ -252,6 +253,7 @@ class KindFigures:
     images: ImageSet | Callable[[], ImageSet]
     image_ids: Sequence[str]
     absent: Mapping[str, Sequence[tuple[float, str]]] = field(default_factory=dict)
+    panel: Sequence[Denoiser] | None = None
 
     def curves(self, out_dir: Path, *, keep: bool) -> tuple[list[FigureItem], list[str]]:
         """The kind's noise-level curves (one figure), and what could not be drawn."""
@@ -265,7 +267,8 @@ class KindFigures:
         ids = list(self.image_ids)
         image_id = options.image_id if options.image_id in ids else ids[len(ids) // 2]
         noise = self.table.noise
-        png = _visual_png(self.images, image_id, noise, self.methods, self.selection,
+        methods = self.methods if self.panel is None else self.panel
+        png = _visual_png(self.images, image_id, noise, methods, self.selection,
                           replace(options, image_id=image_id), out_dir)
         return FigureItem(f"Table {self.table.number}, visual comparison: {self.table.caption}",
                           _VISUAL_CAPTION, png)

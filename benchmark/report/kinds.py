@@ -7,7 +7,7 @@ variants its fair transforms derived, with the base's default parameters; ``benc
 them and keeps the better one). A method that cannot denoise the kind here (a deep model that
 no checkpoint covers) has no row; a note names the command that trains one. The curves and
 the visual comparison of the kind show each method in its fairest form
-(:func:`fairest`).
+(:func:`fairest`); the curves leave out the slowest methods (:data:`CURVE_COST_MAX`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ from benchmark.report.paper import TABLES, PaperTable
 
 #: The number of the first table of a noise kind beyond the paper's.
 FIRST = len(TABLES) + 1
+
+#: Methods of this cost or more (BM3D and its variants: 60 against 1-20 for the others) are in
+#: a kind's table and visual comparison but not its curves, whose other levels would take
+#: three quarters of the report's time for them (see docs/reports.md);
+#: ``bench curves --noise KIND --methods ...`` draws them.
+CURVE_COST_MAX = 50.0
 
 
 def kind_tables(kinds: Sequence[str] | None = None) -> tuple[PaperTable, ...]:
@@ -88,6 +94,21 @@ def fairest(rows: Sequence[Denoiser]) -> list[Denoiser]:
     return [m for m in rows if m.name not in wrapped]
 
 
+def curve_methods(rows: Sequence[Denoiser]) -> list[Denoiser]:
+    """The methods of a kind's curves: :func:`fairest` of ``rows``, less those costing
+    :data:`CURVE_COST_MAX` or more.
+
+    Examples
+    --------
+    >>> from benchmark.core.registry import get_method
+    >>> rows = [get_method(n) for n in ("tv", "tv.poisson-anscombe", "bm3d",
+    ...                                 "bm3d.poisson-anscombe")]
+    >>> [m.name for m in curve_methods(rows)]
+    ['tv.poisson-anscombe']
+    """
+    return [m for m in fairest(rows) if m.cost < CURVE_COST_MAX]
+
+
 def available(methods: Sequence[Denoiser], noise: Noise) -> tuple[list[Denoiser], dict[str, str]]:
     """``methods`` that can denoise ``noise`` here, and why each other cannot
     (:meth:`~benchmark.core.contract.Denoiser.unavailable_for`: no checkpoint covers it)."""
@@ -101,7 +122,8 @@ def available(methods: Sequence[Denoiser], noise: Noise) -> tuple[list[Denoiser]
     return kept, left_out
 
 
-def kind_notes(table: PaperTable, rows: Sequence[Denoiser], left_out: Mapping[str, str]) -> list[str]:
+def kind_notes(table: PaperTable, rows: Sequence[Denoiser],
+               left_out: Mapping[str, str]) -> list[str]:
     """What a kind's table shows, under it: the level's meaning, the plain and fair rows, and
     each row left out with its reason."""
     noise = table.noise

@@ -4,8 +4,9 @@ their noise-level curves.
 Each kind with a ``report_level`` (:func:`benchmark.core.noise.report_kinds`) is planned on its
 ``default_dataset``'s split: its table's rows at the report level
 (:func:`benchmark.report.kinds.kind_rows`, less the methods that cannot denoise it here), and
-each method in its fairest form (:func:`benchmark.report.kinds.fairest`) at every level of its
-curve (``report_levels``), where it can denoise that level.
+the methods of its curves (:func:`benchmark.report.kinds.curve_methods`: each in its fairest
+form, the slowest left out) at every level of its curve (``report_levels``), where they can
+denoise that level.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ class KindPlan:
     left_out : dict
         Methods of the table that cannot denoise it here, and why (one line with the fix).
     curve : list of Denoiser
-        The methods of the curves and of the visual comparison: each in its fairest form.
+        The methods of the curves (each in its fairest form, the slowest left out).
+    panel : list of Denoiser
+        The methods of the visual comparison: each in its fairest form.
     levels : tuple of float
         The curve's levels (the model's ``report_levels``).
     absent : dict
@@ -53,6 +56,7 @@ class KindPlan:
     rows: list["Denoiser"]
     left_out: dict[str, str]
     curve: list["Denoiser"]
+    panel: list["Denoiser"]
     levels: tuple[float, ...]
     absent: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
 
@@ -76,7 +80,8 @@ def plan_kinds(methods: Sequence["Denoiser"], *, kinds: Sequence[str] | None = N
     """
     from benchmark.core.contract import Noise
     from benchmark.core.noise import get_noise_model
-    from benchmark.report.kinds import available, fairest, kind_rows, kind_tables
+    from benchmark.report.kinds import (available, curve_methods, fairest, kind_rows,
+                                        kind_tables)
 
     plans = []
     for table in kind_tables(kinds):
@@ -89,7 +94,7 @@ def plan_kinds(methods: Sequence["Denoiser"], *, kinds: Sequence[str] | None = N
         every = kind_rows(kind, methods)
         rows, left_out = available(every, table.noise)
         curve, absent = [], {}
-        for method in fairest(every):
+        for method in curve_methods(every):
             missing = [(level, why) for level in model.report_levels
                        if (why := method.unavailable_for(Noise(kind, level))) is not None]
             if len(missing) < len(model.report_levels):
@@ -98,7 +103,8 @@ def plan_kinds(methods: Sequence["Denoiser"], *, kinds: Sequence[str] | None = N
                 absent[method.name] = [(level, why.split(";")[0]) for level, why in missing]
         absent = {name: levels for name, levels in absent.items()
                   if name in {m.name for m in curve}}
-        plans.append(KindPlan(table, subset, images, rows, left_out, curve,
+        panel = [m for m in fairest(every) if m.name not in left_out]
+        plans.append(KindPlan(table, subset, images, rows, left_out, curve, panel,
                               tuple(model.report_levels), absent))
     return plans
 

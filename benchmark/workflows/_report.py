@@ -389,7 +389,7 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
         figures_of_kinds = [KindFigures(kind.table, kind.curve, kind.levels,
                                         own[kind.table.number].selection,
                                         own[kind.table.number].cells, kind.images,
-                                        kind.subset.ids, kind.absent)
+                                        kind.subset.ids, kind.absent, kind.panel)
                             for kind in plans]
         page = _write_figures(out, cells=cells, methods=chosen, selection=selection,
                               tables=built, images=images, context=context,

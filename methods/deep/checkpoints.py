@@ -218,8 +218,11 @@ def missing_checkpoint(architecture: str, noise: Noise, checkpoint: str = "auto"
 
     Examples
     --------
-    >>> print(missing_checkpoint("cdae", Noise("poisson", 30.0), directory=Path("/nonexistent")))
-    no cdae checkpoint covers poisson sigma=30; train one with 'bench train cdae --noise poisson --sigma 30' (it writes checkpoints/; serve them with BENCH_CHECKPOINTS=checkpoints)
+    >>> why = missing_checkpoint("cdae", Noise("poisson", 30.0), directory=Path("/nonexistent"))
+    >>> why.split("; ")[0]
+    'no cdae checkpoint covers poisson sigma=30'
+    >>> "'bench train cdae --noise poisson --sigma 30'" in why
+    True
     """
     if checkpoint != "auto":
         return None
