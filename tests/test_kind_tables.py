@@ -272,3 +272,15 @@ def test_poisson_curve_axis_is_its_peak_on_a_log_scale():
     gaussian = pd.DataFrame([{**row, "sigma": s} for s in curve_levels("gaussian")
                              for row in data.iloc[:2].to_dict("records")])
     assert plot_noise_curves(gaussian, "gaussian").axes[0].get_xscale() == "linear"
+
+
+def test_bench_curves_of_a_kind_default_to_its_documented_levels(tmp_path):
+    import benchmark
+
+    levels = get_noise_model("poisson").report_levels
+    result = benchmark.curves(noise=["poisson"], methods=["gaussian-filter"], limit=1,
+                              store=tmp_path / "s.sqlite", out=tmp_path / "out")
+    assert [s.computed for s in result.sweeps] == [2 * len(levels)]  # noisy + the filter
+    (figure,) = result.figures
+    assert figure.title.startswith("Noise-level curves (poisson)")
+    assert f"peak {' '.join(f'{s:g}' for s in levels)}" in figure.caption
