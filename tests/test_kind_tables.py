@@ -178,11 +178,13 @@ def test_kind_curves_and_panel_on_the_page(tmp_path):
 def test_fair_tables_of_a_kind_tune_its_fair_variants(tmp_path, no_checkpoint_method):
     import benchmark
 
+    (tmp_path / "table1_fair.md").write_text("kept")
     result = benchmark.fair(methods=["gaussian-filter", "test-nockpt"], val_limit=1, limit=2,
                             grids={"gaussian-filter": {"width_per_sigma": [5.0, 10.0]}},
-                            kinds=["poisson"], out=tmp_path, store=tmp_path / "s.sqlite")
+                            noise=["poisson"], out=tmp_path, store=tmp_path / "s.sqlite")
     (poisson,) = kind_tables(["poisson"])
-    assert [t.table.number for t in result.tables] == [1, 2, poisson.number]
+    assert [t.table.number for t in result.tables] == [poisson.number]
+    assert (tmp_path / "table1_fair.md").read_text() == "kept"  # other tables left alone
     table = result.tables[-1]
     assert table.left_out.keys() == {"test-nockpt"}
     row = table.frame.set_index("method").loc["gaussian-filter"]
@@ -195,6 +197,19 @@ def test_fair_tables_of_a_kind_tune_its_fair_variants(tmp_path, no_checkpoint_me
     assert "PSNR plain" in header and "paper" not in header
     assert "No row for test-nockpt" in text and "`poisson-anscombe`" in text
     assert result.incomplete == []
+
+
+def test_fair_noise_must_name_a_table(tmp_path, capsys):
+    from benchmark.cli import main
+
+    store = tmp_path / "s.sqlite"
+    store.write_bytes(b"")
+    argv = ["fair", "--noise", "ncchi4", "--no-run", "--store", str(store), "--out",
+            str(tmp_path / "out")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "ncchi4" in err and "poisson" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
 
 
 def test_check_covers_each_kind_at_its_report_level():

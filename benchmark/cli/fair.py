@@ -37,6 +37,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         choices=("psnr", "ssim", "psnr_anatomy", "ssim_anatomy"),
                         help="metric the grid search maximises on validation (default: psnr, "
                              "whole image; *_anatomy: on the anatomy mask only)")
+    parser.add_argument("--noise", nargs="+", metavar="KIND",
+                        help="only the tables of these noise kinds (gaussian: Table 1, rician: "
+                             "Table 2, ncchi8, poisson, ...: Table 3 onward); the other tables' "
+                             "files are left as they are (default: every table)")
     parser.add_argument("--out", type=Path, default=None,
                         help=f"output folder (default: {REPORTS_DIR} for the default setting, "
                              f"else {REPORTS_DIR}/<what differs>)")
@@ -56,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     options = run_options(args)
     options["command"] = getattr(args, "command_line", None) or shlex.join(["bench", *sys.argv[1:]])
     result = fair(methods=args.methods, val_limit=args.val_limit, metric=args.metric,
+                  noise=args.noise,
                   out=args.out, run=not args.no_run, allow_failed=args.allow_failed,
                   **data_options(args), **options, progress=print)
     for line in result.incomplete[:20]:

@@ -106,7 +106,8 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
          jobs: int = 1, device: str = "auto", store: str | Path | None = None,
          sigma_source: str = "oracle", progress: Progress | None = None,
          progress_bar: bool = False, executor: str = "process", scheduler: str | None = None,
-         command: str = "benchmark.fair()", kinds: Sequence[str] | None = None) -> FairResult:
+         command: str = "benchmark.fair()", kinds: Sequence[str] | None = None,
+         noise: Sequence[str] | None = None) -> FairResult:
     """Tables 1-2 as the paper reported them, in the paper's setting and in a fair setting.
 
     The same as ``bench fair``: tune (grid search on ``val_limit`` validation images, choices
@@ -156,6 +157,10 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
     kinds : sequence of str, optional
         Only these further noise kinds get fair tables (default: every kind with a report
         level; ``()``: Tables 1-2 only).
+    noise : sequence of str, optional
+        Only the tables of these noise kinds (``gaussian``: Table 1, ``rician``: Table 2, a
+        further kind: its table) are made and written; the others' files are left as they
+        are (default: every table).
 
     Returns
     -------
@@ -223,15 +228,22 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
                                                   limit=val_limit)
         return splits[dataset_name], validation.get(dataset_name, (None, None))
 
+    tables = list(TABLES)
+    if data is None and subset.dataset == PAPER_DATASET:
+        tables += kind_tables(kinds)
+    if noise is not None:
+        known = [t.noise.kind for t in tables]
+        unknown = [kind for kind in noise if kind not in known]
+        if unknown or not noise:
+            raise BenchError(f"--noise {' '.join(unknown) or '(none)'}: the fair tables are of "
+                             f"{', '.join(known)}; give some of those")
+        tables = [t for t in tables if t.noise.kind in noise]
     split_of(subset.dataset)  # a bad validation split says so before any output is made
     prepare_output(out)
     common = dict(seed=seed, clip=clip, sigma_source=sigma_source)
     sweeping = dict(jobs=jobs, progress_bar=progress_bar, command=command, progress=progress,
                     executor=executor, scheduler=scheduler)
     grids = load_grids() if grids is None else {k: dict(v) for k, v in grids.items()}
-    tables = list(TABLES)
-    if data is None and subset.dataset == PAPER_DATASET:
-        tables += kind_tables(kinds)
     with Store(store) as opened:
         built, incomplete = [], []
         for table in tables:
