@@ -176,12 +176,14 @@ def plot_noise_curves(data: pd.DataFrame, kind: str) -> Figure:
     logarithmic = float(levels.max()) >= 20 * float(levels.min())
     figure = _figure(figsize=(5.2 * len(METRICS), 4.0))
     axes = figure.subplots(1, len(METRICS))
-    colours = _palette(data["method"].nunique())
+    colours = _palette(len(set(data["method"]) - {NOISY}))
     for ax, (name, metric) in zip(np.atleast_1d(axes), METRICS.items()):
         part = data[data["metric"] == name]
-        for i, (method, line) in enumerate(part.groupby("method", sort=False)):
+        lines = [(m, line) for m, line in part.groupby("method", sort=False)]
+        others = [m for m, _ in lines if m != NOISY]  # the noisy input takes no colour
+        for method, line in lines:
             style = ({"color": "0.4", "linestyle": "--"} if method == NOISY
-                     else {"color": colours[i % len(colours)]})
+                     else {"color": colours[others.index(method) % len(colours)]})
             label = "noisy input" if method == NOISY else method
             ax.plot(line["sigma"], line["mean"], marker="o", markersize=3, label=label, **style)
             ax.fill_between(line["sigma"], line["low"], line["high"], alpha=0.2,
@@ -192,8 +194,8 @@ def plot_noise_curves(data: pd.DataFrame, kind: str) -> Figure:
         ax.set_ylabel(f"{metric.label}{f' ({metric.unit})' if metric.unit else ''}")
         ax.grid(alpha=0.3)
     n = int(data["n"].min()) if len(data) else 0
-    figure.suptitle(f"{kind.capitalize()} noise: mean over the same N = {n} images at every "
-                    "level, band = mean ± 1.96 SE")
+    figure.suptitle(f"{model.label or kind.capitalize() + ' noise'}: mean over the same N = {n} "
+                    "images at every level, band = mean ± 1.96 SE")
     handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside right center", fontsize="small")
     return figure

@@ -78,20 +78,30 @@ def kind_rows(kind: str, methods: Sequence[Denoiser]) -> list[Denoiser]:
     return list(rows.values())
 
 
-def fairest(rows: Sequence[Denoiser]) -> list[Denoiser]:
+def fairest(rows: Sequence[Denoiser], *, first: bool = False) -> list[Denoiser]:
     """Each method in its fairest form: its variants among ``rows`` where it has some, else
-    itself (a deep model, a method no fair transform wraps). The curves and the visual
-    comparison of a kind show these; the table shows every row.
+    itself (a deep model, a method no fair transform wraps); with ``first``, only the first
+    variant of each (that of the kind's first fair transform). The curves of a kind show
+    these, its visual comparison the first ones; the table shows every row.
 
     Examples
     --------
     >>> from benchmark.core.registry import get_method
-    >>> rows = [get_method(n) for n in ("tv", "tv.poisson-anscombe", "cdae")]
+    >>> rows = [get_method(n) for n in ("tv", "tv.ncchi8-bc", "tv.ncchi8-vst", "cdae")]
     >>> [m.name for m in fairest(rows)]
-    ['tv.poisson-anscombe', 'cdae']
+    ['tv.ncchi8-bc', 'tv.ncchi8-vst', 'cdae']
+    >>> [m.name for m in fairest(rows, first=True)]
+    ['tv.ncchi8-bc', 'cdae']
     """
     wrapped = {m.base for m in rows if m.base is not None}
-    return [m for m in rows if m.name not in wrapped]
+    shown, bases = [], set()
+    for method in rows:
+        if method.name in wrapped or (first and method.base is not None and method.base in bases):
+            continue
+        shown.append(method)
+        if method.base is not None:
+            bases.add(method.base)
+    return shown
 
 
 def curve_methods(rows: Sequence[Denoiser]) -> list[Denoiser]:

@@ -43,7 +43,8 @@ class KindPlan:
     curve : list of Denoiser
         The methods of the curves (each in its fairest form, the slowest left out).
     panel : list of Denoiser
-        The methods of the visual comparison: each in its fairest form.
+        The methods of the visual comparison: each in its fairest form, one variant a method
+        (the kind's first fair transform's), to keep the page's size down.
     levels : tuple of float
         The curve's levels (the model's ``report_levels``).
     absent : dict
@@ -103,7 +104,7 @@ def plan_kinds(methods: Sequence["Denoiser"], *, kinds: Sequence[str] | None = N
                 absent[method.name] = [(level, why.split(";")[0]) for level, why in missing]
         absent = {name: levels for name, levels in absent.items()
                   if name in {m.name for m in curve}}
-        panel = [m for m in fairest(every) if m.name not in left_out]
+        panel = [m for m in fairest(every, first=True) if m.name not in left_out]
         plans.append(KindPlan(table, subset, images, rows, left_out, curve, panel,
                               tuple(model.report_levels), absent))
     return plans

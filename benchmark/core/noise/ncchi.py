@@ -189,8 +189,8 @@ class NCChi8Noise(NonCentralChiNoise):
 
     kind, coils, fair_transforms = "ncchi8", 8, _fair(8)
     label = "Non-central chi noise (8-coil MRI)"
-    # the one coil count with a table: its noisy input at sigma 0.05 per coil (15.4 dB on the
-    # middle MNI152 test slice) is as damaged as the paper's Rician 0.11 (16.9 dB)
+    # the one coil count with a table: its noisy input at sigma 0.05 per coil (15.01 dB over the
+    # MNI152 test slices) is about as damaged as the paper's Rician 0.11 (16.69 dB)
     report_level, report_levels = 0.05, LEVELS
 
 
