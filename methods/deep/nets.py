@@ -61,6 +61,22 @@ class _Served:
 
 
 @dataclass(frozen=True)
+class _Coverage:
+    """Why the architecture cannot serve a noise setting (no checkpoint covers it), or None."""
+
+    architecture: str
+
+    def __call__(self, noise, params) -> str | None:
+        if self.unavailable():  # the cells fail with the install fix; nothing to look up
+            return None
+        from methods.deep.checkpoints import missing_checkpoint
+
+        return missing_checkpoint(self.architecture, noise, params.get("checkpoint", "auto"))
+
+    unavailable = staticmethod(_Served.unavailable)
+
+
+@dataclass(frozen=True)
 class _WeightsDigest:
     architecture: str
 
@@ -123,6 +139,7 @@ def register_architecture(name: str, constructor: str, *, defaults: Mapping[str,
         summary=summary, weights=_WeightsDigest(name), base=base,
         noise_kinds=LEVEL_KINDS if takes_level else None, data=data, opt_in=opt_in,
         precisions=("fp32", "bf16", "fp16") if data == "image" else ("fp32",),
+        availability=_Coverage(name),
     ))
     ARCHITECTURES[name] = dict(defaults)
     ARCHITECTURE_DATA[name] = data
