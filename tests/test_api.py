@@ -90,8 +90,13 @@ def test_notebook_example_run_then_report(tmp_path):
     report = benchmark.report(methods=[FILTER], limit=2, store=store, out=out, figures=False)
 
     assert report.sweep.skipped == 4  # the Gaussian cells of the run are reused
-    assert report.sweep.computed == 4  # the Rician ones are new
-    assert {p.name for p in report.paths} == {f"table{n}.{ext}" for n in (1, 2)
+    stored = _stored(store)
+    # the Rician ones are new, and those of each further kind's table and curve (Table 3 on)
+    assert report.sweep.computed == len(stored) - 4
+    assert (stored["noise"] == "rician").sum() == 4
+    numbers = [t.table.number for t in report.tables]
+    assert numbers == list(range(1, 3 + len(benchmark.core.noise.report_kinds())))
+    assert {p.name for p in report.paths} == {f"table{n}.{ext}" for n in numbers
                                               for ext in ("md", "csv", "tex")}
     assert all(p.is_file() and p.parent == out for p in report.paths)
     table = report.frame(1).set_index("method")

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from benchmark.cli import main
+from benchmark.report.kinds import kind_tables
 from benchmark.report.page import FigureItem, Page, TableItem, render
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -33,15 +34,22 @@ def report_dir(tmp_path_factory):
 
 def test_report_writes_every_figure_and_the_page(report_dir):
     names = sorted(p.name for p in (report_dir / "figures").glob("*.png"))
-    assert names == ["curves-gaussian.png", "training-toy-model.png", "visual-gaussian-0.1.png",
-                     "visual-rician-0.11.png"]
+    # each further kind: its curves (the report computes their levels) and its visual panel
+    kinds = [(t.number, t.noise) for t in kind_tables()]
+    assert names == sorted(["curves-gaussian.png", "training-toy-model.png",
+                            "visual-gaussian-0.1.png", "visual-rician-0.11.png",
+                            *(f"curves-{n.kind}.png" for _, n in kinds),
+                            *(f"visual-{n.kind}-{n.sigma:g}.png" for _, n in kinds)])
     keys = sorted(p.name for p in (report_dir / "figures").glob("*.key"))
     assert keys == [name.replace(".png", ".key") for name in names]  # what each was drawn from
     page = (report_dir / "index.html").read_text()
     for title in ("Table 1", "Table 2", "Figure 1", "Figure 2 and 4", "Figure 3 (gaussian)",
-                  "Training curves: toy-model"):
+                  "Training curves: toy-model",
+                  *(f"Table {number}, visual comparison" for number, _ in kinds),
+                  *(f"Noise-level curves ({n.kind})" for _, n in kinds)):
         assert title in page
     assert "Noise-level curves, rician: the store holds 0 noise level" in page
+    assert "Noise-level curves, ncchi4" not in page  # a kind without a table has no curve
 
 
 def test_page_is_self_contained(report_dir):
@@ -83,4 +91,4 @@ def test_page_loads_in_headless_chromium_without_errors(report_dir, tmp_path):
     console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
     assert console == []
     assert 'data-images="ok"' in dom  # every embedded figure decoded
-    assert dom.count("<table>") == 2 and "Noisy input" in dom
+    assert dom.count("<table>") == 2 + len(kind_tables()) and "Noisy input" in dom

@@ -56,4 +56,5 @@ def test_card_documents_the_recipe_in_use():
 
     card = asdict(load_card("mni152").anatomy)
     assert card.pop("method") == "threshold-morphology"
-    assert card == asdict(DEFAULT_RECIPE)
+    assert {**card, "whole": False} == asdict(DEFAULT_RECIPE)
+    assert load_card("mni152").anatomy.recipe() == DEFAULT_RECIPE

@@ -135,11 +135,19 @@ def test_a_grid_naming_an_unknown_parameter_is_refused():
 
 
 def test_deep_architectures_register_like_classical_methods():
-    from methods.deep.nets import ARCHITECTURES, build, register_architecture
+    from methods.deep.nets import ARCHITECTURES, TAKES_LEVEL, build, register_architecture
 
     for name in ARCHITECTURES:
         method = get_method(name)
-        assert method.batched and not method.uses_sigma and method.weights is not None
+        assert method.batched and method.weights is not None
+        assert method.uses_sigma == (name in TAKES_LEVEL)  # the level map reads sigma
+    with pytest.raises(ValueError, match="must follow its registered base 'cdea' and be opt_in"):
+        register_architecture("cdea.x", "methods.deep.cdae:CDAE", defaults={}, cost=1.0,
+                              summary="a variant of nothing", opt_in=True)
+    with pytest.raises(ValueError, match="be opt_in"):
+        register_architecture("cdae.x", "methods.deep.cdae:CDAE", defaults={}, cost=1.0,
+                              summary="a variant that would stand for cdae in bench fair")
+    assert "cdae.x" not in method_names()
     with pytest.raises(UnknownNameError, match="Did you mean: cdae"):
         build("cdea")
     with pytest.raises(ValueError, match="already registered"):

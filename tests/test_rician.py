@@ -88,6 +88,8 @@ def test_every_classical_method_has_both_variants_recording_their_base():
 
 
 def test_every_plain_per_image_method_reading_sigma_gets_the_variants():
+    """The fair transforms' variants; a variant registered in its own right (``cdae.nlmap``,
+    an architecture of its own) also records its base, and is not counted."""
     plain = [get_method(n) for n in method_names() if get_method(n).base is None]
     for method in plain:
         suffixes = fair_suffixes(method.data)  # a variant registered in its own right is not

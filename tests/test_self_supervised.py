@@ -131,10 +131,20 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
 
 def image_architectures():
     from benchmark.core.registry import load_methods
-    from methods.deep.nets import ARCHITECTURE_DATA
+    from methods.deep.nets import ARCHITECTURE_DATA, TAKES_LEVEL
 
-    load_methods()
-    return sorted(name for name, data in ARCHITECTURE_DATA.items() if data == "image")
+    load_methods()  # a network that also takes the noise level is refused (test below)
+    return sorted(name for name, data in ARCHITECTURE_DATA.items()
+                  if data == "image" and name not in TAKES_LEVEL)
+
+
+def test_a_network_taking_the_noise_level_is_refused_before_any_data_are_read(tmp_path):
+    from benchmark.core.errors import BenchError
+    from benchmark.workflows import train
+
+    with pytest.raises(BenchError, match="takes the noise level"):
+        train("drunet", noise=["gaussian"], sigma=["0.1"], self_supervised="neighbor2neighbor",
+              out=tmp_path / "x.safetensors", dataset="no-such-card")
 
 
 @pytest.mark.parametrize("architecture", image_architectures())

@@ -69,8 +69,8 @@ def test_pool_draws_noise_on_whole_images_and_crops_pairs_at_one_window(mirrored
     pool = whole_image.draw_pool(images, [(KIND, SIGMA, SIGMA)], np.random.default_rng(0),
                                  size=3, epoch=1, seed=0)
     assert _Mirrored.shapes == [(24, 24)] * 3  # whole images, never crops
-    noisy, target = pool.batch(np.random.default_rng(1), batch=6, crop=8, augment=True)
-    assert noisy.shape == target.shape == (6, 8, 8)
+    noisy, target, levels = pool.batch(np.random.default_rng(1), batch=6, crop=8, augment=True)
+    assert noisy.shape == target.shape == (6, 8, 8) and np.allclose(levels, SIGMA)
     assert np.abs(noisy - target).max() < 10 * SIGMA  # same window, same flip and turns
     references = [mirrored.reference(x) for x in images]
     for crop in target:  # each target is a window of a reference, not of a clean image

@@ -22,8 +22,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "curves", help="SSIM/PSNR against noise level (Figure 3): run missing cells, draw")
     parser.add_argument("--noise", nargs="+", default=["gaussian", "rician"],
                         help="noise kinds (default: gaussian rician)")
-    parser.add_argument("--sigma", nargs="+", default=_DEFAULT_SIGMAS, metavar="SIGMA",
-                        help=f"noise levels (default: {' '.join(_DEFAULT_SIGMAS)})")
+    parser.add_argument("--sigma", nargs="+", default=None, metavar="SIGMA",
+                        help=f"noise levels (default: {' '.join(_DEFAULT_SIGMAS)}; a kind with "
+                             "documented levels of its own, e.g. poisson, those)")
     parser.add_argument("--methods", nargs="+", metavar="NAME",
                         help="denoisers (default: all but the Rician-aware variants, as in "
                              "'bench report')")

@@ -11,11 +11,12 @@ from benchmark.cli.common import add_budget_options, budget, non_negative_float,
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "train", help="train a deep denoiser (cdae, unet-dctda, or a curve model such as "
-                      "drnn) and write its checkpoint")
+        "train", help="train a deep denoiser (cdae, unet-dctda, drunet, a variant such as "
+                      "cdae.nlmap, or a curve model such as drnn) and write its checkpoint")
     parser.add_argument("architecture", metavar="ARCH",
-                        help="a registered deep architecture: cdae, unet-dctda or a plugin's "
-                             "(see 'bench methods')")
+                        help="a registered deep architecture: cdae, unet-dctda, drunet, a "
+                             "variant (cdae.nlmap, unet-dctda.nlmap) or a plugin's (see "
+                             "'bench methods')")
     parser.add_argument("--noise", nargs="+", metavar="KIND",
                         help="noise kind(s): gaussian and/or rician (one model for all given); "
                              "relative-gaussian for curve models (required unless --preset "
@@ -52,7 +53,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "--input-skip")
     parser.add_argument("--train-fraction", type=float, default=1.0,
                         help="use this fraction of the train slices (default: 1)")
-    parser.add_argument("--width", type=positive_int, help="cdae: first-stage channels")
+    parser.add_argument("--width", type=positive_int,
+                        help="cdae: first-stage channels; drunet: full-resolution channels "
+                             "(default 32; the paper's: 64)")
+    parser.add_argument("--blocks", type=positive_int,
+                        help="drunet: residual blocks per scale (default 2; the paper's: 4)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--dataset", help="dataset card (default: mni152; dce-sim for curve "
                                           "models); train-corpus: the varied training corpus")
@@ -89,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
                    attention=not args.no_attention, dilation=not args.no_dilation,
                    augment=not args.no_augment, input_skip=args.input_skip,
                    residual=args.residual, train_fraction=args.train_fraction, width=args.width,
+                   blocks=args.blocks,
                    dataset=args.dataset, data=args.data, window=args.window,
                    preset=args.preset, self_supervised=args.self_supervised,
                    n2n_gamma=args.n2n_gamma, noisy_data=args.noisy_data, out=args.out,

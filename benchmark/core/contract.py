@@ -186,6 +186,11 @@ class Denoiser:
     precisions : tuple of str
         Numeric precisions it runs at (:data:`PRECISIONS`); ``"fp32"`` always. A batched
         function offering more takes a ``precision`` keyword.
+    availability : callable, optional
+        ``availability(noise, params) -> str | None``: why the method cannot denoise ``noise``
+        here although it applies to its kind (a deep model without a checkpoint covering it),
+        as one line naming the fix, without a path; ``None`` when it can. Absent: it always
+        can. See :meth:`unavailable_for`.
     """
 
     name: str
@@ -203,6 +208,23 @@ class Denoiser:
     grid: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     opt_in: bool = False
     precisions: tuple[str, ...] = ("fp32",)
+    availability: Callable[[Noise, Mapping[str, Any]], str | None] | None = None
+
+    def unavailable_for(self, noise: Noise, params: Mapping[str, Any] | None = None) -> str | None:
+        """Why this method cannot denoise ``noise`` with ``params`` here (e.g. "no checkpoint
+        covers poisson sigma=30; train one with 'bench train ...'"), or ``None`` when it can.
+
+        The reports leave such a row out with this note instead of running cells that fail.
+
+        Examples
+        --------
+        >>> from benchmark.core.registry import get_method
+        >>> get_method("tv").unavailable_for(Noise("poisson", 30)) is None
+        True
+        """
+        if self.availability is None:
+            return None
+        return self.availability(noise, self.resolve_params(params))
 
     def applies_to(self, kind: str) -> bool:
         """Whether this method makes sense under noise ``kind`` (its noise model decides)."""

@@ -24,7 +24,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from benchmark.core.contract import DATA_SHAPES, PRECISIONS, Denoiser, ImageFunction, runs_on
+from benchmark.core.contract import (DATA_SHAPES, PRECISIONS, Denoiser, ImageFunction, Noise,
+                                     runs_on)
 from benchmark.core.errors import BenchError, UnknownNameError
 from benchmark.core.noise import get_noise_model, noise_kinds
 
@@ -52,6 +53,7 @@ def register(
     grid: Mapping[str, Sequence[Any]] | None = None,
     opt_in: bool = False,
     precisions: Sequence[str] = ("fp32",),
+    availability: Callable[[Noise, Mapping[str, Any]], str | None] | None = None,
 ) -> Callable[[ImageFunction], ImageFunction]:
     """Register a denoiser function under ``name`` (``family`` or ``family.variant``).
 
@@ -88,6 +90,7 @@ def register(
                 grid={key: list(values) for key, values in (grid or {}).items()},
                 opt_in=opt_in,
                 precisions=tuple(precisions),
+                availability=availability,
             )
         )
         return function

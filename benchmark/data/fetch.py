@@ -32,7 +32,7 @@ from typing import IO, TYPE_CHECKING
 
 from benchmark.core.errors import BenchError
 from benchmark.data.limits import parse_count
-from benchmark.data.loaders.location import card_location, env_name
+from benchmark.data.loaders.location import PACKAGE_PREFIX, card_location, env_name
 
 if TYPE_CHECKING:
     from benchmark.data.schema import Card
@@ -231,7 +231,8 @@ def fetch(card: Card, *, timeout: float = TIMEOUT, limit: int | None = None) -> 
         mismatch or an unsafe archive; the message says where to put the files by hand. On
         failure nothing this call created is left, and nothing it did not create is removed.
     """
-    if not (card.loader.path or card.local.folder or os.environ.get(env_name(card))):
+    shipped = (card.loader.path or "").startswith(PACKAGE_PREFIX)  # a file inside a package
+    if shipped or not (card.loader.path or card.local.folder or os.environ.get(env_name(card))):
         raise BenchError(f"dataset {card.name!r} has nothing to fetch: its loader "
                          f"{card.loader.kind!r} reads an installed package; use it as it is, "
                          f"e.g. 'bench data info {card.name}'")

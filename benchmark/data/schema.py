@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from benchmark.core.errors import BenchError
+from benchmark.core.masks import MaskRecipe
 from benchmark.data.corpus import Augment, Source, check_corpus
 from benchmark.data.curves import Simulation
 
@@ -27,6 +28,8 @@ LOADER_KINDS = ("nilearn-mni152", "folder", "nifti", "dicom", "skimage-data", "d
                 "ct-phantom")
 NORMALISATIONS = ("percentile", "window", "volume-max", "dtype-max", "none")
 AXES = ("axial", "coronal", "sagittal", 0, 1, 2)
+#: Anatomy-mask methods of ``[anatomy]``: the threshold recipe, or the whole image.
+ANATOMY_METHODS = ("threshold-morphology", "whole-image")
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,11 @@ class Anatomy:
     threshold: float = 0.05
     closing_radius: int = 3
     min_size: int = 64
+
+    def recipe(self) -> MaskRecipe:
+        """The :class:`~benchmark.core.masks.MaskRecipe` this table describes."""
+        return MaskRecipe(threshold=float(self.threshold), closing_radius=self.closing_radius,
+                          min_size=self.min_size, whole=self.method == "whole-image")
 
 
 @dataclass(frozen=True)
@@ -268,6 +276,9 @@ def _check_values(card: Card, source: str) -> None:
     if norm.method is not None and norm.method not in NORMALISATIONS:
         raise BenchError(f"method = {norm.method!r} in [normalisation] of {source}; "
                          f"{_suggest(norm.method, list(NORMALISATIONS))}")
+    if card.anatomy is not None and card.anatomy.method not in ANATOMY_METHODS:
+        raise BenchError(f"method = {card.anatomy.method!r} in [anatomy] of {source}; "
+                         f"{_suggest(card.anatomy.method, list(ANATOMY_METHODS))}")
     for number, what in ((loader.step, "step"), (loader.max_pixels, "max_pixels"),
                          (loader.max_voxels, "max_voxels")):
         if number is not None and number < 1:

@@ -7,6 +7,11 @@ averages PSNR and SSIM per method, and compares the means with the shipped
 (one file per noise setting). A mean that drops by more than its tolerance, or a baseline
 method that fails or is gone, is a regression; a method new since the baseline is reported,
 never failed.
+
+Each further noise kind with a ``report_level`` (the kinds of Table 3 onward) is checked too,
+at that level, on the first four test images of its ``default_dataset``: every method that
+applies to it and can denoise it here (a deep model no checkpoint covers is left out). A kind
+without a baseline file yet has its methods reported as new.
 """
 
 from __future__ import annotations
@@ -86,14 +91,65 @@ class Change:
         return text + (f"  [{self.note}]" if self.note else "")
 
 
+def kind_noises(kinds: Sequence[str] | None = None) -> tuple[Noise, ...]:
+    """The check settings of the further noise kinds: each kind with a report level (or each
+    of ``kinds``) at that level.
+
+    Examples
+    --------
+    >>> [str(n) for n in kind_noises(["poisson"])]
+    ['poisson sigma=30']
+    """
+    from benchmark.core.noise import get_noise_model, report_kinds
+
+    chosen = report_kinds() if kinds is None else [k for k in report_kinds() if k in kinds]
+    return tuple(Noise(kind, get_noise_model(kind).report_level) for kind in chosen)
+
+
+def check_noises(kinds: Sequence[str] | None = None) -> tuple[Noise, ...]:
+    """Every image noise setting of the check: :data:`CHECK_NOISES`, then :func:`kind_noises`;
+    with ``kinds``, only theirs."""
+    paper = tuple(n for n in CHECK_NOISES if kinds is None or n.kind in kinds)
+    return paper + kind_noises(kinds)
+
+
+def check_dataset(noise: Noise) -> str:
+    """The dataset a noise setting is checked on: MNI152 for the paper's kinds, else the
+    kind's ``default_dataset``."""
+    from benchmark.core.noise import get_noise_model
+
+    return CHECK_DATASET if noise in CHECK_NOISES else get_noise_model(noise.kind).default_dataset
+
+
+def check_methods(methods: Sequence[Denoiser], noise: Noise) -> list[Denoiser]:
+    """The ``methods`` checked under ``noise``: those that apply to its kind; under a further
+    kind, only those that can denoise it here (a deep model needs a checkpoint covering it)."""
+    return [m for m in methods if m.applies_to(noise.kind)
+            and (noise in CHECK_NOISES or m.unavailable_for(noise) is None)]
+
+
+def measure_all(methods: Sequence[Denoiser], noises: Sequence[Noise], *, jobs: int = 1,
+                progress: bool = False, limit: int = CHECK_IMAGES) -> dict[Noise, pd.DataFrame]:
+    """:func:`measure` of every noise setting on its dataset's first ``limit`` test images
+    (:func:`check_dataset`), one sweep a dataset; in the order of ``noises``."""
+    by_dataset: dict[str, list[Noise]] = {}
+    for noise in noises:
+        by_dataset.setdefault(check_dataset(noise), []).append(noise)
+    results: dict[Noise, pd.DataFrame] = {}
+    for dataset, group in by_dataset.items():
+        results.update(measure(check_images(limit, dataset), methods, group, jobs=jobs,
+                               progress=progress))
+    return {noise: results[noise] for noise in noises}
+
+
 def noise_file_name(noise: Noise) -> str:
     """The baseline file of one noise setting, e.g. ``check-gaussian-0.1.csv``."""
     return f"check-{noise.kind}-{noise.sigma:g}.csv"
 
 
-def check_images(limit: int = CHECK_IMAGES) -> ImageSet:
-    """The clean images of the fixed subset."""
-    return load_dataset(CHECK_DATASET, CHECK_SPLIT).head(limit)
+def check_images(limit: int = CHECK_IMAGES, dataset: str = CHECK_DATASET) -> ImageSet:
+    """The clean images of the fixed subset (of ``dataset``'s test split)."""
+    return load_dataset(dataset, CHECK_SPLIT).head(limit)
 
 
 def measure(
@@ -127,9 +183,13 @@ def measure(
     dict
         ``Noise -> DataFrame`` with :data:`BASELINE_COLUMNS`, one row a method.
     """
+    chosen = {noise: check_methods(methods, noise) for noise in noises}
     with tempfile.TemporaryDirectory(prefix="bench-check-") as scratch:
         path = store_path or Path(scratch) / "check.sqlite"
-        tasks = plan(images, noises, methods, seed=CHECK_SEED, clip=False, device="cpu")
+        tasks = sorted((task for noise in noises
+                        for task in plan(images, [noise], chosen[noise], seed=CHECK_SEED,
+                                         clip=False, device="cpu")),
+                       key=lambda task: -task.cost)
         with Store(path) as store:
             run_sweep(tasks, store, images, jobs=jobs, progress=progress, command="bench check")
             cells = store.frame()
@@ -137,8 +197,8 @@ def measure(
     cells = cells[(cells["dataset"] == images.dataset) & (cells["split"] == images.split)
                   & cells["image_id"].isin(images.ids) & (cells["seed"] == CHECK_SEED)
                   & ~cells["clip"]]
-    configs = {noise: {NOISY: "-", **{m.name: method_config(m) for m in methods
-                                      if m.applies_to(noise.kind)}} for noise in noises}
+    configs = {noise: {NOISY: "-", **{m.name: method_config(m) for m in chosen[noise]}}
+               for noise in noises}
     return {noise: summarise_cells(cells, noise, configs[noise]) for noise in noises}
 
 
@@ -157,10 +217,13 @@ def summarise_cells(cells: pd.DataFrame, noise: Noise, configs: dict[str, str]) 
     return pd.DataFrame(rows, columns=BASELINE_COLUMNS)
 
 
-def write_baseline(results: dict[Noise, pd.DataFrame], directory: Path = BASELINE_DIR) -> list[Path]:
-    """Write one CSV per noise setting (replacing earlier ones); returns the paths."""
+def write_baseline(results: dict[Noise, pd.DataFrame], directory: Path = BASELINE_DIR, *,
+                   replace_all: bool = True) -> list[Path]:
+    """Write one CSV per noise setting; returns the paths. With ``replace_all`` every earlier
+    baseline file goes first (a setting no longer checked leaves none behind); without, only
+    the files of ``results``' settings are rewritten (``bench check --update --noise KIND``)."""
     directory.mkdir(parents=True, exist_ok=True)
-    for old in directory.glob("check-*.csv"):
+    for old in directory.glob("check-*.csv") if replace_all else ():
         old.unlink()
     paths = []
     for noise, frame in results.items():
@@ -172,17 +235,23 @@ def write_baseline(results: dict[Noise, pd.DataFrame], directory: Path = BASELIN
 
 def read_baseline(noises: Sequence[Noise] = CHECK_NOISES,
                   directory: Path = BASELINE_DIR, *,
-                  columns: Sequence[str] = BASELINE_COLUMNS) -> dict[Noise, pd.DataFrame]:
+                  columns: Sequence[str] = BASELINE_COLUMNS,
+                  optional: Sequence[Noise] = ()) -> dict[Noise, pd.DataFrame]:
     """The committed baseline of each noise setting.
+
+    A setting of ``optional`` (a further noise kind's, new since the baseline was made) may
+    have no file: it is then left out of the result, and its methods compare as new.
 
     Raises
     ------
     BenchError
-        When a file is absent or lacks a column, naming the file and the fix.
+        When a file is absent (unless optional) or lacks a column, naming the file and the fix.
     """
     baseline = {}
     for noise in noises:
         path = directory / noise_file_name(noise)
+        if not path.is_file() and noise in optional:
+            continue
         if not path.is_file():
             raise BenchError(
                 f"no baseline {path}; create it with 'bench check --update' and commit it"

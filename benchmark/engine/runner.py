@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 import numpy as np
 
 from benchmark.core.contract import PRECISIONS, Denoiser, Noise, runs_on, slice_wise
+from benchmark.data.anatomy import anatomy_recipe
 from benchmark.data.cards import ImageSet
 from benchmark.core.errors import BenchError
 from benchmark.core.estimate import check_sigma_source, estimate_sigma
@@ -282,7 +283,8 @@ def evaluate(task: Task) -> tuple[CellKey, dict[str, Any]]:
         else:
             target = reference(task.clean, noise)
             result.update(score(target, estimate))
-            result["extra"].update(anatomy_scores(target, estimate))
+            result["extra"].update(anatomy_scores(target, estimate,
+                                                  recipe=anatomy_recipe(key.dataset)))
         result["status"] = "ok"
     except Exception as error:  # a failing cell is recorded, the sweep goes on
         message = " ".join(str(error).split()) or "no message"
@@ -330,7 +332,8 @@ def evaluate_batch(batch: CellBatch) -> list[tuple[CellKey, dict[str, Any]]]:
         try:
             target = reference(task.clean, noise)
             result.update(score(target, estimate))
-            result["extra"].update(anatomy_scores(target, estimate))
+            result["extra"].update(anatomy_scores(target, estimate,
+                                                  recipe=anatomy_recipe(task.key.dataset)))
             result["status"] = "ok"
         except Exception as error:
             result.update(status="error", error=_error_text(error))

@@ -479,17 +479,41 @@ class Store:
             db.execute(f"DELETE FROM claims WHERE {_KEY_MATCH}", key.as_row())
         return written
 
-    def frame(self) -> pd.DataFrame:
-        """Every cell joined with its run's provenance, as a DataFrame."""
+    def add_extras(self, key: CellKey, values: dict[str, Any]) -> bool:
+        """Add to an ``ok`` cell the extra values it does not have yet (a metric recorded only
+        since it was computed); values it has are never replaced, nor its PSNR and SSIM.
+        Returns whether anything was added."""
+        with self._transaction("add a cell's extra values") as db:
+            status = db.execute(f"SELECT status FROM cells WHERE {_KEY_MATCH}",
+                                key.as_row()).fetchone()
+            if status is None or status[0] != "ok":
+                return False
+            stored = db.execute(f"SELECT extra FROM cell_extras WHERE {_KEY_MATCH}",
+                                key.as_row()).fetchone()
+            extra = json.loads(stored[0]) if stored else {}
+            new = {k: v for k, v in values.items() if k not in extra}
+            if not new:
+                return False
+            db.execute("INSERT OR REPLACE INTO cell_extras VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       key.as_row() + (json.dumps({**extra, **new}, sort_keys=True),))
+        return True
+
+    def frame(self, datasets: Sequence[str] | None = None) -> pd.DataFrame:
+        """Every cell joined with its run's provenance, as a DataFrame; only those of
+        ``datasets`` when given (reading no other cell's extra values)."""
         db = self._db()
         if db is None or not self._has_table(db, "cells"):
             return pd.DataFrame(columns=_CELL_COLUMNS + ["git_commit", "versions", "machine"])
+        where, values = "", ()
+        if datasets is not None:
+            values = tuple(dict.fromkeys(datasets))
+            where = f" WHERE dataset IN ({', '.join('?' * len(values))})"
         with self._sql("read its cells"):
             frame = pd.read_sql_query(
                 "SELECT cells.*, runs.git_commit, runs.versions, runs.machine "
-                "FROM cells JOIN runs USING (run_id)", db)
+                f"FROM cells JOIN runs USING (run_id){where}", db, params=values)
             frame["clip"] = frame["clip"].astype(bool)
-            return _with_extras(frame, db)
+            return _with_extras(frame, db, where, values)
 
     # -- claims: two runs on one store compute each cell once ---------------------------------
 
@@ -618,9 +642,11 @@ class Store:
                               (name,)).fetchone() is not None
 
 
-def _with_extras(frame: pd.DataFrame, db: sqlite3.Connection) -> pd.DataFrame:
-    """``frame`` with each cell's extra values (JSON in ``cell_extras``) as columns."""
-    extras = pd.read_sql_query("SELECT * FROM cell_extras", db)
+def _with_extras(frame: pd.DataFrame, db: sqlite3.Connection, where: str = "",
+                 values: tuple = ()) -> pd.DataFrame:
+    """``frame`` with each cell's extra values (JSON in ``cell_extras``, the rows ``where``
+    selects) as columns."""
+    extras = pd.read_sql_query(f"SELECT * FROM cell_extras{where}", db, params=values)
     if extras.empty:
         return frame
     values = pd.DataFrame([json.loads(text) for text in extras.pop("extra")], index=extras.index)

@@ -10,15 +10,15 @@ silently dropped.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
 from benchmark.core.contract import Denoiser, Noise
 from benchmark.data.cards import ImageSet
-from benchmark.report.figures import (CURVE_SIGMAS, cached_png, curve_data, denoise_panels,
+from benchmark.report.figures import (cached_png, curve_data, curve_levels, denoise_panels,
                                input_key, plot_noise_curves, plot_training_curves,
                                plot_visual_comparison, training_logs)
 from benchmark.report.page import FigureItem, Page, TableItem, write_page
@@ -52,28 +52,37 @@ def _sigma_list(sigmas: Sequence[float]) -> str:
 
 def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: Selection,
                   out_dir: Path, *, kinds: Sequence[str] | None = None,
-                  sigmas: Sequence[float] = CURVE_SIGMAS,
+                  sigmas: Sequence[float] | None = None,
                   image_ids: Sequence[str] | None = None, keep: bool = False,
+                  absent: Mapping[str, Sequence[tuple[float, str]]] | None = None,
                   ) -> tuple[list[FigureItem], list[str]]:
-    """Figure 3: one PNG per noise kind, over the same images at every level of ``sigmas``.
+    """Figure 3: one PNG per noise kind, over the same images at every level of ``sigmas``
+    (default: each kind's own, :func:`~benchmark.report.figures.curve_levels`).
 
     A kind needs at least two levels in the store. With ``keep`` (the default report), a
     figure already drawn from the complete sweep (every method, every level, every one of
     ``image_ids``) is kept as it is, with its caption, until the store holds that sweep
     again: a store with part of it never replaces a complete figure by a partial one.
+    ``absent``: ``{method: [(level, why), ...]}``, the levels where a method was not run
+    because it cannot denoise them (no checkpoint covers them); they count as done, as levels
+    where its every cell failed do, and the caption says so.
     """
     items, warnings = [], []
     if kinds is None:  # the image noise kinds (curve noise has its own report)
         from benchmark.core.noise import get_noise_model, noise_kinds
 
         kinds = [k for k in noise_kinds() if "image" in get_noise_model(k).data]
+    asked = sigmas
     for kind in kinds:
+        sigmas = curve_levels(kind) if asked is None else asked
         data = curve_data(cells, methods, kind, dataset=selection.dataset, split=selection.split,
                           sigma_source=selection.sigma_source,
                           seed=selection.seed, clip=selection.clip, sigmas=sigmas)
         path = out_dir / f"curves-{kind}.png"
-        title = f"Figure 3 ({kind}): SSIM and PSNR against noise level"
+        title = f"{curve_title(kind)}: SSIM and PSNR against noise level"
         failed = _failed_levels(cells, methods, kind, selection, sigmas, image_ids)
+        for method, levels in (absent or {}).items():
+            failed.setdefault(method, []).extend(levels)
         complete = _complete(data, methods, sigmas, image_ids, failed)
         kept = _kept_figure(path, title) if keep and not complete else None
         if kept is not None:
@@ -89,13 +98,15 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
             continue
         levels = sorted(data["sigma"].unique())
         n = int(data["n"].min())
-        caption = (f"{selection.dataset}/{selection.split}, seed {selection.seed}; sigma "
+        name = _level_name(kind)
+        caption = (f"{selection.dataset}/{selection.split}, seed {selection.seed}; {name} "
                    f"{_sigma_list(levels)}; lines are means over the same N = {n} images at "
                    "every level, bands mean ± 1.96 standard errors (normal 95% interval). Cells "
                    "with each method's current parameters.")
         for method, levels in failed.items():
-            caption += (f" {method}: every cell failed at sigma "
-                        f"{_sigma_list([s for s, _ in levels])}, not drawn there "
+            missing = [s for s, _ in levels]
+            what = "not run" if method in (absent or {}) else "every cell failed"
+            caption += (f" {method}: {what} at {name} {_sigma_list(missing)}, not drawn there "
                         f"({levels[0][1]}).")
         if image_ids is not None and n < len(image_ids):
             caption += (f" {len(image_ids) - n} of the split's {len(image_ids)} images lack a "
@@ -105,6 +116,20 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
             path.with_suffix(".caption").write_text(caption + "\n", encoding="utf-8")
         items.append(FigureItem(title, caption, png))
     return items, warnings
+
+
+def curve_title(kind: str) -> str:
+    """The title of ``kind``'s noise-level curves: Figure 3 for the paper's two kinds."""
+    return f"Figure 3 ({kind})" if kind in _PAPER_KINDS else f"Noise-level curves ({kind})"
+
+
+_PAPER_KINDS = tuple(dict.fromkeys(t.noise.kind for t in TABLES))
+
+
+def _level_name(kind: str) -> str:
+    from benchmark.core.noise import get_noise_model
+
+    return get_noise_model(kind).level_name
 
 
 def _failed_levels(cells: pd.DataFrame, methods: Sequence[Denoiser], kind: str,
@@ -180,25 +205,73 @@ def visual_figures(images: ImageSet | Callable[[], ImageSet], image_ids: Sequenc
     items = []
     for table in tables:
         noise, number = table.noise, table.number
-        title = f"{image_id}, {noise}{', clipped' if selection.clip else ''}, seed {selection.seed}"
-        key = visual_key(selection, image_id, noise, methods)
-
-        def draw(noise=noise, title=title):
-            split = images() if callable(images) else images
-            panels = denoise_panels(split.image(image_id), image_id, noise, methods,
-                                    seed=selection.seed, clip=selection.clip,
-                                    device=options.device, cache=PANEL_CACHE)
-            return plot_visual_comparison(panels, title=title)
-
-        png = cached_png(out_dir / f"visual-{noise.kind}-{noise.sigma:g}.png", key, draw, dpi=90)
+        png = _visual_png(images, image_id, noise, methods, selection, options, out_dir)
         items.append(FigureItem(
             (f"Figure {number}{' and 4' if noise.kind == 'rician' else ''}: " if table.reported
-             else "") + f"visual comparison, {noise}",
-            "Clean, noisy (the same seeded draw as the store's cell) and each method's output, "
-            "denoised for this page; one intensity window for all, a zoomed inset of the most "
-            "detailed region, absolute-error maps on one colour scale, PSNR/SSIM of this image "
-            "under each panel.", png))
+             else "") + f"visual comparison, {noise}", _VISUAL_CAPTION, png))
     return items
+
+
+_VISUAL_CAPTION = ("Clean, noisy (the same seeded draw as the store's cell) and each method's "
+                   "output, denoised for this page; one intensity window for all, a zoomed inset "
+                   "of the most detailed region, absolute-error maps on one colour scale, "
+                   "PSNR/SSIM of this image under each panel.")
+
+
+def _visual_png(images: ImageSet | Callable[[], ImageSet], image_id: str, noise: Noise,
+                methods: Sequence[Denoiser], selection: Selection, options: FigureOptions,
+                out_dir: Path) -> bytes:
+    """The visual comparison of ``methods`` on one image under ``noise`` (cached PNG)."""
+    title = f"{image_id}, {noise}{', clipped' if selection.clip else ''}, seed {selection.seed}"
+    key = visual_key(selection, image_id, noise, methods)
+
+    def draw():
+        split = images() if callable(images) else images
+        panels = denoise_panels(split.image(image_id), image_id, noise, methods,
+                                seed=selection.seed, clip=selection.clip,
+                                device=options.device, cache=PANEL_CACHE)
+        return plot_visual_comparison(panels, title=title)
+
+    return cached_png(out_dir / f"visual-{noise.kind}-{noise.sigma:g}.png", key, draw, dpi=90)
+
+
+@dataclass(frozen=True)
+class KindFigures:
+    """The figures of one noise kind beyond the paper's two (Table 3 onward): its noise-level
+    curves of ``methods`` over ``levels`` and a visual comparison of ``panel`` (default: the
+    same methods) at its table's level, on the kind's own data.
+
+    ``absent``: ``{method: [(level, why), ...]}``, levels a method was not run at (no
+    checkpoint covers them; see :func:`curve_figures`).
+    """
+
+    table: PaperTable
+    methods: Sequence[Denoiser]
+    levels: Sequence[float]
+    selection: Selection
+    cells: pd.DataFrame
+    images: ImageSet | Callable[[], ImageSet]
+    image_ids: Sequence[str]
+    absent: Mapping[str, Sequence[tuple[float, str]]] = field(default_factory=dict)
+    panel: Sequence[Denoiser] | None = None
+
+    def curves(self, out_dir: Path, *, keep: bool) -> tuple[list[FigureItem], list[str]]:
+        """The kind's noise-level curves (one figure), and what could not be drawn."""
+        return curve_figures(self.cells, self.methods, self.selection, out_dir,
+                             kinds=[self.table.noise.kind], sigmas=self.levels,
+                             image_ids=self.image_ids, keep=keep, absent=self.absent)
+
+    def visual(self, options: FigureOptions, out_dir: Path) -> FigureItem:
+        """The visual comparison at the table's level (the figure image when it is one of
+        this kind's images, else the middle one)."""
+        ids = list(self.image_ids)
+        image_id = options.image_id if options.image_id in ids else ids[len(ids) // 2]
+        noise = self.table.noise
+        methods = self.methods if self.panel is None else self.panel
+        png = _visual_png(self.images, image_id, noise, methods, self.selection,
+                          replace(options, image_id=image_id), out_dir)
+        return FigureItem(f"Table {self.table.number}, visual comparison: {self.table.caption}",
+                          _VISUAL_CAPTION, png)
 
 
 def shown_folder(folder: Path) -> str:
@@ -254,6 +327,8 @@ def write_report_page(
     options: FigureOptions = FigureOptions(),
     image_ids: Sequence[str] | None = None,
     keep_curves: bool = False,
+    appendix: Sequence[str] = (),
+    kinds: Sequence[KindFigures] = (),
 ) -> Path:
     """Draw every figure into ``out_dir/figures`` and write ``out_dir/index.html``.
 
@@ -280,6 +355,12 @@ def write_report_page(
     keep_curves : bool
         Keep noise-level curves drawn from the complete sweep while the store holds only part
         of it (the default report; see :func:`curve_figures`).
+    appendix : sequence of str
+        HTML sections shown after the tables (the generalisation table).
+    kinds : sequence of KindFigures
+        The noise kinds with a table of their own beyond the paper's (Table 3 onward): each
+        adds its visual comparison and its noise-level curves; the other tables' kinds get
+        their curves from ``cells`` at :func:`~benchmark.report.figures.curve_levels`.
 
     Returns
     -------
@@ -288,15 +369,23 @@ def write_report_page(
     """
     figure_dir = out_dir / "figures"
     page = Page("Medical image denoising benchmark", context, tables=list(tables),
-                links=curve_report_links(out_dir))
+                links=curve_report_links(out_dir), appendix=list(appendix))
     ids = sorted(set(cells["image_id"])) if image_ids is None else list(image_ids)
+    own = {kind.table.number for kind in kinds}
+    tabled = [t.table for t in tables if t.table and t.table.number not in own] or list(TABLES)
     items, warnings = curve_figures(cells, methods, selection, figure_dir, image_ids=ids,
+                                    kinds=list(dict.fromkeys(t.noise.kind for t in tabled)),
                                     keep=keep_curves)
     page.figures += items
     page.warnings += warnings
+    for kind in kinds:
+        items, warnings = kind.curves(figure_dir, keep=keep_curves)
+        page.figures += items
+        page.warnings += warnings
     if options.visual:
-        page.figures[:0] = visual_figures(images, ids, methods, selection, options, figure_dir,
-                                          tables=[t.table for t in tables if t.table] or TABLES)
+        page.figures[:0] = (visual_figures(images, ids, methods, selection, options, figure_dir,
+                                           tables=tabled)
+                            + [kind.visual(options, figure_dir) for kind in kinds])
     items, warnings = training_figures(options.training_logs, figure_dir)
     page.figures += items
     page.warnings += warnings

@@ -7,7 +7,8 @@ For each of the paper's methods and each metric (SSIM, PSNR):
   (``oracle``) or an estimate (``estimated``), treating the noise as Gaussian, as the paper did;
 - **fair**: the method tuned on the validation split (:mod:`benchmark.engine.tuning`) and, under
   Rician noise, its Rician-aware variant (bias correction or VST, whichever scored better on
-  validation).
+  validation); under a further noise kind (Table 3 onward), the better of its fair variants
+  for that kind. Those tables have no paper columns.
 
 Measured values are means over the test images with a seeded 95% bootstrap interval; each is
 compared with the best classical method of the same column by a paired Wilcoxon signed-rank test
@@ -205,6 +206,16 @@ def _pair(row, metric: str) -> str:
 HEADER = ["Method", "SSIM paper", "SSIM paper setting", "SSIM fair", "PSNR paper",
           "PSNR paper setting", "PSNR fair", "SSIM anatomy (setting / fair)",
           "PSNR anatomy (setting / fair)", "N", "Fair setting used"]
+#: The header of a further noise kind's fair table: no paper columns, "plain" for the
+#: paper's setting (plain methods told the level as a Gaussian sigma).
+KIND_HEADER = ["Method", "SSIM plain", "SSIM fair", "PSNR plain", "PSNR fair",
+               "SSIM anatomy (plain / fair)", "PSNR anatomy (plain / fair)", "N",
+               "Fair setting used"]
+
+
+def header(table: PaperTable) -> list[str]:
+    """The columns of ``table``'s fair table (the paper's only for a table it reports)."""
+    return HEADER if table.reported else KIND_HEADER
 
 
 def problems(frame: pd.DataFrame, images: int, methods: Sequence[str]) -> list[str]:
@@ -225,15 +236,17 @@ def problems(frame: pd.DataFrame, images: int, methods: Sequence[str]) -> list[s
     return lines
 
 
-def display_rows(frame: pd.DataFrame) -> list[list[str]]:
-    """The table's cells as text."""
+def display_rows(frame: pd.DataFrame, *, paper: bool = True) -> list[list[str]]:
+    """The table's cells as text (``paper``: with the paper's columns, :data:`HEADER`; else
+    :data:`KIND_HEADER`)."""
     out = []
     for _, row in frame.iterrows():
         cells = [row["paper_label"] if row["method"] != NOISY else "Noisy input"]
         for metric in ("ssim", "psnr"):
-            paper = row[f"paper_{metric}"]
-            cells += ["–" if not np.isfinite(paper) else f"{paper:.{_DIGITS[metric]}f}",
-                      _interval(row, "setting", metric), _interval(row, "fair", metric)]
+            reported = row[f"paper_{metric}"]
+            cells += (["–" if not np.isfinite(reported) else f"{reported:.{_DIGITS[metric]}f}"]
+                      if paper else [])
+            cells += [_interval(row, "setting", metric), _interval(row, "fair", metric)]
         cells += [_pair(row, "ssim"), _pair(row, "psnr"),
                   f"{row['n_setting']} / {row['n_fair']}",
                   "" if row["method"] == NOISY or not row["fair_method"]
@@ -255,6 +268,11 @@ def ranking_paragraph(frame: pd.DataFrame, table: PaperTable, metric: str = "psn
     paper_col = f"paper_{metric}"
     both = frame[(frame["method"] != NOISY) & np.isfinite(frame[paper_col])
                  & np.isfinite(frame[f"setting_{metric}_mean"])]
+    if not table.reported:  # a further noise kind: no paper ranking to compare with
+        return (f"Table {table.number} ({label}): "
+                + (" ".join(_best_classical(frame, metric, label, unit, digits,
+                                            "the plain setting (told the level as a sigma)"))
+                   or "too few methods measured to compare the settings."))
     if len(both) < 2:
         return (f"Table {table.number} ({label}): too few methods measured to compare rankings "
                 "with the paper.")
@@ -278,16 +296,11 @@ def ranking_paragraph(frame: pd.DataFrame, table: PaperTable, metric: str = "psn
             f"{tau:.2f}{'; rank moves paper→measured: ' + ', '.join(moved) if moved else ''}); "
             f"measured minus reported {label} is {gap.mean():+.{digits}f}{unit} on average "
             f"(from {gap.min():+.{digits}f} to {gap.max():+.{digits}f}{unit}).")
-    fair = frame[frame["classical"] & np.isfinite(frame[f"fair_{metric}_mean"])]
-    setting = frame[frame["classical"] & np.isfinite(frame[f"setting_{metric}_mean"])]
-    if len(fair) and len(setting):
+    best = _best_classical(frame, metric, label, unit, digits)
+    sentences += best
+    if best:
+        fair = frame[frame["classical"] & np.isfinite(frame[f"fair_{metric}_mean"])]
         best_fair = fair.loc[fair[f"fair_{metric}_mean"].idxmax()]
-        best_plain = setting.loc[setting[f"setting_{metric}_mean"].idxmax()]
-        sentences.append(
-            f"The best classical method measured in the fair setting is {best_fair['fair_method']} "
-            f"({best_fair[f'fair_{metric}_mean']:.{digits}f}{unit}), against "
-            f"{best_plain['method']} ({best_plain[f'setting_{metric}_mean']:.{digits}f}{unit}) in "
-            f"the paper's setting: {best_fair[f'fair_{metric}_mean'] - best_plain[f'setting_{metric}_mean']:+.{digits}f}{unit}.")
         deep = frame[frame["method"] == "unet-dctda"]
         if len(deep) and np.isfinite(deep.iloc[0][paper_col]):
             reported = float(deep.iloc[0][paper_col])
@@ -300,8 +313,25 @@ def ranking_paragraph(frame: pd.DataFrame, table: PaperTable, metric: str = "psn
     return f"Table {table.number} ({label}): " + " ".join(sentences)
 
 
+def _best_classical(frame: pd.DataFrame, metric: str, label: str, unit: str,
+                    digits: int, plain: str = "the paper's setting") -> list[str]:
+    """The sentence comparing the best classical method of each setting (none if unmeasured)."""
+    fair = frame[frame["classical"] & np.isfinite(frame[f"fair_{metric}_mean"])]
+    setting = frame[frame["classical"] & np.isfinite(frame[f"setting_{metric}_mean"])]
+    if not (len(fair) and len(setting)):
+        return []
+    best_fair = fair.loc[fair[f"fair_{metric}_mean"].idxmax()]
+    best_plain = setting.loc[setting[f"setting_{metric}_mean"].idxmax()]
+    gain = best_fair[f"fair_{metric}_mean"] - best_plain[f"setting_{metric}_mean"]
+    return [f"The best classical method measured in the fair setting is "
+            f"{best_fair['fair_method']} ({best_fair[f'fair_{metric}_mean']:.{digits}f}{unit}), "
+            f"against {best_plain['method']} "
+            f"({best_plain[f'setting_{metric}_mean']:.{digits}f}{unit}) in {plain}: "
+            f"{gain:+.{digits}f}{unit}."]
+
+
 def notes(frame: pd.DataFrame, selection: Selection, *, val_images: int | Sequence[int] | None,
-          metric: str) -> list[str]:
+          metric: str, table: PaperTable | None = None) -> list[str]:
     """The notes under a fair table; ``val_images``: the validation images the stored choices
     were made on (their ``n_images``)."""
     if isinstance(val_images, int):
@@ -309,17 +339,18 @@ def notes(frame: pd.DataFrame, selection: Selection, *, val_images: int | Sequen
     counts = ", ".join(str(v) for v in sorted(set(val_images or ())))
     n = sorted((set(frame["n_setting"]) | set(frame["n_fair"])) - {0})
     ref = {s: frame[f"{s}_psnr_ref"].iloc[0] for s in SETTINGS}
+    reported = table is None or table.reported
     out = [
         f"Data: {selection.dataset}, split {selection.split}; seed {selection.seed}; sigma "
         f"source {selection.sigma_source}. N (test images per entry): {', '.join(map(str, n))}.",
-        f"Paper: reported values ({SOURCE}).",
-        "Paper setting: plain method, default parameters, treating the noise as Gaussian, given "
-        f"the {'true' if selection.sigma_source == 'oracle' else 'estimated'} sigma.",
+        *([f"Paper: reported values ({SOURCE})."] if reported else []),
+        f"{'Paper setting' if reported else 'Plain (the paper setting)'}: plain method, default "
+        "parameters, treating the noise as Gaussian, given the "
+        f"{'true' if selection.sigma_source == 'oracle' else 'estimated'} "
+        f"{'sigma' if reported else 'level as its sigma'}.",
         "Fair: parameters tuned by grid search (each method's declared grid) on the validation split"
         f"{f' ({counts} images)' if counts else ''}, maximising mean {metric}, per noise "
-        "setting; under Rician noise the better Rician-aware variant on validation "
-        "(`.rician-bc`: output bias correction, `.rician-vst`: Foi's VST with exact unbiased "
-        "inverse). Never tuned on the test split.",
+        f"setting; {_variants_note(table)}. Never tuned on the test split.",
         "Measured: mean [95% percentile-bootstrap CI, 2000 resamples, seeded] over the test "
         "images; whole image, background included. Anatomy: mean over a threshold+morphology "
         "mask of the clean image (see the dataset card).",
@@ -334,19 +365,38 @@ def notes(frame: pd.DataFrame, selection: Selection, *, val_images: int | Sequen
     return out
 
 
+def _variants_note(table: PaperTable | None) -> str:
+    """What the fair setting picks from under ``table``'s noise."""
+    if table is None or table.noise.kind in ("gaussian", "rician"):
+        return ("under Rician noise the better Rician-aware variant on validation "
+                "(`.rician-bc`: output bias correction, `.rician-vst`: Foi's VST with exact "
+                "unbiased inverse)")
+    from benchmark.core.noise import get_noise_model
+
+    transforms = get_noise_model(table.noise.kind).fair_transforms
+    if not transforms:
+        return f"under {table.noise.kind} noise the plain method (the kind has no fair variant)"
+    return (f"under {table.noise.kind} noise the better of its fair variants on validation ("
+            + "; ".join(f"`{t.suffix}`: {t.summary}" for t in transforms) + ")")
+
+
 def write_fair_table(frame: pd.DataFrame, table: PaperTable, out_dir: Path, *,
                      selection: Selection, val_images: int | Sequence[int] | None,
-                     metric: str) -> list[Path]:
-    """Write ``table<N>_fair.md`` and ``.csv``; returns the paths."""
+                     metric: str, left_out: Mapping[str, str] | None = None) -> list[Path]:
+    """Write ``table<N>_fair.md`` and ``.csv``; returns the paths. ``left_out``: methods with
+    no row, as they cannot denoise the table's noise here, and why (a note each)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    names = header(table)
     lines = [f"# Table {table.number} (fair): {table.caption}", "",
-             "| " + " | ".join(HEADER) + " |",
-             "|" + "|".join(["---"] + ["---:"] * (len(HEADER) - 2) + ["---"]) + "|"]
-    lines += ["| " + " | ".join(cells) + " |" for cells in display_rows(frame)]
+             "| " + " | ".join(names) + " |",
+             "|" + "|".join(["---"] + ["---:"] * (len(names) - 2) + ["---"]) + "|"]
+    lines += ["| " + " | ".join(cells) + " |"
+              for cells in display_rows(frame, paper=table.reported)]
     lines += ["", ranking_paragraph(frame, table, "psnr"), "",
               ranking_paragraph(frame, table, "ssim"), ""]
     lines += [f"- {note}" for note in notes(frame, selection, val_images=val_images,
-                                             metric=metric)]
+                                             metric=metric, table=table)]
+    lines += [f"- No row for {name}: {why}." for name, why in (left_out or {}).items()]
     stem = out_dir / f"table{table.number}_fair"
     paths = [stem.with_suffix(".md"), stem.with_suffix(".csv")]
     paths[0].write_text("\n".join(lines) + "\n")

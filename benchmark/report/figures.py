@@ -28,6 +28,24 @@ if TYPE_CHECKING:
 #: Noise levels of the curves (0.02 to 0.20); ``bench curves`` or ``bench run --sigma`` fills them.
 CURVE_SIGMAS: tuple[float, ...] = tuple(round(0.02 * k, 2) for k in range(1, 11))
 
+
+
+def curve_levels(kind: str) -> tuple[float, ...]:
+    """The levels of ``kind``'s noise-level curve: its model's documented ``report_levels``,
+    else :data:`CURVE_SIGMAS` (Gaussian and Rician).
+
+    Examples
+    --------
+    >>> curve_levels("poisson")
+    (5.0, 10.0, 30.0, 100.0, 300.0)
+    >>> curve_levels("rician") == CURVE_SIGMAS
+    True
+    """
+    from benchmark.core.noise import get_noise_model
+
+    return tuple(get_noise_model(kind).report_levels) or CURVE_SIGMAS
+
+
 #: The confidence band of the curves: mean ± Z * standard error over images (normal 95%).
 Z_95 = 1.959964
 
@@ -146,25 +164,38 @@ def common_images(cells: pd.DataFrame) -> set[str]:
 
 
 def plot_noise_curves(data: pd.DataFrame, kind: str) -> Figure:
-    """SSIM and PSNR against sigma, one line per method with its 95% band (Figure 3)."""
+    """SSIM and PSNR against the level, one line per method with its 95% band (Figure 3).
+
+    The x axis is labelled as the kind's model says (``level_axis``), on a log scale when the
+    levels span a factor of 20 or more (Poisson peaks 5 to 300).
+    """
+    from benchmark.core.noise import get_noise_model
+
+    model = get_noise_model(kind)
+    levels = data["sigma"] if len(data) else pd.Series([1.0])
+    logarithmic = float(levels.max()) >= 20 * float(levels.min())
     figure = _figure(figsize=(5.2 * len(METRICS), 4.0))
     axes = figure.subplots(1, len(METRICS))
-    colours = _palette(data["method"].nunique())
+    colours = _palette(len(set(data["method"]) - {NOISY}))
     for ax, (name, metric) in zip(np.atleast_1d(axes), METRICS.items()):
         part = data[data["metric"] == name]
-        for i, (method, line) in enumerate(part.groupby("method", sort=False)):
+        lines = [(m, line) for m, line in part.groupby("method", sort=False)]
+        others = [m for m, _ in lines if m != NOISY]  # the noisy input takes no colour
+        for method, line in lines:
             style = ({"color": "0.4", "linestyle": "--"} if method == NOISY
-                     else {"color": colours[i % len(colours)]})
+                     else {"color": colours[others.index(method) % len(colours)]})
             label = "noisy input" if method == NOISY else method
             ax.plot(line["sigma"], line["mean"], marker="o", markersize=3, label=label, **style)
             ax.fill_between(line["sigma"], line["low"], line["high"], alpha=0.2,
                             color=style["color"], linewidth=0)
-        ax.set_xlabel("sigma (fraction of the [0, 1] range)")
+        ax.set_xlabel(model.level_axis)
+        if logarithmic:
+            ax.set_xscale("log")
         ax.set_ylabel(f"{metric.label}{f' ({metric.unit})' if metric.unit else ''}")
         ax.grid(alpha=0.3)
     n = int(data["n"].min()) if len(data) else 0
-    figure.suptitle(f"{kind.capitalize()} noise: mean over the same N = {n} images at every "
-                    "level, band = mean ± 1.96 SE")
+    figure.suptitle(f"{model.label or kind.capitalize() + ' noise'}: mean over the same N = {n} "
+                    "images at every level, band = mean ± 1.96 SE")
     handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside right center", fontsize="small")
     return figure

@@ -82,6 +82,8 @@ class Page:
     sections: list[str] = field(default_factory=list)
     #: Other pages of the report: ``(title, relative path)``, listed under the title.
     links: list[tuple[str, str]] = field(default_factory=list)
+    #: HTML sections shown after the tables (e.g. the generalisation table), ready to insert.
+    appendix: list[str] = field(default_factory=list)
 
 
 def table_html(item: TableItem) -> str:
@@ -132,6 +134,7 @@ def render(page: Page) -> str:
 <nav>{nav}</nav>
 {sections}
 {tables}
+{chr(10).join(page.appendix)}
 {figures}
 {f'<h2>Not shown</h2><ul>{warnings}</ul>' if warnings else ''}
 <script>{_SCRIPT}</script>

@@ -184,6 +184,11 @@ def to_latex(frame: pd.DataFrame, title: str) -> str:
     ])
 
 
+#: The note on what the methods of Tables 1-2 are told of the noise.
+PAPER_SETTING = ("Classical methods are told the true sigma and treat the noise as Gaussian (the "
+                 "paper's setting); under Rician noise they do not remove its bias.")
+
+
 def parameter_notes(methods: Sequence[Denoiser]) -> list[str]:
     """One line per method: its summary and resolved parameters."""
     return [f"`{m.name}`: {m.summary}; parameters {json.dumps(m.resolve_params(), sort_keys=True)}"
@@ -197,8 +202,14 @@ def write_table(
     *,
     context: str,
     methods: Sequence[Denoiser],
+    setting: Sequence[str] | None = None,
 ) -> list[Path]:
-    """Write ``table<N>.md``, ``.tex`` and ``.csv``; returns the paths."""
+    """Write ``table<N>.md``, ``.tex`` and ``.csv``; returns the paths.
+
+    ``setting``: the notes on what the rows are told of the noise (default: the paper's
+    setting, Gaussian denoisers told the true sigma; a noise kind's own table says more,
+    :func:`benchmark.report.kinds.kind_notes`).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     title = f"Table {table.number}: {table.caption}"
     notes = [
@@ -208,8 +219,7 @@ def write_table(
         "image, background included.",
         *([f"Paper: reported values ({SOURCE}); the paper's own metric code differed, see "
            "benchmark/report/reference/README.md."] if has_paper(frame) else []),
-        "Classical methods are told the true sigma and treat the noise as Gaussian (the paper's "
-        "setting); under Rician noise they do not remove its bias.",
+        *(setting if setting is not None else [PAPER_SETTING]),
         *parameter_notes(methods),
     ]
     stem = out_dir / f"table{table.number}"

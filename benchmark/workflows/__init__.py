@@ -17,19 +17,24 @@ pretrain  ``bench pretrain``   :class:`TrainResult`
 ablate    ``bench ablate``     :class:`AblateResult`: one row a variant, the table written
 ========  ===================  ===========================================================
 
+``generalisation`` (part of ``bench report``) returns a :class:`GeneralisationResult`: every
+deep model and the fair classical baseline on data beyond their training set.
+
 Layering: this package sits above :mod:`benchmark.report`, :mod:`benchmark.engine`,
 :mod:`benchmark.data` and :mod:`benchmark.core`; none of them imports it.
 """
 
 from benchmark.workflows._curves import DEFAULT_SIGMAS, CurvesResult, curves
 from benchmark.workflows._fair import FairResult, FairTable, fair
+from benchmark.workflows._generalise import GeneralisationResult, generalisation
 from benchmark.workflows._report import ReportResult, TableResult, report
 from benchmark.workflows._run import RunResult, run
 from benchmark.workflows._split import Subset, load_split
 from benchmark.workflows._train import (AblateResult, Budget, TrainResult, ablate, parse_noises,
                                         pretrain, train)
 
-__all__ = ["run", "report", "fair", "curves", "train", "pretrain", "ablate", "load_split",
+__all__ = ["run", "report", "fair", "curves", "train", "pretrain", "ablate", "generalisation",
+           "load_split", "GeneralisationResult",
            "parse_noises", "RunResult", "ReportResult", "TableResult", "FairResult",
            "FairTable", "CurvesResult", "TrainResult", "AblateResult", "Budget", "Subset",
            "DEFAULT_SIGMAS"]

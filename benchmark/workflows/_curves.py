@@ -55,7 +55,7 @@ class CurvesResult:
 
 
 def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
-           sigma: Sequence[float | str] = DEFAULT_SIGMAS, methods: Sequence[str] | None = None,
+           sigma: Sequence[float | str] | None = None, methods: Sequence[str] | None = None,
            out: str | Path | None = None, run: bool = True, dataset: str = "mni152",
            data: str | Path | None = None, window: str | None = None, strict: bool = False,
            max_pixels: int | None = None, max_voxels: int | None = None,
@@ -78,8 +78,9 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
     ----------
     noise : sequence of str
         Noise kinds.
-    sigma : sequence of float
-        Noise levels (default: Figure 3's, 0.02 to 0.2).
+    sigma : sequence of float, optional
+        Noise levels (default: Figure 3's, 0.02 to 0.2; for a kind whose model documents
+        levels of its own, ``report_levels``, those: Poisson peaks 5 to 300).
     methods : sequence of str, optional
         Denoisers (default: all but the Rician-aware variants, as in :func:`report`).
     out : str or path, optional
@@ -129,12 +130,16 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
     from benchmark.report.tables import Selection
 
     check_executor(executor, scheduler)
+    from benchmark.report.figures import curve_levels
+
     kinds = list(dict.fromkeys([noise] if isinstance(noise, str) else noise))
-    sigmas = [sigma] if isinstance(sigma, (str, int, float)) else list(sigma)
+    sigmas = ([sigma] if isinstance(sigma, (str, int, float)) else list(sigma)
+              if sigma is not None else None)
     # as in report: plain methods by default; the Rician-aware variants are fair's
     chosen = resolve_methods(list(methods) if methods else None, variants=False, data="image")
     store = Path(store) if store is not None else default_store()
-    noises = [n for kind in kinds for n in make_noises(kind, sigmas)]
+    noises = [n for kind in kinds
+              for n in make_noises(kind, curve_levels(kind) if sigmas is None else sigmas)]
     default_levels = [n for kind in ("gaussian", "rician")
                       for n in make_noises(kind, DEFAULT_SIGMAS)]
     subset, images = load_split(dataset=dataset, data=data, window=window, strict=strict,
@@ -157,7 +162,8 @@ def curves(*, noise: Sequence[str] = ("gaussian", "rician"),
     cells = store_cells(store, subset)
     selection = Selection(subset.dataset, subset.split, seed, clip, sigma_source)
     items, warnings = curve_figures(cells, chosen, selection, out / "figures", kinds=kinds,
-                                    sigmas=sorted({n.sigma for n in noises}),
+                                    sigmas=None if sigmas is None else sorted({n.sigma
+                                                                               for n in noises}),
                                     image_ids=subset.ids, keep=protected)
     return CurvesResult(subset, out / "figures", store, list(items), list(warnings), sweeps,
                         keep=protected)

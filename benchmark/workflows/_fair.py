@@ -1,11 +1,14 @@
-"""The ``fair`` workflow: Tables 1-2 with the paper's values, the paper's setting and a fair one.
+"""The ``fair`` workflow: Tables 1-2 with the paper's values, the paper's setting and a fair one,
+and the same two settings for each further noise kind (Table 3 onward).
 
-1. Tunes every classical method (and, for Rician noise, its Rician-aware variants) on the
-   validation split by grid search (cells cached in the store, choices in its ``tuned`` table).
+1. Tunes every classical method (and, for Rician noise, its Rician-aware variants; for a
+   further kind, its fair variants) on the validation split by grid search (cells cached in
+   the store, choices in its ``tuned`` table).
 2. Runs the test cells of the paper's setting (plain, default parameters) and of the fair
    setting (the best tuned candidate on validation).
-3. Writes ``table1_fair.md/.csv`` and ``table2_fair.md/.csv`` with bootstrap intervals,
-   Wilcoxon marks, anatomy metrics and a generated paragraph on the rankings.
+3. Writes ``table1_fair.md/.csv``, ``table2_fair.md/.csv`` and ``table<N>_fair.md/.csv`` of
+   each further kind with bootstrap intervals, Wilcoxon marks, anatomy metrics and a generated
+   paragraph on the rankings.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ class FairTable:
     choices : list of Choice
         The tuned parameters of this table's noise read from the store's ``tuned`` table
         (those made on ``val_limit`` validation images only).
+    left_out : dict
+        A further kind's table: the methods without a row, as they cannot denoise its noise
+        here, and why (a deep model no checkpoint covers).
     tuning : SweepResult or None
         The validation cells of the grid search (``None`` with ``run=False``).
     test : SweepResult or None
@@ -58,6 +64,7 @@ class FairTable:
     tuning: "SweepResult | None"
     test: "SweepResult | None"
     paths: list[Path]
+    left_out: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,15 +106,22 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
          jobs: int = 1, device: str = "auto", store: str | Path | None = None,
          sigma_source: str = "oracle", progress: Progress | None = None,
          progress_bar: bool = False, executor: str = "process", scheduler: str | None = None,
-         command: str = "benchmark.fair()") -> FairResult:
+         command: str = "benchmark.fair()", kinds: Sequence[str] | None = None,
+         noise: Sequence[str] | None = None) -> FairResult:
     """Tables 1-2 as the paper reported them, in the paper's setting and in a fair setting.
 
     The same as ``bench fair``: tune (grid search on ``val_limit`` validation images, choices
     saved in the store), run the test cells of both settings, write ``tableN_fair.md/.csv``.
-    Both tables are written, or neither. The fair tables of the default setting go to the
+    Every table is written, or none. The fair tables of the default setting go to the
     default report's folder and are rewritten only when every row is complete (or with
     ``allow_failed``); any other setting (data, images, seed, ``val_limit``, ``grids``,
     metric, ...) gets a folder of its own.
+
+    On the MNI152 card (no ``data``), each further noise kind with a ``report_level`` gets a
+    fair table too (Table 3 onward, the numbers of ``bench report``), on its
+    ``default_dataset``: its plain methods, each with the better of its fair variants for the
+    kind in the fair setting (e.g. ``.poisson-anscombe``; ``.ncchi8-bc`` or ``.ncchi8-vst``),
+    tuned on that dataset's validation split. A deep model no checkpoint covers has no row.
 
     Parameters
     ----------
@@ -140,6 +154,13 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
         Show a progress bar of the cells on stderr.
     command : str
         Recorded with the runs' provenance.
+    kinds : sequence of str, optional
+        Only these further noise kinds get fair tables (default: every kind with a report
+        level; ``()``: Tables 1-2 only).
+    noise : sequence of str, optional
+        Only the tables of these noise kinds (``gaussian``: Table 1, ``rician``: Table 2, a
+        further kind: its table) are made and written; the others' files are left as they
+        are (default: every table).
 
     Returns
     -------
@@ -156,8 +177,8 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
     >>> result = fair(methods=["gaussian-filter"], val_limit=1, limit=2,
     ...               grids={"gaussian-filter": {"width_per_sigma": [5.0, 10.0]}},
     ...               out=folder, store=folder / "bench.sqlite")
-    >>> [t.table.number for t in result.tables]
-    [1, 2]
+    >>> [t.table.number for t in result.tables][:3]
+    [1, 2, 3]
     >>> [p.name for p in result.tables[0].paths]
     ['table1_fair.md', 'table1_fair.csv']
     """
@@ -165,7 +186,10 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
     from benchmark.engine.executors import check_executor
     from benchmark.engine.store import Store
     from benchmark.engine.tuning import TUNING_METRICS, load_choices, load_grids
+    from benchmark.core.noise import get_noise_model
     from benchmark.report.fair import build_fair_table, problems, write_fair_table
+    from benchmark.report.folders import PAPER_DATASET
+    from benchmark.report.kinds import available, kind_tables
     from benchmark.report.paper import TABLES
     from benchmark.report.tables import Selection
 
@@ -190,53 +214,81 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
                                                    methods=methods, val_limit=val_limit,
                                                    grids=grids),
                                 "fair tables of another setting")
-    if run:  # loaded once for both tables, and only when a cell is missing
-        val_subset, val_images = load_split(**data_options, split="validation", limit=val_limit)
-        val_images = noted(val_images, store)
+    splits = {subset.dataset: (subset, images)}
+    validation = {}
+
+    def split_of(dataset_name: str):
+        """The test split (and, when run, the validation split) of a dataset, loaded once."""
+        if dataset_name not in splits:
+            splits[dataset_name] = load_split(dataset=dataset_name, split=split, limit=limit)
+        if run and dataset_name not in validation:  # only when a cell is missing
+            options = (data_options if dataset_name == subset.dataset
+                       else dict(dataset=dataset_name))
+            validation[dataset_name] = load_split(**options, split="validation",
+                                                  limit=val_limit)
+        return splits[dataset_name], validation.get(dataset_name, (None, None))
+
+    tables = list(TABLES)
+    if data is None and subset.dataset == PAPER_DATASET:
+        tables += kind_tables(kinds)
+    if noise is not None:
+        known = [t.noise.kind for t in tables]
+        unknown = [kind for kind in noise if kind not in known]
+        if unknown or not noise:
+            raise BenchError(f"--noise {' '.join(unknown) or '(none)'}: the fair tables are of "
+                             f"{', '.join(known)}; give some of those")
+        tables = [t for t in tables if t.noise.kind in noise]
+    split_of(subset.dataset)  # a bad validation split says so before any output is made
     prepare_output(out)
-    images = noted(images, store)
     common = dict(seed=seed, clip=clip, sigma_source=sigma_source)
     sweeping = dict(jobs=jobs, progress_bar=progress_bar, command=command, progress=progress,
                     executor=executor, scheduler=scheduler)
     grids = load_grids() if grids is None else {k: dict(v) for k, v in grids.items()}
     with Store(store) as opened:
         built, incomplete = [], []
-        for table in TABLES:
+        for table in tables:
             kind = table.noise.kind
             plain = ([m for m in named if m.applies_to(kind)] if named is not None
                      else resolve_methods(None, kind=kind, variants=False, data="image"))
+            left_out = {}
+            if table not in TABLES:  # a further kind: only what can denoise it here
+                plain, left_out = available(plain, table.noise)
+            dataset_name = (subset.dataset if table in TABLES
+                            else get_noise_model(kind).default_dataset)
+            (here, here_images), (val_subset, val_images) = split_of(dataset_name)
             tuning = test = None
             if run:
-                tuning = _tune(opened, table, val_subset, val_images, plain, names, registered,
-                               grids=grids, metric=metric, val_limit=val_limit, **common,
-                               **sweeping)
-            choices = load_choices(opened.path, subset.dataset, metric=metric,
+                tuning = _tune(opened, table, val_subset, noted(val_images, opened), plain,
+                               names, registered, grids=grids, metric=metric,
+                               val_limit=val_limit, **common, **sweeping)
+            choices = load_choices(opened.path, here.dataset, metric=metric,
                                    val_limit=val_limit, **common)
             if run:
-                test = _test(opened, table, subset, images, plain, registered, choices,
-                             device=device, **common, **sweeping)
+                test = _test(opened, table, here, noted(here_images, opened), plain, registered,
+                             choices, device=device, **common, **sweeping)
             cells = opened.frame()
-            cells = cells[cells["image_id"].isin(subset.ids)]
-            selection = Selection(subset.dataset, subset.split, seed, clip, sigma_source)
+            cells = cells[cells["image_id"].isin(here.ids)]
+            selection = Selection(here.dataset, here.split, seed, clip, sigma_source)
             frame = build_fair_table(cells, table, registered, selection, choices, methods=plain)
             label = f"Table {table.number} ({table.noise})"
             incomplete += [f"{label}: {key.method} failed on {key.image_id}: {error}"
                            for outcome in (tuning, test) if outcome is not None
                            for key, error in outcome.failed]
-            incomplete += [f"{label}: {line}" for line in problems(frame, len(subset.ids),
+            incomplete += [f"{label}: {line}" for line in problems(frame, len(here.ids),
                                                                 [m.name for m in plain])]
             mine = [c for c in choices.values() if c.noise.kind == kind
                     and abs(c.noise.sigma - table.noise.sigma) < 1e-9]
-            built.append((frame, table, selection, mine, tuning, test))
+            built.append((frame, table, selection, mine, tuning, test, left_out))
     written = not (incomplete and protected and not allow_failed)
-    tables = []
-    for frame, table, selection, choices, tuning, test in built:  # both tables or neither
+    results = []
+    for frame, table, selection, choices, tuning, test, left_out in built:  # all or none
         paths = []
         if written:  # the committed fair tables stay as they are otherwise
             paths = write_fair_table(frame, table, out, selection=selection,
-                                     val_images=[c.n_images for c in choices], metric=metric)
-        tables.append(FairTable(table, frame, choices, tuning, test, list(paths)))
-    return FairResult(subset, out, store, tables, incomplete, written)
+                                     val_images=[c.n_images for c in choices], metric=metric,
+                                     left_out=left_out)
+        results.append(FairTable(table, frame, choices, tuning, test, list(paths), left_out))
+    return FairResult(subset, out, store, results, incomplete, written)
 
 
 def output_folder(subset: Subset, *, limit: int | None, seed: int, clip: bool,

@@ -15,11 +15,13 @@ from benchmark.workflows._split import (Subset, check_noise_data, default_report
 if TYPE_CHECKING:
     import pandas as pd
 
-    from benchmark.core.contract import Noise
+    from benchmark.core.contract import Denoiser, Noise
     from benchmark.engine.runner import SweepResult
     from benchmark.report.folders import Setting
     from benchmark.report.paper import PaperTable
+    from benchmark.report.tables import Selection
     from benchmark.workflows._curve_report import CurveReportResult
+    from benchmark.workflows._generalise import GeneralisationResult
     from benchmark.workflows._volume_report import VolumeReportResult
 
 
@@ -38,11 +40,19 @@ class TableResult:
     paths : list of pathlib.Path
         The files written (``tableN.md``, ``.csv``, ``.tex``; none when the report was not
         written).
+    left_out : dict
+        A noise kind's table (Table 3 onward): the methods without a row, as they cannot
+        denoise its noise here, and why (a deep model no checkpoint covers: the command that
+        trains one).
+    notes : list of str
+        A noise kind's table: its data, then what its rows are (empty for Tables 1-2).
     """
 
     table: "PaperTable"
     frame: "pd.DataFrame" = field(repr=False)
     paths: list[Path]
+    left_out: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -59,12 +69,13 @@ class ReportResult:
     store : pathlib.Path
         The run store the cells are in.
     tables : list of TableResult
-        The tables (1-2 at the paper's settings; one a noise setting otherwise), each with its
-        frame and files.
+        The tables (1-2 at the paper's settings, then one a further noise kind, Table 3
+        onward; one a noise setting otherwise), each with its frame and files.
     sweep : SweepResult or None
-        The missing cells computed first (``None`` with ``run=False``).
+        The missing cells computed first, every table's and the further kinds' curves'
+        together (``None`` with ``run=False``).
     cells : pandas.DataFrame
-        Every stored cell of the subset's images (the tables' input).
+        Every stored cell of the subset's images (Tables 1-2's input).
     page : pathlib.Path or None
         ``index.html``, when figures were drawn.
     paths : list of pathlib.Path
@@ -76,6 +87,10 @@ class ReportResult:
     written : bool
         Whether the tables were written: False only for the default report with incomplete
         rows and ``allow_failed=False`` (the committed report is left as it was).
+    generalisation : GeneralisationResult or None
+        The generalisation table (every deep model and the fair classical baseline on data
+        beyond the training set), when the report has one (see ``generalisation`` of
+        :func:`report`).
     """
 
     subset: Subset
@@ -88,9 +103,10 @@ class ReportResult:
     paths: list[Path] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
     written: bool = True
+    generalisation: "GeneralisationResult | None" = None
 
     def frame(self, number: int) -> "pd.DataFrame":
-        """The frame of Table ``number`` (1: Gaussian, 2: Rician)."""
+        """The frame of Table ``number`` (1: Gaussian, 2: Rician, 3 onward: further kinds)."""
         for table in self.tables:
             if table.table.number == number:
                 return table.frame
@@ -165,9 +181,11 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
            figures: bool = True, visual: bool = True, figure_image: str | None = None,
            training_logs: str | Path | None = None, val_limit: int | None = None,
            volumes: bool = False, progress_bar: bool = False, executor: str = "process",
-           scheduler: str | None = None, command: str = "benchmark.report()"
+           scheduler: str | None = None, generalisation: bool | None = None,
+           command: str = "benchmark.report()", kinds: Sequence[str] | None = None,
            ) -> "ReportResult | CurveReportResult | VolumeReportResult":
-    """Regenerate Tables 1-2 (Markdown, CSV, LaTeX) beside the paper's numbers, and the page.
+    """Regenerate Tables 1-2 (Markdown, CSV, LaTeX) beside the paper's numbers, the tables of
+    the further noise kinds (Table 3 onward), and the page.
 
     For a card of DCE-MRI curves (``dataset="dce-sim"``) it makes the curve report instead
     (:func:`benchmark.workflows._curve_report.curve_report`: relative-Gaussian noise at 5-50% by
@@ -183,6 +201,13 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     row is complete (or with ``allow_failed``); a report of any other setting goes to a folder
     of its own under it (:mod:`benchmark.report.folders`), without the paper's columns unless it is
     of the paper's data and noise settings.
+
+    With the paper's noise settings on the MNI152 card (no ``noise``, no ``data``), each
+    further noise kind with a ``report_level`` gets a table of its own (Table 3 onward, in
+    registration order, on its model's ``default_dataset`` split with the same ``split``,
+    ``limit`` and seed), its noise-level curves over its ``report_levels`` and a visual
+    comparison (:mod:`benchmark.report.kinds`); their cells are computed too. A deep model no
+    checkpoint covers has no row there, and a note says which command trains one.
 
     Parameters
     ----------
@@ -225,8 +250,17 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
         Where CPU cells run, as for :func:`run`.
     progress_bar : bool
         Show a progress bar of the cells on stderr (nothing is printed otherwise).
+    generalisation : bool, optional
+        Add the generalisation table (``generalisation.md/.tex/.csv`` and a section of the
+        page; :func:`benchmark.workflows._generalise.generalisation`): on the MNI152 card, the
+        datasets of :data:`benchmark.report.generalisation.DATASETS`; on other data, that data.
+        Default (None): for the default report, and for a report of other data unless
+        ``methods`` narrows it.
     command : str
         Recorded with the run's provenance.
+    kinds : sequence of str, optional
+        Only these further noise kinds get tables (default: every kind with a report level;
+        ``()``: Tables 1-2 only). Their tables keep their numbers.
 
     Returns
     -------
@@ -245,8 +279,8 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> result = report(methods=["gaussian-filter"], limit=2, out=folder / "report",
     ...                 store=folder / "bench.sqlite", figures=False)
-    >>> [t.table.number for t in result.tables]
-    [1, 2]
+    >>> [t.table.number for t in result.tables][:3]
+    [1, 2, 3]
     >>> frame = result.frame(1).set_index("method")
     >>> int(frame.loc["gaussian-filter", "n"])
     2
@@ -256,13 +290,17 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     ([], True)
     """
     from benchmark.core.registry import resolve_methods
-    from benchmark.report.folders import Setting, dataset_slug, report_folder
+    from benchmark.report.folders import PAPER_DATASET, Setting, report_folder
     from benchmark.report.paper import tables_for
+    from benchmark.report.kinds import kind_notes
     from benchmark.report.tables import Selection, build_table, problems, write_table
     from benchmark.engine.executors import check_executor
     from benchmark.workflows._curve_report import curve_report, is_curve_card
 
     check_executor(executor, scheduler)
+    if generalisation and (volumes or is_curve_card(dataset, data)):
+        raise BenchError("--generalisation applies to image reports (slices of a card or of "
+                         "--data), not to --volumes or a curve card")
     if volumes:
         if val_limit is not None or training_logs is not None:
             raise BenchError("--val-limit and --training-logs do not apply to --volumes")
@@ -287,6 +325,9 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     if val_limit is not None:
         raise BenchError("--val-limit applies to the curve report (a curve card such as "
                          "dce-sim); the image tables are not tuned (see bench fair)")
+    if generalisation and sigma_source != "oracle":
+        raise BenchError("--generalisation scores the methods told the true sigma; drop "
+                         "--sigma-source estimated or --generalisation")
     # the paper's setting: plain methods by default; the variants are in bench fair
     chosen = resolve_methods(list(methods) if methods else None, variants=False, data="image")
     store = Path(store) if store is not None else default_store()
@@ -310,49 +351,169 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
                                 "reports of another setting")
     prepare_output(out)
     tables = tables_for(noises, paper_data=setting.is_paper_data)
+    plans = []
+    if noises is None and data is None and subset.dataset == PAPER_DATASET:
+        from benchmark.workflows._kinds import plan_kinds
+
+        plans = plan_kinds(chosen, kinds=kinds, split=split, limit=limit,
+                           loaded=(subset, images))
     outcome = None
     if run:
         outcome = sweep(subset, images, [table.noise for table in tables], chosen, store=store,
                         seed=seed, clip=clip, jobs=jobs, device=device,
                         sigma_source=sigma_source, progress_bar=progress_bar, command=command,
                         executor=executor, scheduler=scheduler)
+        if plans:
+            from benchmark.workflows._kinds import run_kinds
+
+            outcome = _merged([outcome, *run_kinds(
+                plans, store, seed=seed, clip=clip, jobs=jobs, device=device,
+                sigma_source=sigma_source, progress_bar=progress_bar, command=command,
+                executor=executor, scheduler=scheduler)])
     cells = store_cells(store, subset)
     selection = Selection(subset.dataset, subset.split, seed, clip, sigma_source)
-    context = (f"Data: {dataset_slug(subset.dataset)}, split {subset.split}; seed {seed}"
-               f"{', noisy images clipped to [0, 1]' if clip else ''}; "
-               f"sigma source: {sigma_source}.")
-    frames = [build_table(cells, table, chosen, selection) for table in tables]
-    incomplete = [f"Table {table.number} ({table.noise}): {line}"
-                  for table, frame in zip(tables, frames)
-                  for line in problems(frame, len(subset.ids))]
+    context = _context(subset, seed, clip, sigma_source)
+    parts = [_Part(table, chosen, cells, selection, subset, context) for table in tables]
+    for kind in plans:
+        here = cells if kind.subset == subset else store_cells(store, kind.subset)
+        parts.append(_Part(kind.table, kind.rows, here,
+                           Selection(kind.subset.dataset, kind.subset.split, seed, clip,
+                                     sigma_source),
+                           kind.subset, _context(kind.subset, seed, clip, sigma_source),
+                           kind_notes(kind.table, kind.rows, kind.left_out), kind.left_out))
+    frames = [build_table(part.cells, part.table, part.rows, part.selection) for part in parts]
+    incomplete = [f"Table {part.table.number} ({part.table.noise}): {line}"
+                  for part, frame in zip(parts, frames)
+                  for line in problems(frame, len(part.subset.ids))]
+    general = None
+    if _wants_generalisation(generalisation, setting, methods, sigma_source):
+        general = _generalisation(setting, data=data, window=window, strict=strict,
+                                  max_pixels=max_pixels, max_voxels=max_voxels, split=split,
+                                  limit=limit, noises=[t.noise for t in tables], run=run,
+                                  seed=seed, clip=clip, jobs=jobs, device=device, store=store,
+                                  progress_bar=progress_bar, executor=executor,
+                                  scheduler=scheduler, command=command)
+        incomplete += [f"Generalisation: {line}" for line in general.incomplete]
     if incomplete and protected and not allow_failed:  # the committed report stays as it is
-        return ReportResult(subset, out, store,
-                            [TableResult(t, f, []) for t, f in zip(tables, frames)], outcome,
-                            cells, incomplete=incomplete, written=False)
+        return ReportResult(subset, out, store, [part.result(frame, []) for part, frame
+                                                 in zip(parts, frames)],
+                            outcome, cells, incomplete=incomplete, written=False,
+                            generalisation=general)
     built = []
-    for table, frame in zip(tables, frames):
-        note = context
+    for part, frame in zip(parts, frames):
+        note = part.context
         errors = frame["sigma_error_mean"].dropna()
         if sigma_source == "estimated" and len(errors):
             note += (f" Mean relative error of the estimated sigma: {errors.mean():+.2%} "
                      "(per method in the CSV's sigma_error_mean).")
-        paths = write_table(frame, table, out, context=note, methods=chosen)
-        built.append(TableResult(table, frame, list(paths)))
+        paths = write_table(frame, part.table, out, context=note, methods=part.rows,
+                            setting=part.setting)
+        built.append(part.result(frame, list(paths)))
+    general_paths = []
+    if general is not None:
+        from benchmark.report.generalisation import write_generalisation
+
+        general_paths = write_generalisation(general.frame, out, context=general.context)
     page = None
     if figures:
+        from benchmark.report.build import KindFigures
+
+        own = {part.table.number: part for part in parts}
+        figures_of_kinds = [KindFigures(kind.table, kind.curve, kind.levels,
+                                        own[kind.table.number].selection,
+                                        own[kind.table.number].cells, kind.images,
+                                        kind.subset.ids, kind.absent, kind.panel)
+                            for kind in plans]
         page = _write_figures(out, cells=cells, methods=chosen, selection=selection,
                               tables=built, images=images, context=context,
                               image_ids=subset.ids, device=device, visual=visual,
                               figure_image=figure_image, training_logs=training_logs,
-                              keep_curves=protected)
+                              keep_curves=protected, kinds=figures_of_kinds,
+                              appendix=[general.html] if general is not None else [])
     return ReportResult(subset, out, store, built, outcome, cells, page,
-                        [p for t in built for p in t.paths] + ([page] if page else []),
-                        incomplete=incomplete)
+                        [p for t in built for p in t.paths] + general_paths
+                        + ([page] if page else []),
+                        incomplete=incomplete, generalisation=general)
+
+
+def _wants_generalisation(asked: bool | None, setting: "Setting",
+                          methods: Sequence[str] | None, sigma_source: str) -> bool:
+    """Whether the report has the generalisation table: as asked, else for the default
+    report and for a report of other data, when ``--methods`` did not narrow the rows."""
+    if asked is not None:
+        return asked
+    if sigma_source != "oracle":
+        return False
+    return not methods and (setting.is_default or setting.dataset != "mni152")
+
+
+def _generalisation(setting: "Setting", *, data, window, strict, max_pixels, max_voxels, split,
+                    limit, noises, run, seed, clip, jobs, device, store, progress_bar, executor,
+                    scheduler, command) -> "GeneralisationResult":
+    """The report's generalisation table: the default datasets for the MNI152 card (its
+    first ``limit`` images each), else the report's own data."""
+    from benchmark.report.folders import dataset_slug
+    from benchmark.workflows._generalise import generalisation
+
+    common = dict(limit=limit, noises=noises, run=run, seed=seed, clip=clip, jobs=jobs,
+                  device=device, store=store, progress_bar=progress_bar, executor=executor,
+                  scheduler=scheduler, command=command)
+    where = (f"Seed {seed}{', noisy images clipped to [0, 1]' if clip else ''}; the methods "
+             "are told the true sigma.")
+    if data is None and setting.dataset == "mni152":
+        return generalisation(context=where, **common)
+    if data is not None:
+        return generalisation(data=data, window=window, strict=strict, max_pixels=max_pixels,
+                              max_voxels=max_voxels, split=split,
+                              context=f"Data: {dataset_slug(setting.dataset)}. {where}",
+                              **common)
+    return generalisation(datasets=[(setting.dataset, setting.split)],
+                          context=f"Data: {setting.dataset}, split {setting.split}. {where}",
+                          **common)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One table to build: its rows, the cells it reads, its data and its notes."""
+
+    table: "PaperTable"
+    rows: Sequence["Denoiser"]
+    cells: "pd.DataFrame"
+    selection: "Selection"
+    subset: Subset
+    context: str
+    #: What the rows are told of the noise (None: the paper's setting, Tables 1-2).
+    setting: list[str] | None = None
+    left_out: dict[str, str] = field(default_factory=dict)
+
+    def result(self, frame: "pd.DataFrame", paths: list[Path]) -> TableResult:
+        notes = [self.context, *self.setting] if self.setting is not None else []
+        return TableResult(self.table, frame, paths, dict(self.left_out), notes)
+
+
+def _context(subset: Subset, seed: int, clip: bool, sigma_source: str) -> str:
+    """The line on a table's data under it and on the page."""
+    from benchmark.report.folders import dataset_slug
+
+    return (f"Data: {dataset_slug(subset.dataset)}, split {subset.split}; seed {seed}"
+            f"{', noisy images clipped to [0, 1]' if clip else ''}; "
+            f"sigma source: {sigma_source}.")
+
+
+def _merged(outcomes: Sequence["SweepResult"]) -> "SweepResult":
+    """Several sweeps' outcomes as one."""
+    from benchmark.engine.runner import SweepResult
+
+    return SweepResult(planned=sum(o.planned for o in outcomes),
+                       skipped=sum(o.skipped for o in outcomes),
+                       computed=sum(o.computed for o in outcomes),
+                       failed=[item for o in outcomes for item in o.failed])
 
 
 def _write_figures(out: Path, *, cells, methods, selection, tables, images, context, image_ids,
                    device: str, visual: bool, figure_image: str | None,
-                   training_logs: str | Path | None, keep_curves: bool) -> Path:
+                   training_logs: str | Path | None, keep_curves: bool, kinds=(),
+                   appendix: Sequence[str] = ()) -> Path:
     """Draw the figures and write the page; return the page's path. ``keep_curves``: keep
     the noise-level curves of the complete sweep (the default report's)."""
     from benchmark.engine.runner import check_device
@@ -364,10 +525,12 @@ def _write_figures(out: Path, *, cells, methods, selection, tables, images, cont
                             training_logs=Path(training_logs or DEFAULT_TRAINING_LOGS),
                             visual=visual,
                             device=check_device(device))
-    notes = [context, "Measured: mean ± sample std over N test images (see table<N>.md beside "
-             "this page for every note).", *parameter_notes(methods)]
-    items = [TableItem(f"Table {t.table.number}: {t.table.caption}", t.frame, notes, t.table)
+    measured = ("Measured: mean ± sample std over N test images (see table<N>.md beside this "
+                "page for every note).")
+    notes = [context, measured, *parameter_notes(methods)]
+    items = [TableItem(f"Table {t.table.number}: {t.table.caption}", t.frame,
+                       [t.notes[0], measured, *t.notes[1:]] if t.notes else notes, t.table)
              for t in tables]
     return write_report_page(cells, methods, selection, items, out, images=images,
                              context=context, options=options, image_ids=image_ids,
-                             keep_curves=keep_curves)
+                             keep_curves=keep_curves, kinds=kinds, appendix=appendix)

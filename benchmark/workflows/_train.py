@@ -222,7 +222,8 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
           init: str | None = None, loss: str = "l1", ssim_weight: float = 0.84,
           perceptual_weights: str | None = None, attention: bool = True, dilation: bool = True,
           augment: bool = True, input_skip: bool = False, residual: bool = False,
-          train_fraction: float = 1.0, width: int | None = None, dataset: str | None = None,
+          train_fraction: float = 1.0, width: int | None = None, blocks: int | None = None,
+          dataset: str | None = None,
           data: str | Path | None = None, window: str | None = None, preset: str | None = None,
           self_supervised: str | None = None, n2n_gamma: float = 2.0, noisy_data: bool = False,
           out: str | Path | None = None, seed: int = 0, device: str = "auto",
@@ -236,7 +237,8 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
     ----------
     architecture : str
         A registered deep architecture (``methods.deep.nets.ARCHITECTURES``): ``"cdae"``,
-        ``"unet-dctda"`` or a plugin's; an option it does not declare is ignored.
+        ``"unet-dctda"``, ``"drunet"``, a variant such as ``"cdae.nlmap"``, or a plugin's; an
+        option it does not declare is ignored.
     noise : sequence of str
         Training noise kind(s); one model for all given (may come from ``preset``).
     sigma : sequence of str or float
@@ -253,7 +255,9 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
     train_fraction : float
         Fraction of the train slices used.
     width : int, optional
-        cdae: first-stage channels.
+        cdae: first-stage channels; drunet: full-resolution channels (doubled at each scale).
+    blocks : int, optional
+        drunet: residual blocks per scale.
     dataset : str, optional
         Dataset card (default: ``mni152`` for image models, ``dce-sim`` for curve models); a
         corpus card such as ``train-corpus`` mixes several (:mod:`benchmark.data.corpus`).
@@ -297,7 +301,8 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
     steps, batch, lr) apply; an image-only option given is an error.
     """
     from benchmark.core.paths import RESULTS_DIR
-    from methods.deep.nets import ARCHITECTURE_DATA
+    from methods.deep.level import check_level_noises
+    from methods.deep.nets import ARCHITECTURE_DATA, TAKES_LEVEL
     from methods.deep.training.presets import get_preset
     from methods.deep.training.training import PROFILES, TrainConfig
     from methods.deep.training.training import train as train_model
@@ -305,7 +310,7 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
     chosen_preset = get_preset(preset) if preset else None
     arch_config = _arch_config(architecture, attention=attention, dilation=dilation,
                                input_skip=input_skip or None, residual=residual or None,
-                               width=width)
+                               width=width, blocks=blocks)
     _check_profile(profile)
     if ARCHITECTURE_DATA[architecture] == "curve":
         image_only = [flag for flag, given in (
@@ -314,7 +319,8 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
             ("--ssim-weight", ssim_weight != 0.84), ("--no-augment", not augment),
             ("--no-attention", not attention), ("--no-dilation", not dilation),
             ("--input-skip", input_skip), ("--train-fraction", train_fraction != 1.0),
-            ("--width", width is not None), ("--crop", budget.crop is not None),
+            ("--width", width is not None), ("--blocks", blocks is not None),
+            ("--crop", budget.crop is not None),
             ("--val-limit", budget.val_limit is not None), ("--data", data is not None),
             ("--window", window is not None), ("--preset", preset),
             ("--self-supervised", self_supervised), ("--noisy-data", noisy_data)) if given]
@@ -340,6 +346,11 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
         resize = chosen_preset.resize
     _require_noise(noise, sigma)
     noises = parse_noises(noise, sigma)
+    if architecture in TAKES_LEVEL:  # refused before any data are read
+        check_level_noises(architecture, noises)
+        if self_supervised:
+            raise BenchError(f"--self-supervised trains networks of the image alone; "
+                             f"{architecture} takes the noise level too: train it supervised")
     source_name = _check_source(dataset, data, window)
     tag = _run_tag(architecture, noises, preset, dataset, data) + ("-n2n" if self_supervised else "")
     check_out(out or Path("checkpoints") / f"{tag}.safetensors")

@@ -1,5 +1,6 @@
-"""Deep denoisers (CDAE and UNet-DCTD-A for images, seven 1-D networks for DCE-MRI curves),
-served from the checkpoints in ``weights/``.
+"""Deep denoisers (CDAE, UNet-DCTD-A and DRUNet for images, with the ``.nlmap`` variants of
+the first two; seven 1-D networks for DCE-MRI curves), served from the checkpoints in
+``weights/``.
 
 Each architecture is registered once (:func:`methods.deep.nets.register_architecture`): the
 denoiser and the network constructor together. Registration imports neither torch nor
@@ -61,6 +62,30 @@ register_architecture(
               "image_statistics": False, "input_skip": False},
     cost=20.0,
     summary="U-Net, ResNet-18 encoder, scSE attention, dilated decoder, trained here (PyTorch)",
+)
+
+register_architecture(
+    "drunet", "methods.deep.drunet:DRUNet", defaults={"width": 32, "blocks": 2}, cost=20.0,
+    takes_level=True, opt_in=True,  # opt-in until a checkpoint ships in weights/
+    summary="DRUNet (Zhang et al. 2021): residual U-Net, noise-level map input, bias-free; "
+            "trained here (PyTorch)",
+)
+# Variants (docs/training.md, "Variants"): each its own checkpoints, opt-in until one ships.
+register_architecture(
+    "cdae.nlmap", "methods.deep.cdae:CDAE",
+    defaults={"width": 32, "level_map": True, "bias": False, "input_skip": True,
+              "residual": True},
+    cost=5.0, takes_level=True, opt_in=True,
+    summary="cdae with a noise-level map input, bias-free, residual output through a "
+            "full-resolution input skip (variant, trained here)",
+)
+register_architecture(
+    "unet-dctda.nlmap", "methods.deep.unet:UNetDCTDA",
+    defaults={"attention": True, "dilation": True, "residual": True,
+              "image_statistics": False, "input_skip": True, "level_map": True},
+    cost=20.0, takes_level=True, opt_in=True,
+    summary="unet-dctda with a noise-level map input, the full-resolution input skip and "
+            "residual output (variant, trained here)",
 )
 
 import methods.deep.curves  # noqa: E402,F401  (registers the curve architectures)

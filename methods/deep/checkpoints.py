@@ -192,11 +192,7 @@ def find_checkpoint(architecture: str, noise: Noise, directory: Path | None = No
         Naming the ``bench train`` command that makes the missing checkpoint.
     """
     directory = Path(directory or CHECKPOINT_DIR)
-    candidates = []
-    for path, meta in _checkpoints_of(architecture, directory):
-        for noise_range in noise_ranges(meta):
-            if noise_range.covers(noise):
-                candidates.append((noise_range.sigma_max - noise_range.sigma_min, path.name, path))
+    candidates = _covering(architecture, noise, directory)
     if not candidates:
         raise BenchError(
             f"no {architecture} checkpoint for {noise} in {directory}; make one with "
@@ -204,6 +200,40 @@ def find_checkpoint(architecture: str, noise: Noise, directory: Path | None = No
             "folder) and serve it with BENCH_CHECKPOINTS=checkpoints"
         )
     return min(candidates)[2]
+
+
+def _covering(architecture: str, noise: Noise, directory: Path) -> list[tuple[float, str, Path]]:
+    """``(width of the sigma range, file name, path)`` of each checkpoint covering ``noise``."""
+    return [(noise_range.sigma_max - noise_range.sigma_min, path.name, path)
+            for path, meta in _checkpoints_of(architecture, directory)
+            for noise_range in noise_ranges(meta) if noise_range.covers(noise)]
+
+
+def missing_checkpoint(architecture: str, noise: Noise, checkpoint: str = "auto",
+                       directory: Path | None = None) -> str | None:
+    """Why ``architecture`` cannot serve ``noise`` (no checkpoint covers it), in one line
+    naming the ``bench train`` command and no path; ``None`` when one does, for a
+    ``checkpoint`` path given outright, or when safetensors is missing (the cells then fail
+    with the ``pip install`` that fixes it).
+
+    Examples
+    --------
+    >>> why = missing_checkpoint("cdae", Noise("poisson", 30.0), directory=Path("/nonexistent"))
+    >>> why.split("; ")[0]
+    'no cdae checkpoint covers poisson sigma=30'
+    >>> "'bench train cdae --noise poisson --sigma 30'" in why
+    True
+    """
+    if checkpoint != "auto":
+        return None
+    try:
+        if _covering(architecture, noise, Path(directory or CHECKPOINT_DIR)):
+            return None
+    except ImportError:
+        return None
+    return (f"no {architecture} checkpoint covers {noise}; train one with "
+            f"'{train_command(architecture, noise)}' (it writes checkpoints/; serve them with "
+            "BENCH_CHECKPOINTS=checkpoints)")
 
 
 @lru_cache(maxsize=64)

@@ -15,6 +15,7 @@ import numpy as np
 from benchmark.core.contract import Noise
 from benchmark.core.errors import BenchError
 from methods.deep.checkpoints import find_checkpoint, load_checkpoint
+from methods.deep.level import forward
 from methods.deep.nets import build
 
 #: Images a forward pass takes at most: on CPU (where larger batches gain little, see
@@ -61,7 +62,7 @@ def load_model(architecture: str, noise: Noise, device: str = "cpu", checkpoint:
 
 
 def denoise_stack(model, stack: np.ndarray, device: str = "cpu", *,
-                  precision: str = "fp32") -> np.ndarray:
+                  precision: str = "fp32", level: float | None = None) -> np.ndarray:
     """Apply ``model`` to a float32 ``(N, H, W)`` stack in batches; output clamped to [0, 1].
 
     Parameters
@@ -75,6 +76,9 @@ def denoise_stack(model, stack: np.ndarray, device: str = "cpu", *,
     precision : {"fp32", "bf16", "fp16"}
         ``bf16``/``fp16`` run the network under ``torch.autocast`` in that dtype (float32
         weights, reduced-precision matmuls and convolutions); the output is float32.
+    level : float, optional
+        The noise sigma, for a model that takes the noise level (its map is the same for every
+        image of the stack); ignored by the others.
 
     Returns
     -------
@@ -96,7 +100,8 @@ def denoise_stack(model, stack: np.ndarray, device: str = "cpu", *,
     with torch.inference_mode(), autocast:
         for start in range(0, len(stack), step):
             batch = torch.from_numpy(np.ascontiguousarray(stack[start:start + step]))[:, None]
-            result = model(with_context(batch.to(device)))[..., CONTEXT:-CONTEXT, CONTEXT:-CONTEXT]
+            result = forward(model, with_context(batch.to(device)), level)
+            result = result[..., CONTEXT:-CONTEXT, CONTEXT:-CONTEXT]
             out[start:start + step] = result.clamp_(0.0, 1.0)[:, 0].float().cpu().numpy()
     return out
 

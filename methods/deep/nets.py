@@ -5,6 +5,13 @@ imported on first use so that registering imports no torch) and its default conf
 registers the denoiser that serves its checkpoints; :func:`build` makes a fresh network by name.
 An architecture declares the data it denoises (images, or curves of the DCE-MRI track); the
 noise models then decide where it applies, as for every other method.
+
+An architecture that takes the noise level (``takes_level``: DRUNet, the ``.nlmap`` variants)
+is registered as a method that reads sigma (``uses_sigma``): it gets the cell's sigma, the true
+one or, in blind mode, the estimate, and hands it to the network as a level map
+(:mod:`methods.deep.level`); it applies to the kinds whose level such a map holds
+(:data:`methods.deep.level.LEVEL_KINDS`). A variant ``name.variant`` (``cdae.nlmap``) is an
+architecture of its own, with its own checkpoints, that records its ``base``.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from typing import Any, Mapping
 ARCHITECTURES: dict[str, dict[str, Any]] = {}
 #: The data kind each architecture denoises (``"image"`` or ``"curve"``).
 ARCHITECTURE_DATA: dict[str, str] = {}
+#: The architectures whose network takes the noise level (``model(x, level)``).
+TAKES_LEVEL: set[str] = set()
 _CONSTRUCTORS: dict[str, str] = {}
 
 
@@ -40,7 +49,8 @@ class _Served:
             from methods.deep.curves.inference import denoise_curves
 
             return denoise_curves(model, stack, device)
-        return denoise_stack(model, stack, device, precision=precision)
+        level = noise.sigma if self.architecture in TAKES_LEVEL else None
+        return denoise_stack(model, stack, device, precision=precision, level=level)
 
     @staticmethod
     def unavailable() -> str | None:
@@ -48,6 +58,22 @@ class _Served:
         from methods.deep import unavailable
 
         return unavailable()
+
+
+@dataclass(frozen=True)
+class _Coverage:
+    """Why the architecture cannot serve a noise setting (no checkpoint covers it), or None."""
+
+    architecture: str
+
+    def __call__(self, noise, params) -> str | None:
+        if self.unavailable():  # the cells fail with the install fix; nothing to look up
+            return None
+        from methods.deep.checkpoints import missing_checkpoint
+
+        return missing_checkpoint(self.architecture, noise, params.get("checkpoint", "auto"))
+
+    unavailable = staticmethod(_Served.unavailable)
 
 
 @dataclass(frozen=True)
@@ -65,7 +91,8 @@ class _WeightsDigest:
 
 
 def register_architecture(name: str, constructor: str, *, defaults: Mapping[str, Any],
-                          cost: float, summary: str, data: str = "image") -> None:
+                          cost: float, summary: str, data: str = "image",
+                          takes_level: bool = False, opt_in: bool = False) -> None:
     """Register architecture ``name`` and the denoiser serving its trained checkpoints.
 
     Parameters
@@ -83,18 +110,42 @@ def register_architecture(name: str, constructor: str, *, defaults: Mapping[str,
     data : str
         What the network denoises: ``"image"`` (stacks ``(N, H, W)`` in [0, 1]) or ``"curve"``
         (stacks ``(N, T)`` in mM).
+    takes_level : bool
+        The network is called ``model(x, level)`` with each image's sigma (its class or
+        configuration says so too: ``takes_level`` on the module, checked by the tests). The
+        method then reads sigma and applies to :data:`~methods.deep.level.LEVEL_KINDS` only.
+    opt_in : bool
+        Run only when named (:attr:`benchmark.core.contract.Denoiser.opt_in`): for an
+        architecture with no shipped checkpoint, whose cells would otherwise fail in every
+        default run.
+
+    A ``name`` of the form ``family.variant`` records ``family`` as its ``base``; it is then
+    left out of the tables' default selection, as the other variants are, and being opt-in it
+    is no candidate for its base in ``bench fair``.
     """
-    from benchmark.core.registry import register
+    from benchmark.core.contract import Denoiser
+    from benchmark.core.registry import add
+    from methods.deep.level import LEVEL_KINDS
 
     if name in ARCHITECTURES:
         raise ValueError(f"an architecture named {name!r} is already registered")
-    register(name, params={"checkpoint": "auto"}, uses_sigma=False, devices=("cpu", "cuda"),
-             batched=True, cost=cost, weights=_WeightsDigest(name), summary=summary, data=data,
-             precisions=("fp32", "bf16", "fp16") if data == "image" else ("fp32",),
-             )(_Served(name))
+    base = name.split(".", 1)[0] if "." in name else None
+    if base is not None and (base not in ARCHITECTURES or not opt_in):
+        raise ValueError(f"variant {name!r} must follow its registered base {base!r} and be "
+                         "opt_in (else bench fair would take it as a candidate for its base)")
+    add(Denoiser(
+        name=name, function=_Served(name), params={"checkpoint": "auto"},
+        uses_sigma=takes_level, devices=("cpu", "cuda"), batched=True, cost=cost,
+        summary=summary, weights=_WeightsDigest(name), base=base,
+        noise_kinds=LEVEL_KINDS if takes_level else None, data=data, opt_in=opt_in,
+        precisions=("fp32", "bf16", "fp16") if data == "image" else ("fp32",),
+        availability=_Coverage(name),
+    ))
     ARCHITECTURES[name] = dict(defaults)
     ARCHITECTURE_DATA[name] = data
     _CONSTRUCTORS[name] = constructor
+    if takes_level:
+        TAKES_LEVEL.add(name)
 
 
 def build(architecture: str, config: Mapping[str, Any] | None = None, *,

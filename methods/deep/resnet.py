@@ -77,14 +77,17 @@ def adapt_state(state: Mapping[str, torch.Tensor], in_channels: int) -> dict[str
 
     Drops ``fc.*`` and, for a 1-channel encoder, sums the stem's RGB kernels: a grey image
     repeated to three channels gives the same first-layer response as the summed kernel on the
-    grey image.
+    grey image. A 2-channel encoder (grey image and noise-level map) gets the grey kernel and
+    zeros for the map, from an RGB or a grey stem, so that it starts as the stem it loads.
     """
     adapted = {k: v for k, v in state.items() if not k.startswith("fc.")}
     stem = adapted.get("conv1.weight")
     if stem is not None and stem.shape[1] != in_channels:
-        if in_channels != 1:
+        if in_channels not in (1, 2) or stem.shape[1] not in (1, 3):
             raise ValueError(f"cannot adapt a {stem.shape[1]}-channel stem to {in_channels}")
-        adapted["conv1.weight"] = stem.sum(dim=1, keepdim=True)
+        grey = stem.sum(dim=1, keepdim=True)
+        extra = grey.new_zeros((grey.shape[0], in_channels - 1, *grey.shape[2:]))
+        adapted["conv1.weight"] = torch.cat([grey, extra], dim=1)
     return adapted
 
 

@@ -22,13 +22,22 @@ the same validation SSIM as without, 0.9619 against 0.9620): the
 encoder's finest features are at half resolution (the stem has stride 2), so the last decoder
 block sees the noisy image itself concatenated to its upsampled input. It costs 1 channel.
 
+Noise-level map (``level_map``, off by default, not in the paper; on in the variant
+``unet-dctda.nlmap``): the map of :mod:`methods.deep.level` is a second input channel of the
+encoder stem (ImageNet or pretrained stem weights load with zeros for it, so that they start as
+they were trained), and of the input skip when that is on; the network is then called
+``model(x, level)``. Batch norm and the input's mean subtraction keep the network from being
+bias-free, so this variant is not scale-equivariant the way DRUNet is.
+
 The head predicts the image itself, as in the paper. Residual learning (``output = input +
 head``, optional) does not suit this decoder: its finest skip is at half resolution, so it cannot
 represent per-pixel noise, and a residual model stays near the noisy input (seen in a first
-training attempt). With the input skip it still did not learn quickly: 100 steps (batch 4,
-whole slices, one CPU thread) left its training loss at 0.66 against 0.05 for the plain model,
-and the input skip alone started slower too (0.73 after 25 steps, against 0.30). The paper's final sigmoid is left out; the output is clamped to [0, 1] at
-inference instead.
+training attempt). With the input skip, and the head at PyTorch's random initialisation, it
+still did not learn quickly: 100 steps (batch 4, whole slices, one CPU thread) left its training
+loss at 0.66 against 0.05 for the plain model, and the input skip alone started slower too
+(0.73 after 25 steps, against 0.30). A residual head now starts at zero, so that the model
+starts as the identity. The paper's final sigmoid is left out; the output is clamped to [0, 1]
+at inference instead.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from methods.deep.blocks import SCSE, crop_to, pad_to_multiple
+from methods.deep.level import level_map as make_map
 from methods.deep.resnet import ResNet18Encoder
 
 DECODER_CHANNELS = (256, 128, 64, 32, 16)
@@ -89,19 +99,24 @@ class UNetDCTDA(nn.Module):
     input_skip : bool
         Concatenate the input image to the last (full-resolution) decoder block, whose only
         other input is upsampled from half resolution.
+    level_map : bool
+        Take the noise level (``model(x, level)``) as a second input channel.
     """
 
     multiple = 32
 
     def __init__(self, *, attention: bool = True, dilation: bool = True, residual: bool = False,
-                 image_statistics: bool = False, input_skip: bool = False):
+                 image_statistics: bool = False, input_skip: bool = False,
+                 level_map: bool = False):
         super().__init__()
         self.residual = residual
         self.image_statistics = image_statistics
         self.input_skip = input_skip
-        self.encoder = ResNet18Encoder(in_channels=1)
-        # 256, 128, 64, 64, then the input image itself at full resolution (or nothing)
-        skips = self.encoder.channels[::-1][1:] + (1 if input_skip else 0,)
+        self.takes_level = level_map
+        cin = 2 if level_map else 1
+        self.encoder = ResNet18Encoder(in_channels=cin)
+        # 256, 128, 64, 64, then the input itself at full resolution (or nothing)
+        skips = self.encoder.channels[::-1][1:] + (cin if input_skip else 0,)
         cin = self.encoder.channels[-1]
         blocks = []
         for cout, skip, rate in zip(DECODER_CHANNELS, skips, DECODER_DILATIONS):
@@ -109,6 +124,9 @@ class UNetDCTDA(nn.Module):
             cin = cout
         self.decoder = nn.ModuleList(blocks)
         self.head = nn.Conv2d(DECODER_CHANNELS[-1], 1, 3, padding=1)
+        if residual:
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
     def train(self, mode: bool = True) -> "UNetDCTDA":
         """As ``nn.Module.train``; with ``image_statistics``, batch norm keeps normalising with
@@ -121,11 +139,17 @@ class UNetDCTDA(nn.Module):
                     module.momentum = 0.1 if mode else 0.0
         return self
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, level: torch.Tensor | None = None) -> torch.Tensor:
         padded, size = pad_to_multiple(x, self.multiple)
-        features = self.encoder((padded - GREY_MEAN) / GREY_STD)
+        inputs = (padded - GREY_MEAN) / GREY_STD
+        skip = padded
+        if self.takes_level:
+            plane = make_map(level, padded)
+            inputs = torch.cat([inputs, plane / GREY_STD], dim=1)
+            skip = torch.cat([padded, plane], dim=1)
+        features = self.encoder(inputs)
         y = features[-1]
-        skips = features[-2::-1] + [padded if self.input_skip else None]
+        skips = features[-2::-1] + [skip if self.input_skip else None]
         for block, skip in zip(self.decoder, skips):
             y = block(y, skip)
         y = self.head(y)

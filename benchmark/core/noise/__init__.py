@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 
 from benchmark.core.noise.model import (FairTransform, NoiseModel, get_noise_model, noise_kinds,
-                                        register_noise, unregister_noise)
+                                        register_noise, report_kinds, unregister_noise)
 
 if TYPE_CHECKING:
     from benchmark.core.contract import Denoiser, Noise
 
 __all__ = ["FairTransform", "NoiseModel", "add_noise", "applicable", "cell_rng",
-           "get_noise_model", "noise_kinds", "register_noise", "unregister_noise"]
+           "get_noise_model", "noise_kinds", "register_noise", "report_kinds",
+           "unregister_noise"]
 
 #: Kinds listed first, in this order (the paper's); any other module follows alphabetically.
 _FIRST = ("gaussian", "rician")

@@ -233,7 +233,9 @@ class LowDoseCTNoise(NoiseModel):
     level_max = 1.0
     level_max_reason = ("is above the full dose (1); give a fraction of it, e.g. 0.25 for a "
                         "quarter dose")
-    report_level = 0.25
+    label = "Low-dose CT noise"
+    level_name, level_axis = "dose", "dose (fraction of the full dose; higher is less noise)"
+    report_level, report_levels = 0.25, LEVELS
     default_dataset = "ct-phantom"
     whole_image = True  # a reconstruction of the whole slice; the reference is not the clean
 

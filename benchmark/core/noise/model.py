@@ -82,10 +82,20 @@ class NoiseModel:
     level_max, level_max_reason : float, str
         The highest level ``sigma`` may take in this kind's unit (default 1: a fraction of the
         [0, 1] range) and the error's wording past it (e.g. a photon count may exceed 1).
+    label : str
+        The kind in a table's caption (default: ``"<kind> noise"``).
+    level_name, level_axis : str
+        What the level is called in captions (``"sigma"``; ``"peak"`` for Poisson) and the
+        axis label of its noise-level curves, with the unit.
     report_level : float or None
-        The level of this kind's table in the default report (None: no table of its own).
+        The level of this kind's table in the default report (Table 3 onward, in registration
+        order), its ``bench fair`` table and its ``bench check`` baseline; ``None``: the kind
+        has none of them (the paper's kinds have Tables 1-2 instead).
+    report_levels : tuple of float
+        The levels of this kind's noise-level curve in the default report (its documented
+        levels); empty: no curve.
     default_dataset : str
-        The dataset card this kind's default runs and tables use.
+        The dataset card whose test split this kind's table, curve and check run on.
     whole_image : bool
         Whether the noise of a crop is not the crop of the whole image's noise, or the
         reference is not the clean image (low-dose CT: both). Training then draws the noise on
@@ -103,9 +113,14 @@ class NoiseModel:
     level_max: ClassVar[float] = 1.0
     level_max_reason: ClassVar[str] = ("is above the whole [0, 1] intensity range; give a "
                                        "fraction of it, e.g. 0.1")
-    #: Level of this kind's table in the default report (None: none of its own).
+    label: ClassVar[str] = ""
+    level_name: ClassVar[str] = "sigma"
+    level_axis: ClassVar[str] = "sigma (fraction of the [0, 1] range)"
+    #: The level of this kind's table in the default report; None: no table (see above).
     report_level: ClassVar[float | None] = None
-    #: The dataset card of this kind's default runs and tables.
+    #: The levels of its noise-level curve in the default report (its documented levels).
+    report_levels: ClassVar[tuple[float, ...]] = ()
+    #: The dataset card its table, curve and check run on (the test split).
     default_dataset: ClassVar[str] = "mni152"
     #: Noise drawn on whole images in training, crops of it and of the reference (see above).
     whole_image: ClassVar[bool] = False
@@ -130,6 +145,10 @@ class NoiseModel:
         declares this kind, or all."""
         return denoiser.data in self.data and (denoiser.noise_kinds is None
                                                or self.kind in denoiser.noise_kinds)
+
+    def describe_level(self, level: float) -> str:
+        """The kind and level as a caption says them, e.g. ``"Poisson noise, peak 30"``."""
+        return f"{self.label or self.kind + ' noise'}, {self.level_name} {level:g}"
 
     def __repr__(self) -> str:
         return f"<noise model {self.kind!r}>"
@@ -174,6 +193,19 @@ def get_noise_model(kind: str) -> NoiseModel:
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise UnknownNameError(f"unknown noise kind {kind!r}.{hint} Available: "
                                f"{', '.join(_MODELS)}") from None
+
+
+def report_kinds() -> tuple[str, ...]:
+    """The kinds with a table of their own in the default report (a ``report_level``), in
+    registration order: Table 3 is the first, Table 4 the next, ...
+
+    Examples
+    --------
+    >>> import benchmark.core.noise  # registers every kind
+    >>> {"ncchi8", "poisson"} <= set(report_kinds())
+    True
+    """
+    return tuple(kind for kind, model in _MODELS.items() if model.report_level is not None)
 
 
 def unregister_noise(kind: str) -> None:

@@ -224,7 +224,9 @@ class SpeckleNoise(NoiseModel):
     level_max_reason = ("is above 1e5 looks, where speckle (relative standard deviation "
                         "1/sqrt(L) = 0.3%) is below the 8-bit quantisation of the data; give a "
                         "number of looks, e.g. 4")
-    report_level = 4.0
+    label = "Ultrasound speckle"
+    level_name, level_axis = "looks", "looks L (higher is less noise)"
+    report_level, report_levels = 4.0, LEVELS
     default_dataset = "us-phantom"
 
     def sample(self, clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:

@@ -1,8 +1,11 @@
 """Natural images that scikit-image ships inside its package (no download): a pretraining domain.
 
 Each image is converted to grey (``skimage.color.rgb2gray`` for colour images) and divided by
-the maximum of its dtype (255 for uint8), so it lies in [0, 1]. Used to pretrain the UNet
-encoder offline (``bench pretrain``); never a benchmark dataset.
+the maximum of its dtype (255 for uint8), so it lies in [0, 1]. A function that returns
+several images (``stereo_motorcycle``: left view, right view, disparity) gives its first.
+The card's ``train`` and ``validation`` splits pretrain the UNet encoder offline
+(``bench pretrain``); its ``test`` split, images no training reads, is scored by the
+generalisation table of ``bench report`` (:mod:`benchmark.report.generalisation`).
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ def load(card: Card, split: str, root: Path) -> tuple[list[str], list[np.ndarray
         if not hasattr(skimage.data, name):
             raise BenchError(f"dataset {card.name!r}: skimage.data has no image {name!r}; "
                              "fix the card's [splits]")
-        images.append(grey01(getattr(skimage.data, name)()))
+        image = getattr(skimage.data, name)()
+        if isinstance(image, tuple):  # stereo_motorcycle: (left, right, disparity)
+            image = image[0]
+        images.append(grey01(image))
     ids = [f"{card.name}/{name}" for name in names]
     return ids, images, "greyscale (rgb2gray), divided by the dtype maximum"

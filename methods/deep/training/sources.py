@@ -101,7 +101,10 @@ def _corpus(card, config: TrainConfig, load) -> TrainingData:
     shares = {name: source.share for name, source in card.sources.items()}
     return TrainingData(card.name, len(sampler), sampler.fingerprint(), validation,
                         sampler.sample, {"corpus_shares": shares,
-                                         "augment": vars(card.augment) if card.augment else {}})
+                                         "augment": vars(card.augment) if card.augment else {},
+                                         # the component cards: in-domain for the report's notes
+                                         "sources": sorted({source.card for source
+                                                            in card.sources.values()})})
 
 
 def _folder(config: TrainConfig, load) -> TrainingData:

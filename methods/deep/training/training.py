@@ -32,6 +32,7 @@ import numpy as np
 
 from methods.deep.training import self_supervised as selfsup
 from methods.deep.training import whole_image
+from methods.deep.level import forward
 from benchmark.core.contract import Noise
 from benchmark.data.cards import ImageSet, load_card, load_images
 from benchmark.core.errors import BenchError
@@ -138,12 +139,16 @@ def _validation_set(images: ImageSet, config: TrainConfig
 
 
 def _noisy_batch(clean: np.ndarray, config: TrainConfig, epoch: int, step: int,
-                 rng: np.random.Generator) -> np.ndarray:
+                 rng: np.random.Generator, levels: np.ndarray | None = None) -> np.ndarray:
+    """Each crop with noise of its own kind and sigma; ``levels``, when given, receives the
+    sigmas (for the networks that take the noise level)."""
     out = np.empty_like(clean)
     for i, patch in enumerate(clean):
         kind, lo, hi = config.noises[int(rng.integers(len(config.noises)))]
         noise = Noise(kind, rng.uniform(lo, hi) if hi > lo else lo)
         out[i] = add_noise(patch, noise, image_id=f"train/e{epoch}/s{step}/i{i}", seed=config.seed)
+        if levels is not None:
+            levels[i] = noise.sigma
     return out
 
 
@@ -271,7 +276,8 @@ def _validate(model, loss_fn, val_sets, clean: ImageSet, device: str) -> tuple[f
             reference = get_noise_model(noise.kind).reference  # what a cell is scored against
             for x, y in zip(clean.images, noisy):
                 x = np.asarray(reference(x), np.float32)
-                estimate = model(torch.from_numpy(y)[None, None].to(device)).float()
+                estimate = forward(model, torch.from_numpy(y)[None, None].to(device),
+                                   noise.sigma).float()
                 target = torch.from_numpy(x)[None, None].to(device)
                 losses.append(loss_fn(estimate, target).item())
                 e = estimate.clamp(0, 1)[0, 0].cpu().numpy().astype(np.float64)
@@ -371,18 +377,19 @@ def train(config: TrainConfig, *, progress: bool = True,
                 bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
                 continue
             if pool is not None:  # target: the kind's reference, cropped with the noisy image
-                noisy, clean = pool.batch(rng, batch=config.batch, crop=config.crop,
-                                          augment=config.augment)
+                noisy, clean, levels = pool.batch(rng, batch=config.batch, crop=config.crop,
+                                                  augment=config.augment)
             else:
                 clean = data.draw(rng, batch=config.batch, crop=config.crop,
                                   augment=config.augment)
-                noisy = _noisy_batch(clean, config, epoch, step, rng)
+                levels = np.empty(len(clean), np.float32)
+                noisy = _noisy_batch(clean, config, epoch, step, rng, levels)
             x = torch.from_numpy(noisy)[:, None].to(device)
             y = torch.from_numpy(clean)[:, None].to(device)
             if cuda:
                 x, y = x.to(memory_format=torch.channels_last), y.to(memory_format=torch.channels_last)
             with torch.autocast("cuda", dtype=torch.float16, enabled=cuda):
-                estimate = model(x)
+                estimate = forward(model, x, torch.from_numpy(levels).to(device))
             loss = loss_fn(estimate.float(), y)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()

@@ -55,20 +55,25 @@ def pool_size(steps: int, batch: int) -> int:
 
 @dataclass(frozen=True)
 class Pool:
-    """One epoch's whole-image pairs: ``noisy[k]`` and ``reference[k]`` of the same shape."""
+    """One epoch's whole-image pairs: ``noisy[k]`` and ``reference[k]`` of the same shape,
+    ``noisy[k]`` drawn at level ``levels[k]``."""
 
     noisy: tuple[np.ndarray, ...]
     reference: tuple[np.ndarray, ...]
+    levels: tuple[float, ...]
 
     def batch(self, rng: np.random.Generator, *, batch: int, crop: int,
-              augment: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """``(noisy, reference)``: two ``(batch, crop, crop)`` float32 stacks, crop ``i`` of
-        both from the same pair, window, flip and turns. An image smaller than the crop is
-        reflected up to it (as :func:`methods.deep.training.augment.sample_batch` does)."""
+              augment: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(noisy, reference, levels)``: two ``(batch, crop, crop)`` float32 stacks, crop
+        ``i`` of both from the same pair, window, flip and turns, and its pair's level (for the
+        networks that take it). An image smaller than the crop is reflected up to it (as
+        :func:`methods.deep.training.augment.sample_batch` does)."""
         noisy = np.empty((batch, crop, crop), np.float32)
         reference = np.empty_like(noisy)
+        levels = np.empty(batch, np.float32)
         for i in range(batch):
             k = int(rng.integers(len(self.noisy)))
+            levels[i] = self.levels[k]
             h, w = self.noisy[k].shape
             size_h, size_w = min(crop, h), min(crop, w)
             top, left = int(rng.integers(h - size_h + 1)), int(rng.integers(w - size_w + 1))
@@ -81,7 +86,7 @@ class Pool:
                 if flip:
                     patch = patch[:, ::-1]
                 out[i] = np.rot90(patch, turns)
-        return noisy, reference
+        return noisy, reference, levels
 
 
 def draw_pool(images: Sequence[np.ndarray] | None, noises: Sequence[tuple[str, float, float]],
@@ -97,11 +102,12 @@ def draw_pool(images: Sequence[np.ndarray] | None, noises: Sequence[tuple[str, f
         kinds = ", ".join(kind for kind, _, _ in noises if get_noise_model(kind).whole_image)
         raise BenchError(f"--noise {kinds} is drawn on whole images; a corpus gives crops only: "
                          "give a dataset card (--dataset) or a folder (--data) instead")
-    noisy, reference = [], []
+    noisy, reference, levels = [], [], []
     for k in range(size):
         clean = images[int(rng.integers(len(images)))]
         kind, lo, hi = noises[int(rng.integers(len(noises)))]
         noise = Noise(kind, rng.uniform(lo, hi) if hi > lo else lo)
         noisy.append(add_noise(clean, noise, image_id=f"train/e{epoch}/pool{k}", seed=seed))
         reference.append(np.asarray(get_noise_model(kind).reference(clean), np.float32))
-    return Pool(tuple(noisy), tuple(reference))
+        levels.append(noise.sigma)
+    return Pool(tuple(noisy), tuple(reference), tuple(levels))
