@@ -235,7 +235,7 @@ class LowDoseCTNoise(NoiseModel):
                         "quarter dose")
     label = "Low-dose CT noise"
     level_name, level_axis = "dose", "dose (fraction of the full dose; higher is less noise)"
-    report_level, report_levels = 0.25, LEVELS
+    report_level, report_levels = 0.25, tuple(sorted(LEVELS))
     default_dataset = "ct-phantom"
     whole_image = True  # a reconstruction of the whole slice; the reference is not the clean
 
