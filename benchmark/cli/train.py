@@ -11,10 +11,10 @@ from benchmark.cli.common import add_budget_options, budget, positive_int
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "train", help="train a deep denoiser (cdae, unet-dctda, or a curve model such as "
-                      "drnn) and write its checkpoint")
+        "train", help="train a deep denoiser (cdae, unet-dctda, gan, or a curve model such "
+                      "as drnn) and write its checkpoint")
     parser.add_argument("architecture", metavar="ARCH",
-                        help="a registered deep architecture: cdae, unet-dctda or a plugin's "
+                        help="a registered deep architecture: cdae, unet-dctda, gan or a plugin's "
                              "(see 'bench methods')")
     parser.add_argument("--noise", required=True, nargs="+", metavar="KIND",
                         help="noise kind(s): gaussian and/or rician (one model for all given); "
@@ -32,9 +32,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "architecture and options)")
     parser.add_argument("--loss", default="l1", choices=("l1", "mse"),
                         help="pixel loss, mixed with SSIM (default: l1)")
-    parser.add_argument("--ssim-weight", type=float, default=0.84, metavar="W",
+    parser.add_argument("--ssim-weight", type=float, metavar="W",
                         help="loss = W (1 - SSIM) + (1 - W) pixel loss (default: 0.84, Zhao et "
-                             "al. 2017); 0 for the pixel loss alone")
+                             "al. 2017; gan: 0, L1 as pix2pix); 0 for the pixel loss alone")
     parser.add_argument("--perceptual-weights", metavar="PATH",
                         help="VGG16 ImageNet state dict file; adds the perceptual loss")
     parser.add_argument("--no-attention", action="store_true", help="ablation: no scSE")
@@ -47,7 +47,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "--input-skip")
     parser.add_argument("--train-fraction", type=float, default=1.0,
                         help="use this fraction of the train slices (default: 1)")
-    parser.add_argument("--width", type=positive_int, help="cdae: first-stage channels")
+    parser.add_argument("--width", type=positive_int,
+                        help="cdae, gan: first-stage channels (gan: 32; pix2pix: 64)")
+    parser.add_argument("--depth", type=positive_int,
+                        help="gan: U-Net levels (default 5; pix2pix's unet_256: 8)")
+    parser.add_argument("--norm", choices=("instance", "batch", "none"),
+                        help="gan: the generator's normalisation (default instance; pix2pix: "
+                             "batch)")
+    parser.add_argument("--gan-loss", choices=("vanilla", "lsgan"),
+                        help="gan: adversarial loss, cross-entropy (vanilla, the default, as "
+                             "pix2pix) or least squares")
+    parser.add_argument("--l1-weight", type=float, metavar="LAMBDA",
+                        help="gan: weight of the L1 term against the adversarial one "
+                             "(default 100, as pix2pix)")
+    parser.add_argument("--disc-width", type=positive_int,
+                        help="gan: the PatchGAN's first-layer channels (default 32; pix2pix: 64)")
     parser.add_argument("--dataset", help="dataset card (default: mni152; dce-sim for curve "
                                           "models)")
     parser.add_argument("--out", help="checkpoint path (default: checkpoints/ARCH-NOISE.safetensors)")
@@ -60,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
 
     command = (shlex.join(["bench", "train", *sys.argv[2:]]) if sys.argv[1:2] == ["train"]
                else shlex.join(["bench", "train", args.architecture]))
+    adversarial = {key: value for key, value in (
+        ("loss", args.gan_loss), ("l1_weight", args.l1_weight), ("disc_width", args.disc_width))
+        if value is not None}
     result = train(args.architecture, noise=args.noise, sigma=args.sigma, profile=args.profile,
                    budget=budget(args), encoder_weights=args.encoder_weights, init=args.init,
                    loss=args.loss, ssim_weight=args.ssim_weight,
@@ -67,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
                    attention=not args.no_attention, dilation=not args.no_dilation,
                    augment=not args.no_augment, input_skip=args.input_skip,
                    residual=args.residual, train_fraction=args.train_fraction, width=args.width,
+                   depth=args.depth, norm=args.norm, adversarial=adversarial or None,
                    dataset=args.dataset, out=args.out, seed=args.seed, device=args.device,
                    threads=args.threads, progress_bar=not args.quiet, command=command)
     summary = result.summary

@@ -171,10 +171,12 @@ def _arch_config(architecture: str, **given: Any) -> dict[str, Any]:
 
 def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | float],
           profile: str = "quick", budget: Budget = Budget(), encoder_weights: str = "none",
-          init: str | None = None, loss: str = "l1", ssim_weight: float = 0.84,
+          init: str | None = None, loss: str = "l1", ssim_weight: float | None = None,
           perceptual_weights: str | None = None, attention: bool = True, dilation: bool = True,
           augment: bool = True, input_skip: bool = False, residual: bool = False,
-          train_fraction: float = 1.0, width: int | None = None, dataset: str | None = None,
+          train_fraction: float = 1.0, width: int | None = None, depth: int | None = None,
+          norm: str | None = None, adversarial: dict[str, Any] | None = None,
+          dataset: str | None = None,
           out: str | Path | None = None, seed: int = 0, device: str = "auto",
           threads: int | None = None, progress_bar: bool = False,
           command: str | None = None) -> TrainResult:
@@ -196,14 +198,22 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
         quick: 96-px crops, fits a CPU; paper: whole images, 200 epochs.
     budget : Budget
         Overrides of the profile (epochs, steps, crop, batch, lr, val_limit).
-    encoder_weights, init, loss, ssim_weight, perceptual_weights
+    encoder_weights, init, loss, perceptual_weights
         As ``bench train``'s options of the same names.
+    ssim_weight : float, optional
+        Weight of (1 - SSIM) in the training loss (default: the architecture's; 0.84, and 0
+        for ``gan``, whose pixel term is L1 as in pix2pix).
     attention, dilation, augment, input_skip, residual
         unet-dctda's components (``residual`` needs ``input_skip``); ``augment`` for both.
     train_fraction : float
         Fraction of the train slices used.
     width : int, optional
-        cdae: first-stage channels.
+        cdae and gan: first-stage channels.
+    depth, norm : optional
+        gan: U-Net levels and normalisation (see :mod:`methods.deep.gan`).
+    adversarial : dict, optional
+        gan: options of the adversarial objective over its defaults (``loss``, ``l1_weight``,
+        ``disc_width``, ...; :data:`methods.deep.training.adversarial.DEFAULTS`).
     dataset : str, optional
         Dataset card (default: ``mni152`` for image models, ``dce-sim`` for curve models).
     out : str or path, optional
@@ -229,21 +239,23 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     """
     from benchmark.core.paths import RESULTS_DIR
     from methods.deep.nets import ARCHITECTURE_DATA
-    from methods.deep.training.training import PROFILES, TrainConfig, noise_tag
+    from methods.deep.training.training import TrainConfig, noise_tag
     from methods.deep.training.training import train as train_model
 
     arch_config = _arch_config(architecture, attention=attention, dilation=dilation,
                                input_skip=input_skip or None, residual=residual or None,
-                               width=width)
+                               width=width, depth=depth, norm=norm)
     _check_profile(profile)
     if ARCHITECTURE_DATA[architecture] == "curve":
         image_only = [flag for flag, given in (
             ("--init", init), ("--encoder-weights", encoder_weights != "none"),
             ("--perceptual-weights", perceptual_weights), ("--loss", loss != "l1"),
-            ("--ssim-weight", ssim_weight != 0.84), ("--no-augment", not augment),
+            ("--ssim-weight", ssim_weight is not None), ("--no-augment", not augment),
             ("--no-attention", not attention), ("--no-dilation", not dilation),
             ("--input-skip", input_skip), ("--train-fraction", train_fraction != 1.0),
-            ("--width", width is not None), ("--crop", budget.crop is not None),
+            ("--width", width is not None), ("--depth", depth is not None),
+            ("--norm", norm is not None), ("the adversarial options", adversarial),
+            ("--crop", budget.crop is not None),
             ("--val-limit", budget.val_limit is not None)) if given]
         if image_only:
             raise BenchError(f"{architecture} is a curve model: {', '.join(image_only)} "
@@ -259,9 +271,10 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     if init:  # refused at once, before any data are read or a weight is trained
         check_init(init, architecture, arch_config, out)
     chosen = torch_device(device, threads)
+    settings = _training_settings(architecture, profile, budget, ssim_weight, adversarial)
     config = TrainConfig(
         architecture=architecture, noises=noises, dataset=dataset, profile=profile,
-        **{**PROFILES[profile], **budget.overrides()}, loss=loss, ssim_weight=ssim_weight,
+        **settings, loss=loss,
         perceptual_weights=perceptual_weights, encoder_weights=encoder_weights, init=init,
         augment=augment, arch_config=arch_config, train_fraction=train_fraction, seed=seed,
         device=chosen, out=out, run_dir=str(RESULTS_DIR / "train" / Path(out).stem),
@@ -269,6 +282,29 @@ def train(architecture: str, *, noise: Sequence[str], sigma: Sequence[str | floa
     )
     summary = train_model(config, progress=progress_bar)
     return TrainResult(Path(summary.get("checkpoint", out)), chosen, dict(summary))
+
+
+def _training_settings(architecture: str, profile: str, budget: Budget,
+                       ssim_weight: float | None, adversarial: dict[str, Any] | None
+                       ) -> dict[str, Any]:
+    """``TrainConfig`` fields: the profile's, then the architecture's training defaults
+    (``register_architecture(training=...)``), then what was given."""
+    from methods.deep.nets import TRAINING_DEFAULTS
+    from methods.deep.training.training import PROFILES
+
+    settings = {**PROFILES[profile], **TRAINING_DEFAULTS.get(architecture, {}),
+                **budget.overrides()}
+    if ssim_weight is not None:
+        settings["ssim_weight"] = ssim_weight
+    if adversarial and "adversarial" not in settings:
+        raise BenchError(f"{architecture} trains without a discriminator: the adversarial "
+                         f"options ({', '.join(adversarial)}) apply to gan only")
+    if "adversarial" in settings:
+        from methods.deep.training.adversarial import check_options
+
+        settings["adversarial"] = check_options({**settings["adversarial"],
+                                                 **(adversarial or {})})
+    return settings
 
 
 def _train_curves(architecture: str, noise: Sequence[str], sigma: Sequence[str | float], *,

@@ -1,5 +1,5 @@
-"""Deep denoisers (CDAE and UNet-DCTD-A for images, seven 1-D networks for DCE-MRI curves),
-served from the checkpoints in ``weights/``.
+"""Deep denoisers (CDAE, UNet-DCTD-A and a pix2pix GAN for images, seven 1-D networks for
+DCE-MRI curves), served from the checkpoints in ``weights/``.
 
 Each architecture is registered once (:func:`methods.deep.nets.register_architecture`): the
 denoiser and the network constructor together. Registration imports neither torch nor
@@ -61,6 +61,15 @@ register_architecture(
               "image_statistics": False, "input_skip": False},
     cost=20.0,
     summary="U-Net, ResNet-18 encoder, scSE attention, dilated decoder, trained here (PyTorch)",
+)
+
+register_architecture(
+    "gan", "methods.deep.gan:UNetGenerator",
+    defaults={"width": 32, "depth": 5, "norm": "instance"}, cost=10.0,
+    summary="conditional GAN (pix2pix, Isola 2017): U-Net generator trained with L1 + "
+            "PatchGAN loss, trained here (PyTorch)",
+    training={"lr": 2e-4, "weight_decay": 0.0, "ssim_weight": 0.0,
+              "adversarial": {"loss": "vanilla", "l1_weight": 100.0}},
 )
 
 import methods.deep.curves  # noqa: E402,F401  (registers the curve architectures)

@@ -17,6 +17,9 @@ from typing import Any, Mapping
 ARCHITECTURES: dict[str, dict[str, Any]] = {}
 #: The data kind each architecture denoises (``"image"`` or ``"curve"``).
 ARCHITECTURE_DATA: dict[str, str] = {}
+#: Training options an architecture trains with unless told otherwise (``TrainConfig`` fields
+#: over the profile's, under the command line's).
+TRAINING_DEFAULTS: dict[str, dict[str, Any]] = {}
 _CONSTRUCTORS: dict[str, str] = {}
 
 
@@ -65,7 +68,8 @@ class _WeightsDigest:
 
 
 def register_architecture(name: str, constructor: str, *, defaults: Mapping[str, Any],
-                          cost: float, summary: str, data: str = "image") -> None:
+                          cost: float, summary: str, data: str = "image",
+                          training: Mapping[str, Any] | None = None) -> None:
     """Register architecture ``name`` and the denoiser serving its trained checkpoints.
 
     Parameters
@@ -83,6 +87,9 @@ def register_architecture(name: str, constructor: str, *, defaults: Mapping[str,
     data : str
         What the network denoises: ``"image"`` (stacks ``(N, H, W)`` in [0, 1]) or ``"curve"``
         (stacks ``(N, T)`` in mM).
+    training : mapping, optional
+        Fields of ``methods.deep.training.training.TrainConfig`` this architecture trains with
+        by default (``gan``: its learning rate and adversarial options).
     """
     from benchmark.core.registry import register
 
@@ -94,6 +101,7 @@ def register_architecture(name: str, constructor: str, *, defaults: Mapping[str,
              )(_Served(name))
     ARCHITECTURES[name] = dict(defaults)
     ARCHITECTURE_DATA[name] = data
+    TRAINING_DEFAULTS[name] = dict(training or {})
     _CONSTRUCTORS[name] = constructor
 
 

@@ -63,6 +63,7 @@ class TrainConfig:
     augment: bool = True
     arch_config: dict[str, Any] = field(default_factory=dict)
     train_fraction: float = 1.0
+    adversarial: dict[str, Any] | None = None
     seed: int = 0
     device: str = "cpu"
     out: str = ""
@@ -72,7 +73,7 @@ class TrainConfig:
 
 #: Fields added after runs were first saved, with the value that reproduces those runs: at that
 #: value they are left out of a run's identity, so that older run folders still match.
-ADDED_FIELDS: dict[str, Any] = {"init": None, "ssim_weight": SSIM_WEIGHT}
+ADDED_FIELDS: dict[str, Any] = {"init": None, "ssim_weight": SSIM_WEIGHT, "adversarial": None}
 
 
 def config_fields(config: TrainConfig, exclude: Sequence[str] = ()) -> dict[str, Any]:
@@ -199,33 +200,41 @@ def _lr(config: TrainConfig, step: int, total: int) -> float:
     return floor + 0.5 * (config.lr - floor) * (1 + math.cos(math.pi * min(step / total, 1.0)))
 
 
-def _save_state(run_dir: Path, model, optimizer, state: dict) -> None:
+def _save_state(run_dir: Path, parts: dict[tuple[str, str], tuple], state: dict) -> None:
+    """Write the run state: each part's module and optimizer tensors under the part's prefixes
+    (:meth:`Supervised.parts`) and ``state`` as JSON, atomically."""
     from safetensors.torch import save_file
 
-    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    for index, slot in optimizer.state_dict()["state"].items():
-        for name, value in slot.items():
-            tensors[f"opt.{index}.{name}"] = value.detach().cpu().contiguous().reshape(value.shape)
+    tensors = {}
+    for (module_key, opt_key), (module, optimizer) in parts.items():
+        tensors |= {f"{module_key}.{k}": v.detach().cpu().contiguous()
+                    for k, v in module.state_dict().items()}
+        for index, slot in optimizer.state_dict()["state"].items():
+            for name, value in slot.items():
+                tensors[f"{opt_key}.{index}.{name}"] = (value.detach().cpu().contiguous()
+                                                        .reshape(value.shape))
     save_file(tensors, str(run_dir / "last.safetensors.partial"))
     (run_dir / "state.json.partial").write_text(json.dumps(state, indent=1))
     os.replace(run_dir / "last.safetensors.partial", run_dir / "last.safetensors")
     os.replace(run_dir / "state.json.partial", run_dir / "state.json")
 
 
-def _load_state(run_dir: Path, model, optimizer, device: str) -> dict:
+def _load_state(run_dir: Path, parts: dict[tuple[str, str], tuple], device: str) -> dict:
     from safetensors.torch import load_file
 
     tensors = load_file(str(run_dir / "last.safetensors"), device=device)
     state = json.loads((run_dir / "state.json").read_text())
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    opt_state = optimizer.state_dict()
-    slots: dict[int, dict] = {}
-    for key, value in tensors.items():
-        if key.startswith("opt."):
-            _, index, name = key.split(".", 2)
-            slots.setdefault(int(index), {})[name] = value.cpu() if name == "step" else value
-    opt_state["state"] = slots
-    optimizer.load_state_dict(opt_state)
+    for (module_key, opt_key), (module, optimizer) in parts.items():
+        module.load_state_dict({k[len(module_key) + 1:]: v for k, v in tensors.items()
+                                if k.startswith(f"{module_key}.")})
+        opt_state = optimizer.state_dict()
+        slots: dict[int, dict] = {}
+        for key, value in tensors.items():
+            if key.startswith(f"{opt_key}."):
+                _, index, name = key.split(".", 2)
+                slots.setdefault(int(index), {})[name] = value.cpu() if name == "step" else value
+        opt_state["state"] = slots
+        optimizer.load_state_dict(opt_state)
     return state
 
 
@@ -237,7 +246,7 @@ def write_curve(path_csv: Path, history: list[dict]) -> None:
     import matplotlib.pyplot as plt
 
     with path_csv.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(EpochRecord.__dataclass_fields__))
+        writer = csv.DictWriter(handle, fieldnames=list(history[0]))  # an objective may add columns
         writer.writeheader()
         writer.writerows(history)
     epochs = [r["epoch"] for r in history]
@@ -250,6 +259,50 @@ def write_curve(path_csv: Path, history: list[dict]) -> None:
     fig.tight_layout()
     fig.savefig(path_csv.with_suffix(".png"), dpi=100)
     plt.close(fig)
+
+
+class Supervised:
+    """How a batch updates the model (the training loop's hook): one Adam step on the training
+    loss, under fp16 autocast with a gradient scaler on CUDA.
+
+    An objective owns the optimizers; :mod:`methods.deep.training.adversarial` is the other one
+    (its :meth:`parts` add a discriminator to the run state). ``step`` returns the batch's
+    losses by name: ``loss`` (the train loss of the loss curve) and any columns of its own.
+    """
+
+    def __init__(self, model, loss_fn: TrainingLoss, config: TrainConfig):
+        import torch
+
+        self.cuda = config.device.startswith("cuda")
+        self.loss_fn = loss_fn
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
+                                          weight_decay=config.weight_decay)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.cuda)
+        self.model = model
+
+    def parts(self) -> dict[tuple[str, str], tuple]:
+        """(module prefix, optimizer prefix) -> (module, optimizer) of the run state."""
+        return {("model", "opt"): (self.model, self.optimizer)}
+
+    def step(self, x, y) -> dict[str, float]:
+        import torch
+
+        with torch.autocast("cuda", dtype=torch.float16, enabled=self.cuda):
+            estimate = self.model(x)
+        loss = self.loss_fn(estimate.float(), y)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return {"loss": loss.item()}
+
+
+def _objective(config: TrainConfig) -> type:
+    if config.adversarial is None:
+        return Supervised
+    from methods.deep.training.adversarial import Adversarial
+
+    return Adversarial
 
 
 def _validate(model, loss_fn, val_sets, clean: ImageSet, device: str) -> tuple[float, float, float]:
@@ -310,8 +363,8 @@ def train(config: TrainConfig, *, progress: bool = True,
     model.to(device)
     if cuda:
         model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scaler = torch.amp.GradScaler("cuda", enabled=cuda)
+    objective = _objective(config)(model, loss_fn, config)
+    parts = objective.parts()
 
     run_dir = Path(config.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -325,19 +378,20 @@ def train(config: TrainConfig, *, progress: bool = True,
         if saved.get("identity") != identity:
             raise BenchError(f"{run_dir} holds a different training run; delete it or pass "
                              "another --out")
-        state = _load_state(run_dir, model, optimizer, device)
+        state = _load_state(run_dir, parts, device)
         log(f"resuming {run_dir} after epoch {state['epoch']}")
     out = Path(config.out)
     model.train()
     for epoch in range(state["epoch"] + 1, config.epochs + 1):
         start = time.perf_counter()
         rng = np.random.default_rng([config.seed, epoch])
-        losses = []
+        losses: dict[str, list[float]] = {}
         bar = tqdm(range(steps), desc=f"epoch {epoch}/{config.epochs}", disable=not progress,
                    leave=False, dynamic_ncols=True)
         for step in bar:
-            for group in optimizer.param_groups:
-                group["lr"] = _lr(config, (epoch - 1) * steps + step, total_steps)
+            for _, optimizer in parts.values():
+                for group in optimizer.param_groups:
+                    group["lr"] = _lr(config, (epoch - 1) * steps + step, total_steps)
             clean = sample_batch(train_set.images, rng, batch=config.batch, crop=config.crop,
                                  augment=config.augment)
             noisy = _noisy_batch(clean, config, epoch, step, rng)
@@ -345,19 +399,15 @@ def train(config: TrainConfig, *, progress: bool = True,
             y = torch.from_numpy(clean)[:, None].to(device)
             if cuda:
                 x, y = x.to(memory_format=torch.channels_last), y.to(memory_format=torch.channels_last)
-            with torch.autocast("cuda", dtype=torch.float16, enabled=cuda):
-                estimate = model(x)
-            loss = loss_fn(estimate.float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            losses.append(loss.item())
-            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
+            for name, value in objective.step(x, y).items():
+                losses.setdefault(name, []).append(value)
+            bar.set_postfix(loss=f"{np.mean(losses['loss'][-20:]):.4f}")
         val_loss, val_ssim, val_psnr = _validate(model, loss_fn, val_sets, val_clean, device)
         seconds = time.perf_counter() - start
-        record = EpochRecord(epoch, float(np.mean(losses)), val_loss, val_ssim, val_psnr, seconds)
-        state["history"].append(asdict(record))
+        record = EpochRecord(epoch, float(np.mean(losses["loss"])), val_loss, val_ssim, val_psnr,
+                             seconds)
+        state["history"].append(asdict(record) | {k: float(np.mean(v)) for k, v in losses.items()
+                                                  if k != "loss"})
         state["epoch"], state["seconds"] = epoch, state["seconds"] + seconds
         if val_ssim > state["best_val_ssim"]:
             state["best_val_ssim"], state["best_epoch"] = val_ssim, epoch
@@ -379,7 +429,7 @@ def train(config: TrainConfig, *, progress: bool = True,
                 "device": device,
                 "versions": library_versions(),
             })
-        _save_state(run_dir, model, optimizer, state)
+        _save_state(run_dir, parts, state)
         write_curve(out.with_suffix(".loss.csv"), state["history"])
         log(f"epoch {epoch}/{config.epochs}: train loss {record.train_loss:.4f}, validation loss "
             f"{val_loss:.4f}, SSIM {val_ssim:.4f}, PSNR {val_psnr:.2f} dB ({seconds:.0f} s)")
