@@ -54,9 +54,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--norm", choices=("instance", "batch", "none"),
                         help="gan: the generator's normalisation (default instance; pix2pix: "
                              "batch)")
-    parser.add_argument("--gan-loss", choices=("vanilla", "lsgan"),
+    parser.add_argument("--gan-loss", choices=("vanilla", "lsgan", "none"),
                         help="gan: adversarial loss, cross-entropy (vanilla, the default, as "
-                             "pix2pix) or least squares")
+                             "pix2pix) or least squares; none: L1 only, no discriminator (the "
+                             "control)")
     parser.add_argument("--l1-weight", type=float, metavar="LAMBDA",
                         help="gan: weight of the L1 term against the adversarial one "
                              "(default 100, as pix2pix)")
