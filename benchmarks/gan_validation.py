@@ -14,6 +14,7 @@ Run: ``python benchmarks/gan_validation.py [--methods cdae gan] [--limit 6] [--p
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -71,7 +72,7 @@ def main() -> None:
         panels = denoise_panels(clean[middle], ids[middle], noise,
                                 [get_method(name) for name in args.methods])
         save_png(plot_visual_comparison(panels, title=f"{ids[middle]}, {noise}", columns=5),
-                 args.panel)
+                 Path(args.panel))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from methods.deep.training.losses import TrainingLoss  # noqa: E402
 from methods.deep.training.training import TrainConfig, train  # noqa: E402
 
 QUIET = {"progress": False, "log": lambda _: None}
-TINY_GENERATOR = {"width": 4, "depth": 3, "norm": "instance"}
+TINY_GENERATOR = {"width": 4, "depth": 3, "norm": "none"}
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +58,7 @@ def test_generator_keeps_the_shape_and_denoises_each_image_alone():
         together, alone = net(stack), net(stack[1:2])
     assert together.shape == stack.shape
     assert 0 < together.min() and together.max() < 1
-    torch.testing.assert_close(together[1:2], alone)  # instance norm: no batch coupling
+    torch.testing.assert_close(together[1:2], alone)  # no batch coupling
 
 
 def test_one_step_of_each_network_lowers_its_own_loss_on_the_batch():
@@ -175,3 +175,14 @@ def test_gan_trains_with_pix2pix_settings_by_default():
     assert settings["adversarial"] == {**DEFAULTS, "loss": "lsgan"}
     assert DEFAULTS["l1_weight"] == 100.0 and DEFAULTS["betas"] == [0.5, 0.999]
     assert "adversarial" not in _training_settings("cdae", "quick", Budget(), None, None)
+
+
+def test_the_l1_only_control_trains_the_same_generator_without_a_discriminator():
+    config = TrainConfig(architecture="gan", noises=[("gaussian", 0.1, 0.1)], lr=1e-3,
+                         weight_decay=0.0, adversarial={**DEFAULTS, "loss": "none"})
+    model = UNetGenerator(**TINY_GENERATOR)
+    objective = Adversarial(model, TrainingLoss("l1", ssim_weight=0.0), config)
+    assert list(objective.parts()) == [("model", "opt")]
+    clean = torch.rand(2, 1, 32, 32)
+    first = objective.step(clean + 0.1, clean)
+    assert list(first) == ["loss"] and objective.step(clean + 0.1, clean)["loss"] < first["loss"]

@@ -51,9 +51,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="cdae, gan: first-stage channels (gan: 32; pix2pix: 64)")
     parser.add_argument("--depth", type=positive_int,
                         help="gan: U-Net levels (default 5; pix2pix's unet_256: 8)")
-    parser.add_argument("--norm", choices=("instance", "batch", "none"),
-                        help="gan: the generator's normalisation (default instance; pix2pix: "
-                             "batch)")
+    parser.add_argument("--norm", choices=("none", "batch", "instance"),
+                        help="gan: the generator's normalisation (default none; pix2pix: batch)")
     parser.add_argument("--gan-loss", choices=("vanilla", "lsgan", "none"),
                         help="gan: adversarial loss, cross-entropy (vanilla, the default, as "
                              "pix2pix) or least squares; none: L1 only, no discriminator (the "

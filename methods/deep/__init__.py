@@ -65,7 +65,7 @@ register_architecture(
 
 register_architecture(
     "gan", "methods.deep.gan:UNetGenerator",
-    defaults={"width": 32, "depth": 5, "norm": "instance"}, cost=10.0,
+    defaults={"width": 32, "depth": 5, "norm": "none"}, cost=10.0,
     summary="conditional GAN (pix2pix, Isola 2017): U-Net generator trained with L1 + "
             "PatchGAN loss, trained here (PyTorch)",
     training={"lr": 2e-4, "weight_decay": 0.0, "ssim_weight": 0.0,
