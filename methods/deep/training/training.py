@@ -7,6 +7,10 @@ validation SSIM is written (half precision, with provenance). The run directory 
 state (model + optimizer, safetensors; history, JSON) so that the same command resumes after an
 interruption, and the draws depend only on (seed, epoch), so a resumed run trains the same
 batches as an uninterrupted one.
+
+How a batch updates the model is the objective's (:class:`Supervised`, or the adversarial one
+of :mod:`methods.deep.training.adversarial` when the config has ``adversarial`` options); the
+objective names what the run state saves besides the model.
 """
 
 from __future__ import annotations
