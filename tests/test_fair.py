@@ -214,6 +214,10 @@ def test_the_note_gives_the_stored_number_of_validation_images(tmp_path):
     assert result.tables[1].choices == [] and "images)" not in (out / "table2_fair.md").read_text()
 
 
+#: Registered methods the paper does not report, rows of the default tables all the same.
+BEYOND_THE_PAPER = {"gan"}
+
+
 @pytest.fixture
 def plugin_method():
     from benchmark.core.registry import register, unregister
@@ -238,8 +242,8 @@ def test_a_new_method_is_in_the_default_fair_tables(tmp_path, plugin_method):
         assert plugin_method in set(table.frame["method"])
         assert all(get_method(m).base is None for m in table.frame["method"] if m != "noisy")
     rows = [set(t.frame["method"]) - {plugin_method} for t in result.tables]
-    paper = [set(rows_for(t.number)["method"]) | {"noisy"} for t in TABLES]
-    assert rows == paper  # without the plugin: exactly the paper's rows, as committed
+    paper = [set(rows_for(t.number)["method"]) | {"noisy"} | BEYOND_THE_PAPER for t in TABLES]
+    assert rows == paper  # without the plugin: exactly the paper's rows and ours, as committed
 
 
 @pytest.mark.slow
