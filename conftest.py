@@ -10,8 +10,8 @@ from importlib.util import find_spec
 
 collect_ignore = ["benchmark/cli/__main__.py"]
 if find_spec("torch") is None:
-    collect_ignore += [f"methods/deep/{name}.py" for name in ("blocks", "cdae", "drunet", "resnet",
-                                                                "unet")]
+    collect_ignore += [f"methods/deep/{name}.py"
+                       for name in ("blocks", "cdae", "drunet", "gan", "resnet", "unet")]
 if find_spec("distributed") is None:
     collect_ignore += ["benchmark/engine/dask_executor.py"]
 

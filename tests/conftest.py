@@ -37,3 +37,22 @@ def small_volume() -> np.ndarray:
     slab = load_volumes(load_card("mni152"), "test").volumes[0]
     return np.ascontiguousarray(slab[:, 96:160, 80:144])
 
+
+
+_SPLITS: dict = {}
+
+
+@pytest.fixture
+def cached_splits(monkeypatch):
+    """Training reads each split of a card once per session (reading the MNI152 volume is the
+    slow part of a tiny training run)."""
+    import methods.deep.training.training as training
+    from benchmark.data.cards import load_images
+
+    def cached(card, split):
+        key = (card.name, split)
+        if key not in _SPLITS:
+            _SPLITS[key] = load_images(card, split)
+        return _SPLITS[key]
+
+    monkeypatch.setattr(training, "load_images", cached)

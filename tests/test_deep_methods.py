@@ -15,7 +15,7 @@ from benchmark.core.noise import add_noise  # noqa: E402
 from benchmark.core.registry import get_method  # noqa: E402
 from methods.deep.checkpoints import CHECKPOINT_DIR, find_checkpoint, read_metadata  # noqa: E402
 
-DEEP = ("cdae", "unet-dctda")
+DEEP = ("cdae", "unet-dctda", "gan")
 TABLE_NOISES = (Noise("gaussian", 0.1), Noise("rician", 0.11))
 
 

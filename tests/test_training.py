@@ -9,7 +9,6 @@ torch = pytest.importorskip("torch")
 
 from methods.deep.training.augment import sample_batch  # noqa: E402
 from benchmark.cli import main  # noqa: E402
-from benchmark.data.cards import load_images  # noqa: E402
 from benchmark.core.errors import BenchError  # noqa: E402
 from methods.deep.training.losses import TrainingLoss, ssim_torch  # noqa: E402
 from benchmark.core.metrics import ssim  # noqa: E402
@@ -17,21 +16,9 @@ from methods.deep.training.training import TrainConfig, train  # noqa: E402
 from methods.deep.checkpoints import load_checkpoint  # noqa: E402
 
 
-_SPLITS: dict = {}
-
-
 @pytest.fixture(autouse=True)
-def load_each_split_once(monkeypatch):
+def load_each_split_once(cached_splits):
     """Reading the MNI152 volume is the slow part of a tiny run: do it once per split."""
-    import methods.deep.training.training as training
-
-    def cached(card, split):
-        key = (card.name, split)
-        if key not in _SPLITS:
-            _SPLITS[key] = load_images(card, split)
-        return _SPLITS[key]
-
-    monkeypatch.setattr(training, "load_images", cached)
 
 
 def tiny(tmp_path, name, epochs):

@@ -11,10 +11,10 @@ from benchmark.cli.common import add_budget_options, budget, non_negative_float,
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "train", help="train a deep denoiser (cdae, unet-dctda, drunet, a variant such as "
+        "train", help="train a deep denoiser (cdae, unet-dctda, drunet, gan, a variant such as "
                       "cdae.nlmap, or a curve model such as drnn) and write its checkpoint")
     parser.add_argument("architecture", metavar="ARCH",
-                        help="a registered deep architecture: cdae, unet-dctda, drunet, a "
+                        help="a registered deep architecture: cdae, unet-dctda, drunet, gan, a "
                              "variant (cdae.nlmap, unet-dctda.nlmap) or a plugin's (see "
                              "'bench methods')")
     parser.add_argument("--noise", nargs="+", metavar="KIND",
@@ -38,9 +38,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "architecture and options)")
     parser.add_argument("--loss", default="l1", choices=("l1", "mse"),
                         help="pixel loss, mixed with SSIM (default: l1)")
-    parser.add_argument("--ssim-weight", type=float, default=0.84, metavar="W",
+    parser.add_argument("--ssim-weight", type=float, metavar="W",
                         help="loss = W (1 - SSIM) + (1 - W) pixel loss (default: 0.84, Zhao et "
-                             "al. 2017); 0 for the pixel loss alone")
+                             "al. 2017; gan: 0, L1 as pix2pix); 0 for the pixel loss alone")
     parser.add_argument("--perceptual-weights", metavar="PATH",
                         help="VGG16 ImageNet state dict file; adds the perceptual loss")
     parser.add_argument("--no-attention", action="store_true", help="ablation: no scSE")
@@ -54,10 +54,23 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--train-fraction", type=float, default=1.0,
                         help="use this fraction of the train slices (default: 1)")
     parser.add_argument("--width", type=positive_int,
-                        help="cdae: first-stage channels; drunet: full-resolution channels "
-                             "(default 32; the paper's: 64)")
+                        help="cdae, gan: first-stage channels (gan: 32; pix2pix: 64); drunet: "
+                             "full-resolution channels (default 32; the paper's: 64)")
     parser.add_argument("--blocks", type=positive_int,
                         help="drunet: residual blocks per scale (default 2; the paper's: 4)")
+    parser.add_argument("--depth", type=positive_int,
+                        help="gan: U-Net levels (default 5; pix2pix's unet_256: 8)")
+    parser.add_argument("--norm", choices=("none", "batch", "instance"),
+                        help="gan: the generator's normalisation (default none; pix2pix: batch)")
+    parser.add_argument("--gan-loss", choices=("vanilla", "lsgan", "none"),
+                        help="gan: adversarial loss, cross-entropy (vanilla, the default, as "
+                             "pix2pix) or least squares; none: L1 only, no discriminator (the "
+                             "control)")
+    parser.add_argument("--l1-weight", type=float, metavar="LAMBDA",
+                        help="gan: weight of the L1 term against the adversarial one "
+                             "(default 100, as pix2pix)")
+    parser.add_argument("--disc-width", type=positive_int,
+                        help="gan: the PatchGAN's first-layer channels (default 32; pix2pix: 64)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--dataset", help="dataset card (default: mni152; dce-sim for curve "
                                           "models); train-corpus: the varied training corpus")
@@ -87,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
 
     command = (shlex.join(["bench", "train", *sys.argv[2:]]) if sys.argv[1:2] == ["train"]
                else shlex.join(["bench", "train", args.architecture]))
+    adversarial = {key: value for key, value in (
+        ("loss", args.gan_loss), ("l1_weight", args.l1_weight), ("disc_width", args.disc_width))
+        if value is not None}
     result = train(args.architecture, noise=args.noise, sigma=args.sigma, profile=args.profile,
                    budget=budget(args), encoder_weights=args.encoder_weights, init=args.init,
                    loss=args.loss, ssim_weight=args.ssim_weight,
@@ -94,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
                    attention=not args.no_attention, dilation=not args.no_dilation,
                    augment=not args.no_augment, input_skip=args.input_skip,
                    residual=args.residual, train_fraction=args.train_fraction, width=args.width,
-                   blocks=args.blocks,
+                   blocks=args.blocks, depth=args.depth, norm=args.norm,
+                   adversarial=adversarial or None,
                    dataset=args.dataset, data=args.data, window=args.window,
                    preset=args.preset, self_supervised=args.self_supervised,
                    n2n_gamma=args.n2n_gamma, noisy_data=args.noisy_data, out=args.out,

@@ -219,10 +219,12 @@ def _run_tag(architecture: str, noises, preset: str | None, dataset: str | None,
 
 def train(architecture: str, *, noise: Sequence[str] | None = None,
           sigma: Sequence[str | float] | None = None, profile: str = "quick", budget: Budget = Budget(), encoder_weights: str = "none",
-          init: str | None = None, loss: str = "l1", ssim_weight: float = 0.84,
+          init: str | None = None, loss: str = "l1", ssim_weight: float | None = None,
           perceptual_weights: str | None = None, attention: bool = True, dilation: bool = True,
           augment: bool = True, input_skip: bool = False, residual: bool = False,
           train_fraction: float = 1.0, width: int | None = None, blocks: int | None = None,
+          depth: int | None = None, norm: str | None = None,
+          adversarial: dict[str, Any] | None = None,
           dataset: str | None = None,
           data: str | Path | None = None, window: str | None = None, preset: str | None = None,
           self_supervised: str | None = None, n2n_gamma: float = 2.0, noisy_data: bool = False,
@@ -248,16 +250,25 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
         quick: 96-px crops, fits a CPU; paper: whole images, 200 epochs.
     budget : Budget
         Overrides of the profile (epochs, steps, crop, batch, lr, val_limit).
-    encoder_weights, init, loss, ssim_weight, perceptual_weights
+    encoder_weights, init, loss, perceptual_weights
         As ``bench train``'s options of the same names.
+    ssim_weight : float, optional
+        Weight of (1 - SSIM) in the training loss (default: the architecture's; 0.84, and 0
+        for ``gan``, whose pixel term is L1 as in pix2pix).
     attention, dilation, augment, input_skip, residual
         unet-dctda's components (``residual`` needs ``input_skip``); ``augment`` for both.
     train_fraction : float
         Fraction of the train slices used.
     width : int, optional
-        cdae: first-stage channels; drunet: full-resolution channels (doubled at each scale).
+        cdae and gan: first-stage channels; drunet: full-resolution channels (doubled at each
+        scale).
     blocks : int, optional
         drunet: residual blocks per scale.
+    depth, norm : optional
+        gan: U-Net levels and normalisation (see :mod:`methods.deep.gan`).
+    adversarial : dict, optional
+        gan: options of the adversarial objective over its defaults (``loss``, ``l1_weight``,
+        ``disc_width``, ...; :data:`methods.deep.training.adversarial.DEFAULTS`).
     dataset : str, optional
         Dataset card (default: ``mni152`` for image models, ``dce-sim`` for curve models); a
         corpus card such as ``train-corpus`` mixes several (:mod:`benchmark.data.corpus`).
@@ -304,22 +315,24 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
     from methods.deep.level import check_level_noises
     from methods.deep.nets import ARCHITECTURE_DATA, TAKES_LEVEL
     from methods.deep.training.presets import get_preset
-    from methods.deep.training.training import PROFILES, TrainConfig
+    from methods.deep.training.training import TrainConfig
     from methods.deep.training.training import train as train_model
 
     chosen_preset = get_preset(preset) if preset else None
     arch_config = _arch_config(architecture, attention=attention, dilation=dilation,
                                input_skip=input_skip or None, residual=residual or None,
-                               width=width, blocks=blocks)
+                               width=width, blocks=blocks, depth=depth, norm=norm)
     _check_profile(profile)
     if ARCHITECTURE_DATA[architecture] == "curve":
         image_only = [flag for flag, given in (
             ("--init", init), ("--encoder-weights", encoder_weights != "none"),
             ("--perceptual-weights", perceptual_weights), ("--loss", loss != "l1"),
-            ("--ssim-weight", ssim_weight != 0.84), ("--no-augment", not augment),
+            ("--ssim-weight", ssim_weight is not None), ("--no-augment", not augment),
             ("--no-attention", not attention), ("--no-dilation", not dilation),
             ("--input-skip", input_skip), ("--train-fraction", train_fraction != 1.0),
             ("--width", width is not None), ("--blocks", blocks is not None),
+            ("--depth", depth is not None), ("--norm", norm is not None),
+            ("the adversarial options", adversarial),
             ("--crop", budget.crop is not None),
             ("--val-limit", budget.val_limit is not None), ("--data", data is not None),
             ("--window", window is not None), ("--preset", preset),
@@ -349,7 +362,7 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
     if architecture in TAKES_LEVEL:  # refused before any data are read
         check_level_noises(architecture, noises)
         if self_supervised:
-            raise BenchError(f"--self-supervised trains networks of the image alone; "
+            raise BenchError("--self-supervised trains networks of the image alone; "
                              f"{architecture} takes the noise level too: train it supervised")
     source_name = _check_source(dataset, data, window)
     tag = _run_tag(architecture, noises, preset, dataset, data) + ("-n2n" if self_supervised else "")
@@ -358,9 +371,13 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
     if init:  # refused at once, before any data are read or a weight is trained
         check_init(init, architecture, arch_config, out)
     chosen = torch_device(device, threads)
+    settings = _training_settings(architecture, profile, overrides, ssim_weight, adversarial)
+    if self_supervised and settings.get("adversarial"):
+        raise BenchError(f"--self-supervised has no clean target for {architecture}'s "
+                         "discriminator: train it supervised")
     config = TrainConfig(
         architecture=architecture, noises=noises, dataset=source_name, profile=profile,
-        **{**PROFILES[profile], **overrides}, loss=loss, ssim_weight=ssim_weight,
+        **settings, loss=loss,
         perceptual_weights=perceptual_weights, encoder_weights=encoder_weights, init=init,
         augment=augment, arch_config=arch_config, train_fraction=train_fraction,
         self_supervised=self_supervised, n2n_gamma=n2n_gamma, noisy_data=noisy_data, seed=seed,
@@ -371,6 +388,28 @@ def train(architecture: str, *, noise: Sequence[str] | None = None,
     )
     summary = train_model(config, progress=progress_bar)
     return TrainResult(Path(summary.get("checkpoint", out)), chosen, dict(summary))
+
+
+def _training_settings(architecture: str, profile: str, overrides: dict[str, Any],
+                       ssim_weight: float | None, adversarial: dict[str, Any] | None
+                       ) -> dict[str, Any]:
+    """``TrainConfig`` fields: the profile's, then the architecture's training defaults
+    (``register_architecture(training=...)``), then what was given."""
+    from methods.deep.nets import TRAINING_DEFAULTS
+    from methods.deep.training.training import PROFILES
+
+    settings = {**PROFILES[profile], **TRAINING_DEFAULTS.get(architecture, {}), **overrides}
+    if ssim_weight is not None:
+        settings["ssim_weight"] = ssim_weight
+    if adversarial and "adversarial" not in settings:
+        raise BenchError(f"{architecture} trains without a discriminator: the adversarial "
+                         f"options ({', '.join(adversarial)}) apply to gan only")
+    if "adversarial" in settings:
+        from methods.deep.training.adversarial import check_options
+
+        settings["adversarial"] = check_options({**settings["adversarial"],
+                                                 **(adversarial or {})})
+    return settings
 
 
 def _train_curves(architecture: str, noise: Sequence[str], sigma: Sequence[str | float], *,

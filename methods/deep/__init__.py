@@ -1,6 +1,6 @@
-"""Deep denoisers (CDAE, UNet-DCTD-A and DRUNet for images, with the ``.nlmap`` variants of
-the first two; seven 1-D networks for DCE-MRI curves), served from the checkpoints in
-``weights/``.
+"""Deep denoisers (CDAE, UNet-DCTD-A, DRUNet and a pix2pix GAN for images, with the
+``.nlmap`` variants of the first two; seven 1-D networks for DCE-MRI curves), served from the
+checkpoints in ``weights/``.
 
 Each architecture is registered once (:func:`methods.deep.nets.register_architecture`): the
 denoiser and the network constructor together. Registration imports neither torch nor
@@ -86,6 +86,15 @@ register_architecture(
     cost=20.0, takes_level=True, opt_in=True,
     summary="unet-dctda with a noise-level map input, the full-resolution input skip and "
             "residual output (variant, trained here)",
+)
+register_architecture(
+    "gan", "methods.deep.gan:UNetGenerator",
+    defaults={"width": 32, "depth": 5, "norm": "none"}, cost=10.0,
+    opt_in=True,  # its shipped checkpoint is smoke-level (docs/training.md): run when named
+    summary="conditional GAN (pix2pix, Isola 2017): U-Net generator trained with L1 + "
+            "PatchGAN loss, trained here (PyTorch)",
+    training={"lr": 2e-4, "weight_decay": 0.0, "ssim_weight": 0.0,
+              "adversarial": {"loss": "vanilla", "l1_weight": 100.0}},
 )
 
 import methods.deep.curves  # noqa: E402,F401  (registers the curve architectures)

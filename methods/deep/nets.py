@@ -26,6 +26,9 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {}
 ARCHITECTURE_DATA: dict[str, str] = {}
 #: The architectures whose network takes the noise level (``model(x, level)``).
 TAKES_LEVEL: set[str] = set()
+#: Training options an architecture trains with unless told otherwise (``TrainConfig`` fields
+#: over the profile's, under the command line's).
+TRAINING_DEFAULTS: dict[str, dict[str, Any]] = {}
 _CONSTRUCTORS: dict[str, str] = {}
 
 
@@ -92,7 +95,8 @@ class _WeightsDigest:
 
 def register_architecture(name: str, constructor: str, *, defaults: Mapping[str, Any],
                           cost: float, summary: str, data: str = "image",
-                          takes_level: bool = False, opt_in: bool = False) -> None:
+                          takes_level: bool = False, opt_in: bool = False,
+                          training: Mapping[str, Any] | None = None) -> None:
     """Register architecture ``name`` and the denoiser serving its trained checkpoints.
 
     Parameters
@@ -122,6 +126,9 @@ def register_architecture(name: str, constructor: str, *, defaults: Mapping[str,
     A ``name`` of the form ``family.variant`` records ``family`` as its ``base``; it is then
     left out of the tables' default selection, as the other variants are, and being opt-in it
     is no candidate for its base in ``bench fair``.
+    training : mapping, optional
+        Fields of ``methods.deep.training.training.TrainConfig`` this architecture trains with
+        by default (``gan``: its learning rate and adversarial options).
     """
     from benchmark.core.contract import Denoiser
     from benchmark.core.registry import add
@@ -143,6 +150,7 @@ def register_architecture(name: str, constructor: str, *, defaults: Mapping[str,
     ))
     ARCHITECTURES[name] = dict(defaults)
     ARCHITECTURE_DATA[name] = data
+    TRAINING_DEFAULTS[name] = dict(training or {})
     _CONSTRUCTORS[name] = constructor
     if takes_level:
         TAKES_LEVEL.add(name)

@@ -15,6 +15,10 @@ batches as an uninterrupted one.
 With ``self_supervised`` the clean training images are never seen: the run trains on noisy
 images alone with :mod:`methods.deep.training.self_supervised` (Neighbor2Neighbor) and keeps
 the checkpoint with the lowest self-supervised validation loss.
+
+How a batch updates the model is the objective's (:class:`Supervised`, or the adversarial one
+of :mod:`methods.deep.training.adversarial` when the config has ``adversarial`` options); the
+objective names what the run state saves besides the model.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ class TrainConfig:
     self_supervised: str | None = None
     n2n_gamma: float = selfsup.GAMMA
     noisy_data: bool = False
+    adversarial: dict[str, Any] | None = None
     seed: int = 0
     device: str = "cpu"
     out: str = ""
@@ -92,7 +97,8 @@ class TrainConfig:
 ADDED_FIELDS: dict[str, Any] = {"init": None, "ssim_weight": SSIM_WEIGHT, "data": None,
                                 "window": None, "preset": None, "resize": None,
                                 "self_supervised": None, "n2n_gamma": selfsup.GAMMA,
-                                "noisy_data": False}
+                                "noisy_data": False,
+                                "adversarial": None}
 
 
 def config_fields(config: TrainConfig, exclude: Sequence[str] = ()) -> dict[str, Any]:
@@ -213,33 +219,41 @@ def _lr(config: TrainConfig, step: int, total: int) -> float:
     return floor + 0.5 * (config.lr - floor) * (1 + math.cos(math.pi * min(step / total, 1.0)))
 
 
-def _save_state(run_dir: Path, model, optimizer, state: dict) -> None:
+def _save_state(run_dir: Path, parts: dict[tuple[str, str], tuple], state: dict) -> None:
+    """Write the run state: each part's module and optimizer tensors under the part's prefixes
+    (:meth:`Supervised.parts`) and ``state`` as JSON, atomically."""
     from safetensors.torch import save_file
 
-    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    for index, slot in optimizer.state_dict()["state"].items():
-        for name, value in slot.items():
-            tensors[f"opt.{index}.{name}"] = value.detach().cpu().contiguous().reshape(value.shape)
+    tensors = {}
+    for (module_key, opt_key), (module, optimizer) in parts.items():
+        tensors |= {f"{module_key}.{k}": v.detach().cpu().contiguous()
+                    for k, v in module.state_dict().items()}
+        for index, slot in optimizer.state_dict()["state"].items():
+            for name, value in slot.items():
+                tensors[f"{opt_key}.{index}.{name}"] = (value.detach().cpu().contiguous()
+                                                        .reshape(value.shape))
     save_file(tensors, str(run_dir / "last.safetensors.partial"))
     (run_dir / "state.json.partial").write_text(json.dumps(state, indent=1))
     os.replace(run_dir / "last.safetensors.partial", run_dir / "last.safetensors")
     os.replace(run_dir / "state.json.partial", run_dir / "state.json")
 
 
-def _load_state(run_dir: Path, model, optimizer, device: str) -> dict:
+def _load_state(run_dir: Path, parts: dict[tuple[str, str], tuple], device: str) -> dict:
     from safetensors.torch import load_file
 
     tensors = load_file(str(run_dir / "last.safetensors"), device=device)
     state = json.loads((run_dir / "state.json").read_text())
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    opt_state = optimizer.state_dict()
-    slots: dict[int, dict] = {}
-    for key, value in tensors.items():
-        if key.startswith("opt."):
-            _, index, name = key.split(".", 2)
-            slots.setdefault(int(index), {})[name] = value.cpu() if name == "step" else value
-    opt_state["state"] = slots
-    optimizer.load_state_dict(opt_state)
+    for (module_key, opt_key), (module, optimizer) in parts.items():
+        module.load_state_dict({k[len(module_key) + 1:]: v for k, v in tensors.items()
+                                if k.startswith(f"{module_key}.")})
+        opt_state = optimizer.state_dict()
+        slots: dict[int, dict] = {}
+        for key, value in tensors.items():
+            if key.startswith(f"{opt_key}."):
+                _, index, name = key.split(".", 2)
+                slots.setdefault(int(index), {})[name] = value.cpu() if name == "step" else value
+        opt_state["state"] = slots
+        optimizer.load_state_dict(opt_state)
     return state
 
 
@@ -251,7 +265,7 @@ def write_curve(path_csv: Path, history: list[dict]) -> None:
     import matplotlib.pyplot as plt
 
     with path_csv.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(EpochRecord.__dataclass_fields__))
+        writer = csv.DictWriter(handle, fieldnames=list(history[0]))  # an objective may add columns
         writer.writeheader()
         writer.writerows(history)
     epochs = [r["epoch"] for r in history]
@@ -264,6 +278,55 @@ def write_curve(path_csv: Path, history: list[dict]) -> None:
     fig.tight_layout()
     fig.savefig(path_csv.with_suffix(".png"), dpi=100)
     plt.close(fig)
+
+
+class Supervised:
+    """How a batch updates the model (the training loop's hook): one Adam step on the training
+    loss, under fp16 autocast with a gradient scaler on CUDA.
+
+    An objective owns the optimizers; :mod:`methods.deep.training.adversarial` is the other one
+    (its :meth:`parts` add a discriminator to the run state). ``step`` returns the batch's
+    losses by name: ``loss`` (the train loss of the loss curve) and any columns of its own.
+    """
+
+    def __init__(self, model, loss_fn: TrainingLoss, config: TrainConfig):
+        import torch
+
+        self.cuda = config.device.startswith("cuda")
+        self.loss_fn = loss_fn
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
+                                          weight_decay=config.weight_decay)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.cuda)
+        self.model = model
+
+    def parts(self) -> dict[tuple[str, str], tuple]:
+        """(module prefix, optimizer prefix) -> (module, optimizer) of the run state."""
+        return {("model", "opt"): (self.model, self.optimizer)}
+
+    def update(self, loss) -> None:
+        """One optimiser step on ``loss`` (also the self-supervised loss's)."""
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+
+    def step(self, x, y, levels=None) -> dict[str, float]:
+        """One batch: ``levels`` (each crop's sigma) reaches a network that takes the level."""
+        import torch
+
+        with torch.autocast("cuda", dtype=torch.float16, enabled=self.cuda):
+            estimate = forward(self.model, x, levels)
+        loss = self.loss_fn(estimate.float(), y)
+        self.update(loss)
+        return {"loss": loss.item()}
+
+
+def _objective(config: TrainConfig) -> type:
+    if config.adversarial is None:
+        return Supervised
+    from methods.deep.training.adversarial import Adversarial
+
+    return Adversarial
 
 
 def _validate(model, loss_fn, val_sets, clean: ImageSet, device: str) -> tuple[float, float, float]:
@@ -333,8 +396,8 @@ def train(config: TrainConfig, *, progress: bool = True,
     model.to(device)
     if cuda:
         model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scaler = torch.amp.GradScaler("cuda", enabled=cuda)
+    objective = _objective(config)(model, loss_fn, config)
+    parts = objective.parts()
 
     run_dir = Path(config.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -348,7 +411,7 @@ def train(config: TrainConfig, *, progress: bool = True,
         if saved.get("identity") != identity:
             raise BenchError(f"{run_dir} holds a different training run; delete it or pass "
                              "another --out")
-        state = _load_state(run_dir, model, optimizer, device)
+        state = _load_state(run_dir, parts, device)
         log(f"resuming {run_dir} after epoch {state['epoch']}")
     out = Path(config.out)
     model.train()
@@ -360,21 +423,19 @@ def train(config: TrainConfig, *, progress: bool = True,
             pool = whole_image.draw_pool(
                 data.train.images if data.train is not None else None, config.noises, rng,
                 size=whole_image.pool_size(steps, config.batch), epoch=epoch, seed=config.seed)
-        losses = []
+        losses: dict[str, list[float]] = {}
         bar = tqdm(range(steps), desc=f"epoch {epoch}/{config.epochs}", disable=not progress,
                    leave=False, dynamic_ncols=True)
         for step in bar:
-            for group in optimizer.param_groups:
-                group["lr"] = _lr(config, (epoch - 1) * steps + step, total_steps)
+            for _, optimizer in parts.values():
+                for group in optimizer.param_groups:
+                    group["lr"] = _lr(config, (epoch - 1) * steps + step, total_steps)
             if config.self_supervised:
                 loss = selfsup.batch_loss(model, train_set.images, rng, config, device=device,
                                           step=(epoch - 1) * steps + step, total=total_steps)
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-                losses.append(loss.item())
-                bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
+                objective.update(loss)
+                losses.setdefault("loss", []).append(loss.item())
+                bar.set_postfix(loss=f"{np.mean(losses['loss'][-20:]):.4f}")
                 continue
             if pool is not None:  # target: the kind's reference, cropped with the noisy image
                 noisy, clean, levels = pool.batch(rng, batch=config.batch, crop=config.crop,
@@ -388,15 +449,10 @@ def train(config: TrainConfig, *, progress: bool = True,
             y = torch.from_numpy(clean)[:, None].to(device)
             if cuda:
                 x, y = x.to(memory_format=torch.channels_last), y.to(memory_format=torch.channels_last)
-            with torch.autocast("cuda", dtype=torch.float16, enabled=cuda):
-                estimate = forward(model, x, torch.from_numpy(levels).to(device))
-            loss = loss_fn(estimate.float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            losses.append(loss.item())
-            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
+            levels_t = torch.from_numpy(levels).to(device)
+            for name, value in objective.step(x, y, levels_t).items():
+                losses.setdefault(name, []).append(value)
+            bar.set_postfix(loss=f"{np.mean(losses['loss'][-20:]):.4f}")
         if config.self_supervised:
             val_loss, val_ssim, val_psnr = selfsup.validate(
                 model, val_sets, val_clean.ids,
@@ -404,8 +460,10 @@ def train(config: TrainConfig, *, progress: bool = True,
         else:
             val_loss, val_ssim, val_psnr = _validate(model, loss_fn, val_sets, val_clean, device)
         seconds = time.perf_counter() - start
-        record = EpochRecord(epoch, float(np.mean(losses)), val_loss, val_ssim, val_psnr, seconds)
-        state["history"].append(asdict(record))
+        record = EpochRecord(epoch, float(np.mean(losses["loss"])), val_loss, val_ssim, val_psnr,
+                             seconds)
+        state["history"].append(asdict(record) | {k: float(np.mean(v)) for k, v in losses.items()
+                                                  if k != "loss"})
         state["epoch"], state["seconds"] = epoch, state["seconds"] + seconds
         # a self-supervised run is chosen as a user without clean images would choose it
         if (val_loss < state.get("best_val_loss", math.inf) if config.self_supervised
@@ -434,7 +492,7 @@ def train(config: TrainConfig, *, progress: bool = True,
                 "device": device,
                 "versions": library_versions(),
             })
-        _save_state(run_dir, model, optimizer, state)
+        _save_state(run_dir, parts, state)
         write_curve(out.with_suffix(".loss.csv"), state["history"])
         log(f"epoch {epoch}/{config.epochs}: train loss {record.train_loss:.4f}, validation loss "
             f"{val_loss:.4f}, SSIM {val_ssim:.4f}, PSNR {val_psnr:.2f} dB ({seconds:.0f} s)")
