@@ -301,3 +301,17 @@ def test_bench_curves_of_a_kind_default_to_its_documented_levels(tmp_path):
     (figure,) = result.figures
     assert figure.title.startswith("Noise-level curves (poisson)")
     assert f"peak {' '.join(f'{s:g}' for s in levels)}" in figure.caption
+
+
+
+def test_bench_run_without_a_dataset_runs_on_the_kinds_own_card(tmp_path, capsys):
+    from benchmark.cli import main
+    from benchmark.engine.store import Store
+
+    store = tmp_path / "store.sqlite"
+    code = main(["run", "--noise", "speckle", "--sigma", "4", "--limit", "1", "--methods",
+                 "srad", "--jobs", "1", "--quiet", "--store", str(store)])
+    assert code == 0, capsys.readouterr().err
+    with Store(store) as s:
+        cells = s.frame()
+    assert set(cells["image_id"]) == {"us-phantom/p0220"}  # speckle's card, not MNI152

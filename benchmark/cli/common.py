@@ -49,9 +49,11 @@ def positive_float(text: str) -> float:
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--dataset", default="mni152",
+    source.add_argument("--dataset", default=None,
                         help="dataset card: a shipped card's name (see 'bench data info "
-                             "CARD') or a .toml file (default: mni152, shipped with nilearn)")
+                             "CARD') or a .toml file (default: mni152, shipped with nilearn; "
+                             "for bench run, the noise kind's own card: us-phantom for speckle, "
+                             "ct-phantom for ldct)")
     source.add_argument("--data", metavar="PATH",
                         help="a DICOM, NIfTI or PNG/JPEG/TIFF file or folder instead of a card "
                              "(kind detected; see 'bench data info PATH')")
@@ -118,7 +120,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def data_options(args: argparse.Namespace) -> dict:
     """The data options of :func:`add_data_options`, as workflow keyword arguments."""
-    return dict(dataset=args.dataset, data=args.data, window=args.window, strict=args.strict,
+    return dict(dataset=args.dataset or "mni152", data=args.data, window=args.window,
+                strict=args.strict,
                 split=args.split, limit=args.limit, seed=args.seed, clip=args.clip, **limits(args))
 
 

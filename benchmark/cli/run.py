@@ -14,9 +14,13 @@ PRECISIONS = ("fp32", "bf16", "fp16")
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("run", help="sweep methods x noise levels over a dataset split")
-    parser.add_argument("--noise", required=True, help="noise kind: gaussian or rician")
+    parser.add_argument("--noise", required=True,
+                        help="noise kind: gaussian, rician, ncchi4, ncchi8, ncchi32, poisson, "
+                             "speckle, ldct (docs/noise.md)")
     parser.add_argument("--sigma", required=True, nargs="+", metavar="SIGMA",
-                        help="one or more noise levels, fractions of the [0, 1] range (e.g. 0.11)")
+                        help="one or more noise levels in the kind's unit: a fraction of the "
+                             "[0, 1] range (e.g. 0.11), peak photons (poisson), looks "
+                             "(speckle), dose fraction (ldct)")
     parser.add_argument("--methods", nargs="+", metavar="NAME",
                         help="denoisers to run (default: all; see 'bench methods')")
     add_data_options(parser)
@@ -34,14 +38,24 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
+def kind_dataset(kind: str) -> str:
+    """The card a run without ``--dataset`` uses: the noise kind's own ``default_dataset``
+    (``us-phantom`` for speckle, ``ct-phantom`` for ldct, ``mni152`` for the MRI kinds)."""
+    from benchmark.core.noise import get_noise_model
+
+    return get_noise_model(kind).default_dataset
+
+
 def run(args: argparse.Namespace) -> int:
     from benchmark.workflows import run as run_workflow
 
+    options = data_options(args)
+    if args.dataset is None and args.data is None:
+        options["dataset"] = kind_dataset(args.noise)
     result = run_workflow(noise=args.noise, sigma=args.sigma, methods=args.methods,
                           cell_timeout=args.cell_timeout, volumes=args.volumes,
                           batch_size=args.batch_size, precision=args.precision,
-                          **data_options(args),
-                          **run_options(args))
+                          **options, **run_options(args))
     code = print_sweep(result.sweep, result.store)
     summary = result.summary()
     if summary:
