@@ -68,7 +68,7 @@ def test_the_wheel_carries_the_package_data(wheel):
                      "methods/deep/weights/drnn-dce.safetensors"):
         assert expected in names
     assert sum(n.startswith("methods/deep/weights/") and n.endswith(".safetensors")
-               for n in names) == 15  # 2 Gaussian/Rician + 6 further-kind image models, 7 curve
+               for n in names) == 16  # 3 Gaussian/Rician (gan too) + 6 further-kind image models, 7 curve
 
 
 def test_installed_bench_runs_from_an_empty_folder(venv, tmp_path):

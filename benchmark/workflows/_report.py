@@ -373,7 +373,9 @@ def report(*, methods: Sequence[str] | None = None, noise: str | Sequence[str] |
     cells = store_cells(store, subset)
     selection = Selection(subset.dataset, subset.split, seed, clip, sigma_source)
     context = _context(subset, seed, clip, sigma_source)
-    parts = [_Part(table, chosen, cells, selection, subset, context) for table in tables]
+    # each table's rows: the chosen methods that apply to its noise (srad, say, to speckle only)
+    parts = [_Part(table, [m for m in chosen if m.applies_to(table.noise.kind)], cells,
+                   selection, subset, context) for table in tables]
     for kind in plans:
         here = cells if kind.subset == subset else store_cells(store, kind.subset)
         parts.append(_Part(kind.table, kind.rows, here,
