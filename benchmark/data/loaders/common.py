@@ -150,6 +150,16 @@ def split_files(files: list[Path], base: Path, card: Card, split: str) -> list[P
     return chosen
 
 
+def range_indices(card: Card, split: str) -> list[int]:
+    """The indices of ``split`` from the card's half-open ``[splits]`` ranges (the procedural
+    phantom cards)."""
+    splits = card.splits
+    if split not in splits:
+        raise BenchError(f"dataset {card.name!r} has no split {split!r}; "
+                         f"use one of: {', '.join(splits)}")
+    return [k for start, stop in splits[split].ranges for k in range(start, stop)]
+
+
 def slices_of(card: Card, split: str) -> Any:
     """The ``slices`` of ``[splits.NAME]`` when it sets them (slabs of one volume), else the loader's."""
     if split in card.splits and card.splits[split].slices is not None:

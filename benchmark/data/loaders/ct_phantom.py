@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchmark.core.errors import BenchError
+from benchmark.data.loaders.common import range_indices
 
 if TYPE_CHECKING:
     from benchmark.data.schema import Card
@@ -200,18 +201,9 @@ def draw(index: int, size: int = 256, *, fov_mm: float = FOV_MM) -> np.ndarray:
     return np.clip(hu, -1000.0, 1000.0)
 
 
-def indices(card: Card, split: str) -> list[int]:
-    """Phantom indices of ``split`` from the card's half-open ranges."""
-    splits = card.splits
-    if split not in splits:
-        raise BenchError(f"dataset {card.name!r} has no split {split!r}; "
-                         f"use one of: {', '.join(splits)}")
-    return [k for start, stop in splits[split].ranges for k in range(start, stop)]
-
-
 def image_ids(card: Card, split: str) -> list[str]:
     """Ids of the phantoms of ``split`` (``ct-phantom/p02000``), without drawing them."""
-    return [f"{card.name}/p{k:05d}" for k in indices(card, split)]
+    return [f"{card.name}/p{k:05d}" for k in range_indices(card, split)]
 
 
 def load(card: Card, split: str, root: Path) -> tuple[list[str], list[np.ndarray], str]:
@@ -230,7 +222,7 @@ def load(card: Card, split: str, root: Path) -> tuple[list[str], list[np.ndarray
     label, (centre, width) = (parse_window(raw) if isinstance(raw, str)
                               else parse_window(f"{raw[0]},{raw[1]}"))
     images = [window(draw(k, size[0]), centre, width).astype(np.float32)
-              for k in indices(card, split)]
+              for k in range_indices(card, split)]
     how = (f"procedural CT phantoms in HU ({FOV_MM:g} mm field of view) drawn at "
            f"{size[0]}x{size[1]} (not resampled or padded), CT window {label} (centre "
            f"{centre:g}, width {width:g} HU, DICOM LINEAR_EXACT)")

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from benchmark.core.errors import BenchError
+from benchmark.data.loaders.common import range_indices
 
 if TYPE_CHECKING:
     from benchmark.data.schema import Card
@@ -120,17 +120,9 @@ def phantom(image_id: str, size: tuple[int, int] = SIZE) -> np.ndarray:
     return np.clip(image, ANECHOIC, 1.0).astype(np.float32)
 
 
-def _indices(card: Card, split: str) -> list[int]:
-    splits = card.splits
-    if split not in splits:
-        raise BenchError(f"dataset {card.name!r} has no split {split!r}; "
-                         f"use one of: {', '.join(splits)}")
-    return [k for start, stop in splits[split].ranges for k in range(start, stop)]
-
-
 def image_ids(card: Card, split: str) -> list[str]:
     """Ids of the phantoms of ``split`` (``us-phantom/p0220``), from the card's index ranges."""
-    return [f"{card.name}/p{k:04d}" for k in _indices(card, split)]
+    return [f"{card.name}/p{k:04d}" for k in range_indices(card, split)]
 
 
 def load(card: Card, split: str, root: Path) -> tuple[list[str], list[np.ndarray], str]:
