@@ -65,15 +65,23 @@ def test_rows_follow_each_plain_method_with_its_fair_variants(kind):
     plain = resolve_methods(None, kind=kind, variants=False, data="image")
     rows = kind_rows(kind, plain)
     names = [m.name for m in rows]
+    trained = {m.name for m in rows if m.opt_in}  # deep variants with weights for the kind
     for index, method in enumerate(rows):
         assert method.applies_to(kind)
         if method.base is not None:  # a variant comes after its plain method, for this kind
-            assert names.index(method.base) < index and method.noise_kinds == (kind,)
+            assert names.index(method.base) < index
+            assert method.noise_kinds == (kind,) or method.name in trained
+    for name in trained:
+        method = get_method(name)
+        assert method.weights is not None
+        assert method.unavailable_for(Noise(kind, get_noise_model(kind).report_level)) is None
     suffixes = tuple(t.suffix for t in get_noise_model(kind).fair_transforms)
     variants = [m for m in rows if m.base is not None]
-    # the fair transforms' variants, and any registered for this kind alone (bm3d.ldct-psd)
+    # the fair transforms' variants, any registered for this kind alone (bm3d.ldct-psd), and
+    # the deep variants trained for it (cdae.residual under ldct)
     assert any(m.name.endswith(suffixes) for m in variants)
-    assert all(m.name.endswith(suffixes) or m.noise_kinds == (kind,) for m in variants)
+    assert all(m.name.endswith(suffixes) or m.noise_kinds == (kind,) or m.name in trained
+               for m in variants)
     # the curves show each method in its fairest form: its variants, or itself
     shown = fairest(rows)
     assert {m.base for m in variants} <= {m.name for m in rows} - {m.name for m in shown}

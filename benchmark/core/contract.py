@@ -226,6 +226,20 @@ class Denoiser:
             return None
         return self.availability(noise, self.resolve_params(params))
 
+    def trained_for(self, noise: Noise) -> bool:
+        """Whether this method has trained weights and they cover ``noise`` (a deep model with
+        a checkpoint for it): an opt-in variant so trained is a row of ``noise``'s kind table
+        and is checked there.
+
+        Examples
+        --------
+        >>> from benchmark.core.registry import get_method
+        >>> get_method("tv").trained_for(Noise("ldct", 0.25))
+        False
+        """
+        return (self.weights is not None and self.applies_to(noise.kind)
+                and self.unavailable_for(noise) is None)
+
     def applies_to(self, kind: str) -> bool:
         """Whether this method makes sense under noise ``kind`` (its noise model decides)."""
         from benchmark.core.noise import get_noise_model

@@ -123,9 +123,22 @@ def check_dataset(noise: Noise) -> str:
 
 def check_methods(methods: Sequence[Denoiser], noise: Noise) -> list[Denoiser]:
     """The ``methods`` checked under ``noise``: those that apply to its kind; under a further
-    kind, only those that can denoise it here (a deep model needs a checkpoint covering it)."""
-    return [m for m in methods if m.applies_to(noise.kind)
-            and (noise in CHECK_NOISES or m.unavailable_for(noise) is None)]
+    kind, only those that can denoise it here (a deep model needs a checkpoint covering it),
+    each followed by its opt-in variants trained for it (``cdae.residual`` under ``ldct``), as
+    in the kind's table."""
+    if noise in CHECK_NOISES:
+        return [m for m in methods if m.applies_to(noise.kind)]
+    from benchmark.core.registry import get_method, method_names
+
+    names = {m.name for m in methods}
+    chosen = []
+    for method in methods:
+        if method.applies_to(noise.kind) and method.unavailable_for(noise) is None:
+            chosen.append(method)
+        chosen += [other for other in map(get_method, method_names())
+                   if other.base == method.name and other.opt_in and other.name not in names
+                   and other.trained_for(noise)]
+    return chosen
 
 
 def measure_all(methods: Sequence[Denoiser], noises: Sequence[Noise], *, jobs: int = 1,

@@ -53,8 +53,9 @@ def kind_tables(kinds: Sequence[str] | None = None) -> tuple[PaperTable, ...]:
 
 def kind_rows(kind: str, methods: Sequence[Denoiser]) -> list[Denoiser]:
     """The rows of ``kind``'s table: each of ``methods`` that applies to it, then its
-    registered variants for ``kind`` (not opt-in ones, as in ``bench fair``); a variant named
-    in ``methods`` stays where it is named.
+    registered variants for ``kind`` (not opt-in ones, as in ``bench fair``, unless trained
+    weights ship for the kind's report level: ``cdae.residual`` in the ``ldct`` table); a
+    variant named in ``methods`` stays where it is named.
 
     Examples
     --------
@@ -65,6 +66,7 @@ def kind_rows(kind: str, methods: Sequence[Denoiser]) -> list[Denoiser]:
     from benchmark.core.registry import get_method, method_names
 
     names = method_names()
+    report_noise = Noise(kind, get_noise_model(kind).report_level)
     rows: dict[str, Denoiser] = {}
     for method in methods:
         if not method.applies_to(kind):
@@ -73,7 +75,8 @@ def kind_rows(kind: str, methods: Sequence[Denoiser]) -> list[Denoiser]:
         for name in names:
             other = get_method(name)
             if (other.base == method.name and other.applies_to(kind)
-                    and (method.opt_in or not other.opt_in)):
+                    and (method.opt_in or not other.opt_in
+                         or other.trained_for(report_noise))):
                 rows.setdefault(name, other)
     return list(rows.values())
 

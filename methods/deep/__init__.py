@@ -80,6 +80,13 @@ register_architecture(
             "full-resolution input skip (variant, trained here)",
 )
 register_architecture(
+    "cdae.residual", "methods.deep.cdae:CDAE",
+    defaults={"width": 32, "input_skip": True, "residual": True},
+    cost=5.0, opt_in=True,
+    summary="cdae with residual output through a full-resolution input skip and no level map, "
+            "for kinds whose level a map does not define (ldct) (variant, trained here)",
+)
+register_architecture(
     "unet-dctda.nlmap", "methods.deep.unet:UNetDCTDA",
     defaults={"attention": True, "dilation": True, "residual": True,
               "image_statistics": False, "input_skip": True, "level_map": True},
