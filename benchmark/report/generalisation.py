@@ -257,11 +257,27 @@ def display_rows(frame: pd.DataFrame) -> list[list[str]]:
             for row in frame.itertuples()]
 
 
-def settings(frame: pd.DataFrame) -> list[tuple[str, float, pd.DataFrame]]:
-    """The frame split by noise setting, in order: ``(kind, sigma, rows)``."""
+def settings(frame: pd.DataFrame, *, shown: bool = True) -> list[tuple[str, float, pd.DataFrame]]:
+    """The frame split by noise setting, in order: ``(kind, sigma, rows)``; with ``shown``,
+    only the rows the tables show (a model that cannot run under the setting, having no
+    checkpoint for it, is named once in the notes instead: :func:`not_run`)."""
     keys = list(dict.fromkeys(zip(frame["kind"], frame["sigma"])))
+    if shown:
+        frame = frame[frame["planned"].astype(bool)]
     return [(kind, sigma, frame[(frame["kind"] == kind) & (frame["sigma"] == sigma)])
             for kind, sigma in keys]
+
+
+def not_run(frame: pd.DataFrame) -> list[str]:
+    """One line a noise setting naming each deep model that has no row under it, and why (no
+    checkpoint covers the noise: the command that trains one)."""
+    lines = []
+    for kind, sigma, rows in settings(frame, shown=False):
+        absent = rows[~rows["planned"].astype(bool)].drop_duplicates("method")
+        if len(absent):
+            lines.append(f"No row under {kind} sigma={sigma:g}: "
+                         + "; ".join(f"{row.method}, {row.note}" for row in absent.itertuples()))
+    return lines
 
 
 TITLE = "Generalisation: deep models and the fair classical baseline beyond the training data"
@@ -283,6 +299,7 @@ def notes(frame: pd.DataFrame, context: str = "") -> list[str]:
         "benchmark/report/generalisation.py FAIR_CLASSICAL.",
         "Note 'outside its training domain': the dataset is not the one the checkpoint for this "
         "noise was trained on (its metadata 'dataset', and 'sources' for a corpus).",
+        *not_run(frame),
     ]
 
 
