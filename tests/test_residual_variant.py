@@ -9,7 +9,8 @@ torch = pytest.importorskip("torch")
 from benchmark.core.contract import Noise  # noqa: E402
 from benchmark.core.metrics import psnr  # noqa: E402
 from benchmark.core.noise import add_noise, get_noise_model  # noqa: E402
-from benchmark.core.registry import get_method, resolve_methods  # noqa: E402
+from benchmark.core.registry import get_method, resolve_methods, trained_variants  # noqa: E402
+from benchmark.engine.check import check_methods  # noqa: E402
 from benchmark.report.kinds import kind_rows  # noqa: E402
 from methods.deep import checkpoints  # noqa: E402
 from methods.deep.nets import build  # noqa: E402
@@ -42,8 +43,13 @@ def test_a_kind_table_shows_it_only_where_its_checkpoint_covers_the_report_level
     shipped = get_method("cdae.residual").unavailable_for(LDCT) is None
     assert ("cdae.residual" in [m.name for m in kind_rows("ldct", cdae)]) == shipped
     assert "cdae.residual" not in [m.name for m in kind_rows("poisson", cdae)]
+    # the same rows in its bench fair table and its bench check baseline
+    assert [m.name for m in trained_variants(cdae, LDCT)] == shipped * ["cdae.residual"]
+    assert ("cdae.residual" in [m.name for m in check_methods(cdae, LDCT)]) == shipped
+    assert trained_variants([get_method("tv")], LDCT) == []
     monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", tmp_path)  # no checkpoint at all
     assert [m.name for m in kind_rows("ldct", cdae)] == ["cdae"]
+    assert trained_variants(cdae, LDCT) == []
 
 
 def test_shipped_checkpoint_beats_the_noisy_low_dose_slice():

@@ -304,3 +304,19 @@ def _unknown_message(what: str, name: str, available: list[str]) -> str:
 def unknown_name(what: str, name: str, available: list[str]) -> BenchError:
     """An :class:`UnknownNameError` for any kind of name, with did-you-mean suggestions."""
     return UnknownNameError(_unknown_message(what, name, available))
+
+
+def trained_variants(methods: Sequence[Denoiser], noise: Noise) -> list[Denoiser]:
+    """The opt-in variants of ``methods`` whose trained weights cover ``noise``, less those among
+    ``methods`` already (``cdae.residual`` under ``ldct``): rows of a further kind's table, its
+    ``bench fair`` table and its ``bench check`` baseline beside their base.
+
+    Examples
+    --------
+    >>> trained_variants([get_method("tv")], Noise("ldct", 0.25))
+    []
+    """
+    have = {m.name for m in methods}
+    return [other for other in map(get_method, method_names())
+            if other.base in have and other.opt_in and other.name not in have
+            and other.trained_for(noise)]

@@ -128,17 +128,10 @@ def check_methods(methods: Sequence[Denoiser], noise: Noise) -> list[Denoiser]:
     in the kind's table."""
     if noise in CHECK_NOISES:
         return [m for m in methods if m.applies_to(noise.kind)]
-    from benchmark.core.registry import get_method, method_names
+    from benchmark.core.registry import trained_variants
 
-    names = {m.name for m in methods}
-    chosen = []
-    for method in methods:
-        if method.applies_to(noise.kind) and method.unavailable_for(noise) is None:
-            chosen.append(method)
-        chosen += [other for other in map(get_method, method_names())
-                   if other.base == method.name and other.opt_in and other.name not in names
-                   and other.trained_for(noise)]
-    return chosen
+    chosen = [m for m in methods if m.applies_to(noise.kind) and m.unavailable_for(noise) is None]
+    return chosen + trained_variants(methods, noise)
 
 
 def measure_all(methods: Sequence[Denoiser], noises: Sequence[Noise], *, jobs: int = 1,

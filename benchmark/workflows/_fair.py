@@ -182,7 +182,8 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
     >>> [p.name for p in result.tables[0].paths]
     ['table1_fair.md', 'table1_fair.csv']
     """
-    from benchmark.core.registry import get_method, method_names, resolve_methods
+    from benchmark.core.registry import (get_method, method_names, resolve_methods,
+                                         trained_variants)
     from benchmark.engine.executors import check_executor
     from benchmark.engine.store import Store
     from benchmark.engine.tuning import TUNING_METRICS, load_choices, load_grids
@@ -253,6 +254,7 @@ def fair(*, methods: Sequence[str] | None = None, val_limit: int = DEFAULT_VAL_L
             left_out = {}
             if table not in TABLES:  # a further kind: only what can denoise it here
                 plain, left_out = available(plain, table.noise)
+                plain += trained_variants(plain, table.noise)
             dataset_name = (subset.dataset if table in TABLES
                             else get_noise_model(kind).default_dataset)
             (here, here_images), (val_subset, val_images) = split_of(dataset_name)
