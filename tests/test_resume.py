@@ -63,9 +63,15 @@ def _assert_same_cells(a, b):
     assert a.equals(b)
 
 
+def _default_sigint():
+    """Ctrl-C as a terminal delivers it: a process that inherits SIGINT ignored (from a test
+    worker that some library set so) keeps ignoring it, and would not be interrupted."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(folder, store, sig):
     process = subprocess.Popen(_bench(folder, store, "--jobs", "1"), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
     deadline = time.time() + 120
     while _count(store) < 4 and time.time() < deadline and process.poll() is None:
         time.sleep(0.05)
