@@ -67,9 +67,9 @@ def test_the_wheel_carries_the_package_data(wheel):
                      "methods/deep/curves/scale.py",
                      "methods/deep/weights/drnn-dce.safetensors"):
         assert expected in names
-    # 3 Gaussian/Rician (gan too), 7 further-kind image models (cdae.residual too), 7 curve
+    # 3 Gaussian/Rician (gan too), 9 further-kind image models (3 of cdae.residual), 7 curve
     assert sum(n.startswith("methods/deep/weights/") and n.endswith(".safetensors")
-               for n in names) == 17
+               for n in names) == 19
 
 
 def test_installed_bench_runs_from_an_empty_folder(venv, tmp_path):

@@ -84,7 +84,7 @@ register_architecture(
     defaults={"width": 32, "input_skip": True, "residual": True},
     cost=5.0, opt_in=True,
     summary="cdae with residual output through a full-resolution input skip and no level map, "
-            "for kinds whose level a map does not define (ldct) (variant, trained here)",
+            "for kinds whose level a map does not define (variant, trained here)",
 )
 register_architecture(
     "unet-dctda.nlmap", "methods.deep.unet:UNetDCTDA",
