@@ -8,13 +8,14 @@ import numpy as np
 
 
 def sample_batch(images: Sequence[np.ndarray], rng: np.random.Generator, *, batch: int,
-                 crop: int, augment: bool = True, scale: tuple[float, float] = (0.8, 1.2)
-                 ) -> np.ndarray:
+                 crop: int, augment: bool = True,
+                 scale: tuple[float, float] | None = (0.8, 1.2)) -> np.ndarray:
     """A ``(batch, crop, crop)`` float32 stack of random crops of ``images``.
 
     With ``augment``: a random flip, a random number of 90-degree turns and an intensity factor
-    drawn from ``scale``; a crop whose maximum then exceeds 1 is divided by it, so every crop
-    stays in [0, 1]. Without: crops only. Every draw comes from ``rng``.
+    drawn from ``scale`` (none when ``scale`` is ``None``); a crop whose maximum then exceeds 1
+    is divided by it, so every crop stays in [0, 1]. Without: crops only. Every draw comes from
+    ``rng``.
     """
     out = np.empty((batch, crop, crop), np.float32)
     for i in range(batch):
@@ -29,9 +30,10 @@ def sample_batch(images: Sequence[np.ndarray], rng: np.random.Generator, *, batc
             if rng.random() < 0.5:
                 patch = patch[:, ::-1]
             patch = np.rot90(patch, int(rng.integers(4)))
-            patch = patch * rng.uniform(*scale)
-            top_value = patch.max()
-            if top_value > 1:
-                patch = patch / top_value
+            if scale is not None:
+                patch = patch * rng.uniform(*scale)
+                top_value = patch.max()
+                if top_value > 1:
+                    patch = patch / top_value
         out[i] = patch
     return out

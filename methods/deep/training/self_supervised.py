@@ -30,6 +30,7 @@ from benchmark.core.contract import Noise
 from benchmark.core.errors import BenchError
 from benchmark.core.noise import add_noise, cell_rng
 from benchmark.data.cards import ImageSet
+from methods.deep.training.augment import sample_batch
 
 if TYPE_CHECKING:
     import torch
@@ -175,21 +176,7 @@ def sample_noisy_batch(images: Sequence[np.ndarray], rng: np.random.Generator, *
     it would change the noise level the scans have. Images smaller than ``crop`` are reflected
     up to it.
     """
-    out = np.empty((batch, crop, crop), np.float32)
-    for i in range(batch):
-        image = images[rng.integers(len(images))]
-        h, w = image.shape
-        size_h, size_w = min(crop, h), min(crop, w)
-        top, left = rng.integers(h - size_h + 1), rng.integers(w - size_w + 1)
-        patch = image[top:top + size_h, left:left + size_w]
-        if (size_h, size_w) != (crop, crop):
-            patch = np.pad(patch, ((0, crop - size_h), (0, crop - size_w)), mode="reflect")
-        if augment:
-            if rng.random() < 0.5:
-                patch = patch[:, ::-1]
-            patch = np.rot90(patch, int(rng.integers(4)))
-        out[i] = patch
-    return out
+    return sample_batch(images, rng, batch=batch, crop=crop, augment=augment, scale=None)
 
 
 def check_options(config) -> None:
