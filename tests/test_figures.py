@@ -152,3 +152,11 @@ def test_curves_read_the_cells_of_their_sigma_source():
                           sigma_source=source)
         means = data[data["metric"] == "psnr"]["mean"]
         assert len(means) == 2 and means.tolist() == pytest.approx([value + 1, value + 1])
+
+
+@pytest.mark.parametrize("count", [1, 9, 10, 11, 18])
+def test_each_method_line_gets_its_own_colour(count):
+    from benchmark.report.figures import _palette
+
+    colours = _palette(count)
+    assert len(set(colours[:count])) == count and len(colours) >= count

@@ -216,6 +216,23 @@ def test_a_complete_curve_figure_is_kept_when_the_store_has_only_part_of_it(tmp_
     assert items == [] and warnings
 
 
+def test_a_method_of_another_noise_kind_does_not_keep_a_curve_figure_stale(tmp_path):
+    """A complete sweep redraws the committed figure, though a speckle-only method (obnlm)
+    is among the methods and has no Gaussian cell."""
+    from benchmark.core.registry import get_method
+    from benchmark.engine.runner import method_config
+
+    (tmp_path / "curves-gaussian.png").write_bytes(b"\x89PNG committed")
+    (tmp_path / "curves-gaussian.caption").write_text("the committed caption\n")
+    methods = [get_method("bm3d"), get_method("obnlm")]
+    cells = _cells([(m, s, "a", 20.0 + s, 0.1) for m in ("noisy", "bm3d") for s in (0.1, 0.2)])
+    cells.loc[cells["method"] == "bm3d", "config"] = method_config(methods[0])
+    assert not methods[1].applies_to("gaussian")
+    items, _ = curve_figures(cells, methods, Selection("d", "test"), tmp_path,
+                             kinds=["gaussian"], sigmas=[0.1, 0.2], image_ids=["a"], keep=True)
+    assert items[0].png != b"\x89PNG committed" and "sigma 0.1 0.2;" in items[0].caption
+
+
 def test_training_captions_name_no_absolute_path(tmp_path, monkeypatch):
     logs = tmp_path / "elsewhere" / "logs"
     logs.mkdir(parents=True)

@@ -83,7 +83,8 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
         failed = _failed_levels(cells, methods, kind, selection, sigmas, image_ids)
         for method, levels in (absent or {}).items():
             failed.setdefault(method, []).extend(levels)
-        complete = _complete(data, methods, sigmas, image_ids, failed)
+        applying = [m for m in methods if m.applies_to(kind)]  # obnlm: speckle only
+        complete = _complete(data, applying, sigmas, image_ids, failed)
         kept = _kept_figure(path, title) if keep and not complete else None
         if kept is not None:
             items.append(kept)

@@ -205,7 +205,7 @@ def _palette(count: int) -> list:
     """Distinct colours, grey left out (it marks the noisy input)."""
     from matplotlib import colormaps
 
-    if count <= 10:
+    if count <= 9:  # tab10 without its grey
         return [c for i, c in enumerate(colormaps["tab10"].colors) if i != 7]
     return [c for i, c in enumerate(colormaps["tab20"].colors) if i not in (14, 15)]
 
