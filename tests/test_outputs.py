@@ -319,3 +319,24 @@ def test_auto_device_does_not_import_torch_where_no_gpu_driver_exists(tmp_path):
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=_env(),
                           capture_output=True, text=True, timeout=300)
     assert done.stdout.split() == ["cpu", "False"], done.stderr
+
+
+def test_visual_comparisons_show_the_methods_of_their_table_only(tmp_path, monkeypatch):
+    """Under Gaussian noise no speckle-only filter (srad) is drawn, as it is no table row."""
+    import benchmark.report.build as build
+    from benchmark.core.registry import get_method
+    from benchmark.data.cards import ImageSet
+    from benchmark.report.build import FigureOptions, visual_figures
+
+    drawn = {}
+
+    def panels(image, image_id, noise, methods, **_):
+        drawn[noise.kind] = [m.name for m in methods]
+        raise RuntimeError("stop before drawing")
+
+    monkeypatch.setattr(build, "denoise_panels", panels)
+    images = ImageSet("d", "test", ("a",), (np.zeros((8, 8), np.float32),), "none")
+    methods = [get_method("gaussian-filter"), get_method("srad")]
+    with pytest.raises(RuntimeError, match="stop before drawing"):
+        visual_figures(images, ["a"], methods, Selection("d", "test"), FigureOptions(), tmp_path)
+    assert drawn == {"gaussian": ["gaussian-filter"]}

@@ -206,7 +206,8 @@ def visual_figures(images: ImageSet | Callable[[], ImageSet], image_ids: Sequenc
     items = []
     for table in tables:
         noise, number = table.noise, table.number
-        png = _visual_png(images, image_id, noise, methods, selection, options, out_dir)
+        applying = [m for m in methods if m.applies_to(noise.kind)]  # as the table's rows
+        png = _visual_png(images, image_id, noise, applying, selection, options, out_dir)
         items.append(FigureItem(
             (f"Figure {number}{' and 4' if noise.kind == 'rician' else ''}: " if table.reported
              else "") + f"visual comparison, {noise}", _VISUAL_CAPTION, png))
