@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+WEIGHTS = ROOT / "methods" / "deep" / "weights"
 
 pytestmark = pytest.mark.slow
 
@@ -67,9 +68,10 @@ def test_the_wheel_carries_the_package_data(wheel):
                      "methods/deep/curves/scale.py",
                      "methods/deep/weights/drnn-dce.safetensors"):
         assert expected in names
-    # 3 Gaussian/Rician (gan too), 9 further-kind image models (3 of cdae.residual), 7 curve
-    assert sum(n.startswith("methods/deep/weights/") and n.endswith(".safetensors")
-               for n in names) == 19
+    shipped = {f"methods/deep/weights/{p.name}" for p in WEIGHTS.glob("*.safetensors")}
+    assert len(shipped) >= 20  # image models of every kind, drunet, the 7 curve models
+    assert {n for n in names if n.startswith("methods/deep/weights/")
+            and n.endswith(".safetensors")} == shipped
 
 
 def test_installed_bench_runs_from_an_empty_folder(venv, tmp_path):

@@ -66,7 +66,7 @@ register_architecture(
 
 register_architecture(
     "drunet", "methods.deep.drunet:DRUNet", defaults={"width": 32, "blocks": 2}, cost=20.0,
-    takes_level=True, opt_in=True,  # opt-in until a checkpoint ships in weights/
+    takes_level=True,
     summary="DRUNet (Zhang et al. 2021): residual U-Net, noise-level map input, bias-free; "
             "trained here (PyTorch)",
 )
