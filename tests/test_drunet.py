@@ -164,22 +164,3 @@ def test_training_steps_pass_each_crops_sigma_and_the_checkpoint_serves(tmp_path
     high = drunet(stack, Noise("gaussian", 0.15), params={"checkpoint": str(out)})
     assert low.shape == stack.shape and np.abs(low - high).max() > 1e-5
 
-
-def test_the_shipped_checkpoint_carries_over_to_a_b0_scan_the_mni152_models_fail_on():
-    """dipy's b0 volume, never trained on: DRUNet (trained on the corpus) gains on the noisy
-    slice where the MNI152-only CDAE does not (here +7.9 and +0.0 dB; on the 10 slices of the
-    generalisation table 28.07 against 19.96 dB)."""
-    from benchmark.core.metrics import psnr
-    from benchmark.core.noise import add_noise
-    from benchmark.data.cards import load_dataset
-
-    scans = load_dataset("dipy-b0", "test")
-    noise = Noise("gaussian", 0.1)
-    clean = np.stack(scans.images[4:6])
-    noisy = np.stack([add_noise(x, noise, image_id=i)
-                      for i, x in zip(scans.ids[4:6], scans.images[4:6])])
-    gains = {}
-    for name in ("drunet", "cdae"):
-        out = get_method(name)(noisy, noise)
-        gains[name] = np.mean([psnr(c, o) - psnr(c, n) for c, o, n in zip(clean, out, noisy)])
-    assert gains["drunet"] > 5.0 and gains["drunet"] > gains["cdae"] + 4.0, gains
