@@ -163,4 +163,3 @@ def test_training_steps_pass_each_crops_sigma_and_the_checkpoint_serves(tmp_path
     low = drunet(stack, Noise("gaussian", 0.05), params={"checkpoint": str(out)})
     high = drunet(stack, Noise("gaussian", 0.15), params={"checkpoint": str(out)})
     assert low.shape == stack.shape and np.abs(low - high).max() > 1e-5
-

@@ -75,15 +75,15 @@ def curve_figures(cells: pd.DataFrame, methods: Sequence[Denoiser], selection: S
     asked = sigmas
     for kind in kinds:
         sigmas = curve_levels(kind) if asked is None else asked
-        data = curve_data(cells, methods, kind, dataset=selection.dataset, split=selection.split,
-                          sigma_source=selection.sigma_source,
+        applying = [m for m in methods if m.applies_to(kind)]  # obnlm: speckle only
+        data = curve_data(cells, applying, kind, dataset=selection.dataset,
+                          split=selection.split, sigma_source=selection.sigma_source,
                           seed=selection.seed, clip=selection.clip, sigmas=sigmas)
         path = out_dir / f"curves-{kind}.png"
         title = f"{curve_title(kind)}: SSIM and PSNR against noise level"
-        failed = _failed_levels(cells, methods, kind, selection, sigmas, image_ids)
+        failed = _failed_levels(cells, applying, kind, selection, sigmas, image_ids)
         for method, levels in (absent or {}).items():
             failed.setdefault(method, []).extend(levels)
-        applying = [m for m in methods if m.applies_to(kind)]  # obnlm: speckle only
         complete = _complete(data, applying, sigmas, image_ids, failed)
         kept = _kept_figure(path, title) if keep and not complete else None
         if kept is not None:
